@@ -1,0 +1,99 @@
+"""The family portal: create_app() builds one instance from typed settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(
+        __name__,
+        static_folder="../static",
+        static_url_path="/static",
+        instance_relative_config=False,
+    )
+    app.config.update(
+        PORTAL_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        PERMANENT_SESSION_LIFETIME=settings.session_lifetime_hours * 3600,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        JSON_SORT_KEYS=False,
+        TESTING=settings.environment == "test",
+    )
+    if settings.environment == "production":
+        # Behind nginx: trust one proxy hop for the client address and scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+
+    from portal import cli, db
+    from portal.auth import passwords
+
+    passwords.configure(settings.argon2_time_cost, settings.argon2_memory_kib)
+    db.init_app(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    cli.init_app(app)
+    _request_hooks(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from portal.auth import login
+    from portal.core import errors, i18n, security
+    from portal.extensions import csrf, socketio
+
+    security.init_app(app)
+    i18n.init_app(app)
+    login.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    settings = app.config["PORTAL_SETTINGS"]
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        cors_allowed_origins=[settings.base_url],
+        message_queue=settings.redis_url or None,
+    )
+    from portal.core import templating
+
+    templating.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.access.views import bp as access_bp
+    from portal.api import bp as api_bp
+    from portal.auth.oidc import bp as oidc_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.family.views import bp as family_bp
+    from portal.main import bp as main_bp
+    from portal.professional.views import bp as professional_bp
+
+    for blueprint in (main_bp, auth_bp, oidc_bp, family_bp, access_bp, professional_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def _request_hooks(app: Flask) -> None:
+    from portal import db
+    from portal.auth.views import require_second_factor_for_professionals
+
+    app.before_request(require_second_factor_for_professionals)
+
+    @app.after_request
+    def _commit(response: Any) -> Any:
+        # The one commit point of a request: data and its audit rows land together or not at all.
+        if response.status_code < 500:
+            db.commit()
+        else:
+            db.rollback()
+        return response
+
+    @app.teardown_request
+    def _rollback_on_error(exc: BaseException | None) -> None:
+        if exc is not None:
+            db.rollback()

@@ -1,0 +1,109 @@
+"""Request-side use of the policy: build the actor, decide, audit, and refuse with 404 or 403."""
+
+from __future__ import annotations
+
+from flask import abort, g, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import db
+from portal.access import audit
+from portal.access.policy import Actor, Decision, Resource, decide, family_id_of
+from portal.family.models import Family, Member
+
+
+def current_actor() -> Actor:
+    if "actor" not in g:
+        user = current_user if current_user.is_authenticated else None
+        g.actor = Actor(user=user, address=request.remote_addr)
+    actor: Actor = g.actor
+    return actor
+
+
+def _record(
+    actor: Actor,
+    action: str,
+    decision: Decision,
+    *,
+    family_id: int | None,
+    object_type: str,
+    object_id: str | None,
+) -> None:
+    user = actor.user
+    audit.write(
+        family_id=family_id,
+        actor_user_id=user.id if user else None,
+        actor_name=actor.name,
+        actor_role=decision.role,
+        organisation=user.organisation if user else None,
+        basis=decision.basis,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        outcome="allowed" if decision.allowed else "denied",
+        reason=decision.reason,
+        client_address=actor.address,
+    )
+
+
+def _refuse(decision: Decision) -> None:
+    # The denial's audit row must survive the abort: commit it before refusing.
+    db.commit()
+    if decision.hide:
+        abort(404)
+    abort(403)
+
+
+def authorize(action: str, resource: Resource) -> Decision:
+    """Decide, write the audit row, and abort unless allowed. Returns the decision."""
+    actor = current_actor()
+    decision = decide(actor, action, resource)
+    _record(
+        actor,
+        action,
+        decision,
+        family_id=family_id_of(resource),
+        object_type=type(resource).__name__.lower(),
+        object_id=str(resource.id),
+    )
+    if not decision.allowed:
+        _refuse(decision)
+    return decision
+
+
+def _not_found(action: str, object_type: str, object_id: object, family_id: int | None) -> None:
+    actor = current_actor()
+    decision = Decision(False, "none", "none", "not_found")
+    _record(
+        actor,
+        action,
+        decision,
+        family_id=family_id,
+        object_type=object_type,
+        object_id=str(object_id),
+    )
+    _refuse(decision)
+
+
+def load_family(family_id: int, action: str) -> Family:
+    """The family, if the actor may do `action` on it; otherwise 404 (or 403 for members)."""
+    family = db.session.get(Family, family_id)
+    if family is None:
+        _not_found(action, "family", family_id, None)
+        raise AssertionError("unreachable")
+    authorize(action, family)
+    return family
+
+
+def load_member(family: Family, member_id: int, action: str) -> Member:
+    """A member of *this* family only: another family's member is a 404."""
+    member = db.session.scalar(
+        select(Member).where(
+            Member.id == member_id, Member.family_id == family.id, Member.removed_at.is_(None)
+        )
+    )
+    if member is None:
+        _not_found(action, "member", member_id, family.id)
+        raise AssertionError("unreachable")
+    authorize(action, member)
+    return member

@@ -1,0 +1,49 @@
+"""Flask-Login wiring: the cookie holds a server-side session token, checked on every request."""
+
+from __future__ import annotations
+
+from flask import Flask, session
+from flask_login import LoginManager, login_user, logout_user
+from flask_login import current_user as _current_user
+
+from portal.auth import services
+from portal.auth.models import User
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.signin"
+login_manager.session_protection = None  # the server-side session row is the protection
+
+
+@login_manager.user_loader
+def _load(token: str) -> User | None:
+    found = services.load_session(token)
+    if found is None:
+        return None
+    user, user_session = found
+    user.signin_method = user_session.method
+    return user
+
+
+def sign_in(user: User, method: str, address: str | None) -> None:
+    """Rotate: drop everything the pre-sign-in session held, then start a fresh server session."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    services.start_session(user, method, address)
+    login_user(user)
+    session.permanent = True
+
+
+def sign_out() -> None:
+    if _current_user.is_authenticated:
+        services.end_session(_current_user.session_token)
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)

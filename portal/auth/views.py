@@ -1,0 +1,331 @@
+"""Pages for accounts: sign-up, verification, sign-in (password + TOTP), reset, two-factor."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from portal import db
+from portal.auth import login, services, totp
+from portal.auth.forms import (
+    CodeForm,
+    NewPasswordForm,
+    ProfessionalSignUpForm,
+    ResetRequestForm,
+    SignInForm,
+    SignUpForm,
+)
+from portal.auth.models import KIND_FAMILY, KIND_PROFESSIONAL, User
+from portal.core import clock
+from portal.core.i18n import select_locale
+
+bp = Blueprint("auth", __name__)
+
+PENDING_2FA_MINUTES = 5
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths; anything else could send people to a phishing page."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def home_for(user: User) -> str:
+    return url_for("professional.dashboard" if user.is_professional else "family.index")
+
+
+def _link_problem(status: str) -> str:
+    return {
+        "expired": _("Deze link is verlopen."),
+        "used": _("Deze link is al gebruikt."),
+    }.get(status, _("Deze link klopt niet."))
+
+
+# --- sign-up ------------------------------------------------------------------------------
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup() -> Any:
+    return _signup(SignUpForm(), KIND_FAMILY)
+
+
+@bp.route("/signup/professional", methods=["GET", "POST"])
+def signup_professional() -> Any:
+    return _signup(ProfessionalSignUpForm(), KIND_PROFESSIONAL)
+
+
+def _signup(form: SignUpForm, kind: str) -> Any:
+    template = "auth/signup_professional.html" if kind == KIND_PROFESSIONAL else "auth/signup.html"
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template(template, form=form), status
+    services.sign_up(
+        services.SignUp(
+            email=form.email.data or "",
+            password=form.password.data or "",
+            display_name=(form.display_name.data or "").strip(),
+            locale=select_locale(),
+            kind=kind,
+            profession=getattr(form, "profession", None) and form.profession.data,  # type: ignore[attr-defined]
+            organisation=getattr(form, "organisation", None) and form.organisation.data,  # type: ignore[attr-defined]
+            register_number=getattr(form, "register_number", None)
+            and (form.register_number.data or None),  # type: ignore[attr-defined]
+        )
+    )
+    session["signup_email"] = services.normalise_email(form.email.data or "")
+    return redirect(url_for("auth.check_mail"))
+
+
+@bp.route("/signup/check-your-mail")
+def check_mail() -> Any:
+    return render_template("auth/check_mail.html", email=session.get("signup_email"))
+
+
+@bp.route("/verify/<token>")
+def verify_email(token: str) -> Any:
+    check = services.verify_email(token)
+    if check.status == "ok":
+        flash(_("Je e-mailadres is bevestigd. Je kunt nu inloggen."), "success")
+        if current_user.is_authenticated:
+            return redirect(home_for(current_user))
+        return redirect(url_for("auth.signin"))
+    return render_template(
+        "auth/link_problem.html",
+        message=_link_problem(check.status),
+        retry_url=url_for("auth.resend_verification"),
+        retry_label=_("Stuur een nieuwe bevestigingslink"),
+    ), 410 if check.status in ("expired", "used") else 404
+
+
+@bp.route("/verify/resend", methods=["GET", "POST"])
+def resend_verification() -> Any:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = services.find_user(form.email.data or "")
+        if user is not None and user.email_verified_at is None:
+            services.send_verification(user)
+        flash(_("Als dit adres nog niet bevestigd is, krijg je een nieuwe link."), "info")
+        return redirect(url_for("auth.signin"))
+    return render_template("auth/resend.html", form=form), 422 if request.method == "POST" else 200
+
+
+# --- sign-in --------------------------------------------------------------------------------
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin() -> Any:
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = SignInForm()
+    if request.method == "POST":
+        email = (form.email.data or "")[:254]
+        wait = services.throttled_for(email, request.remote_addr)
+        if wait:
+            message = _(
+                "Te veel pogingen. Probeer het over %(minutes)s minuten opnieuw.",
+                minutes=max(1, wait // 60),
+            )
+            response = current_app.make_response(
+                (render_template("auth/signin.html", form=form, error=message), 429)
+            )
+            response.headers["Retry-After"] = str(wait)
+            return response
+        if form.validate():
+            user = services.authenticate(email, form.password.data or "")
+            if user is not None:
+                return _after_password(user)
+            services.record_failure(email, request.remote_addr)
+        error = _("Het e-mailadres of het wachtwoord klopt niet.")
+        return render_template("auth/signin.html", form=form, error=error), 422
+    return render_template("auth/signin.html", form=form)
+
+
+def _after_password(user: User) -> Response:
+    services.clear_failures(user.email)
+    if user.email_verified_at is None:
+        services.send_verification(user)
+        flash(_("Bevestig eerst je e-mailadres. We hebben je een nieuwe link gestuurd."), "info")
+        return redirect(url_for("auth.signin"))
+    next_url = safe_next(request.args.get("next"))
+    if user.totp_enabled:
+        session["pending_2fa"] = {
+            "user_id": user.id,
+            "until": (clock.now() + timedelta(minutes=PENDING_2FA_MINUTES)).isoformat(),
+            "next": next_url,
+        }
+        return redirect(url_for("auth.signin_code"))
+    login.sign_in(user, "password", request.remote_addr)
+    if user.is_professional:
+        return redirect(url_for("auth.totp_enrol"))
+    return redirect(next_url or home_for(user))
+
+
+def _pending_user() -> tuple[User, dict[str, Any]] | None:
+    pending = session.get("pending_2fa")
+    if not isinstance(pending, dict):
+        return None
+    try:
+        until = clock.now().fromisoformat(pending["until"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if until < clock.now():
+        return None
+    user = db.session.get(User, pending.get("user_id"))
+    return (user, pending) if user is not None else None
+
+
+@bp.route("/signin/code", methods=["GET", "POST"])
+def signin_code() -> Any:
+    found = _pending_user()
+    if found is None:
+        session.pop("pending_2fa", None)
+        flash(_("Log opnieuw in."), "info")
+        return redirect(url_for("auth.signin"))
+    user, pending = found
+    form = CodeForm()
+    if request.method == "POST":
+        wait = services.throttled_for(user.email, request.remote_addr)
+        if wait:
+            response = current_app.make_response(
+                (
+                    render_template(
+                        "auth/signin_code.html",
+                        form=form,
+                        error=_("Te veel pogingen. Wacht even en probeer het opnieuw."),
+                    ),
+                    429,
+                )
+            )
+            response.headers["Retry-After"] = str(wait)
+            return response
+        method = (
+            services.check_second_factor(user, form.code.data or "") if form.validate() else None
+        )
+        if method:
+            next_url = pending.get("next")
+            login.sign_in(user, method, request.remote_addr)
+            services.clear_failures(user.email)
+            if method == "recovery":
+                left = services.remaining_recovery_codes(user)
+                flash(_("Je gebruikte een herstelcode. Je hebt er nog %(n)s.", n=left), "info")
+            return redirect(safe_next(next_url) or home_for(user))
+        services.record_failure(user.email, request.remote_addr)
+        return render_template(
+            "auth/signin_code.html", form=form, error=_("Deze code klopt niet.")
+        ), 422
+    return render_template("auth/signin_code.html", form=form)
+
+
+@bp.route("/signout", methods=["POST"])
+def signout() -> Any:
+    login.sign_out()
+    flash(_("Je bent uitgelogd."), "success")
+    return redirect(url_for("main.index"))
+
+
+# --- password reset -------------------------------------------------------------------------
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request() -> Any:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data or "")
+        return render_template("auth/reset_sent.html", email=form.email.data)
+    return render_template("auth/reset_request.html", form=form), (
+        422 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/reset/<token>")
+def reset_link(token: str) -> Any:
+    # Move the token out of the URL at once, so it never shows in history or later requests.
+    session["reset_token"] = token
+    return redirect(url_for("auth.reset_password"))
+
+
+@bp.route("/reset/new", methods=["GET", "POST"])
+def reset_password() -> Any:
+    token = session.get("reset_token")
+    check = services.check_link(token or "", services.PURPOSE_RESET)
+    if check.status != "ok":
+        session.pop("reset_token", None)
+        return render_template(
+            "auth/link_problem.html",
+            message=_link_problem(check.status),
+            retry_url=url_for("auth.reset_request"),
+            retry_label=_("Vraag een nieuwe link aan"),
+        ), 410 if check.status in ("expired", "used") else 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        services.reset_password(token or "", form.password.data or "")
+        session.pop("reset_token", None)
+        flash(_("Je wachtwoord is veranderd. Log in met je nieuwe wachtwoord."), "success")
+        return redirect(url_for("auth.signin"))
+    return render_template("auth/reset_password.html", form=form), (
+        422 if request.method == "POST" else 200
+    )
+
+
+# --- two-factor enrolment -------------------------------------------------------------------
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def totp_enrol() -> Any:
+    user: User = current_user
+    if user.totp_enabled and request.method == "GET":
+        return render_template(
+            "auth/totp_status.html", remaining=services.remaining_recovery_codes(user)
+        )
+    secret = session.get("totp_enrol_secret")
+    if not secret:
+        secret = totp.new_secret()
+        session["totp_enrol_secret"] = secret
+    form = CodeForm()
+    uri = totp.provisioning_uri(user, secret)
+    context = {"form": form, "secret": secret, "qr": totp.qr_data_uri(uri), "uri": uri}
+    if form.validate_on_submit():
+        codes = services.enable_totp(user, secret, form.code.data or "")
+        if codes is not None:
+            session.pop("totp_enrol_secret", None)
+            flash(_("Tweestapsverificatie staat aan."), "success")
+            return render_template("auth/recovery_codes.html", codes=codes)
+        return render_template(
+            "auth/totp_enrol.html", error=_("Deze code klopt niet."), **context
+        ), 422
+    if request.method == "POST":
+        return render_template("auth/totp_enrol.html", **context), 422
+    return render_template("auth/totp_enrol.html", **context)
+
+
+def require_second_factor_for_professionals() -> Any:
+    """Professionals signed in with a password must enrol TOTP before anything else."""
+    if not current_user.is_authenticated or not current_user.is_professional:
+        return None
+    if current_user.totp_enabled or getattr(current_user, "signin_method", "") == "oidc":
+        return None
+    allowed = {"auth.totp_enrol", "auth.signout", "static", "main.set_locale", "main.index"}
+    if request.endpoint in allowed or request.path.startswith("/api/"):
+        return None
+    flash(_("Zet eerst tweestapsverificatie aan. Dat is verplicht voor professionals."), "info")
+    return redirect(url_for("auth.totp_enrol"))

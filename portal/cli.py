@@ -1,0 +1,60 @@
+"""`flask portal ...`: migrations, serving, audit verification, demo data."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+portal_cli = AppGroup("portal", help="Family portal commands.")
+
+
+@portal_cli.command("migrate")
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    from portal.migrate import upgrade
+
+    upgrade(current_app.config["PORTAL_SETTINGS"].database_url)
+    click.echo("Database is up to date.")
+
+
+@portal_cli.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the portal in one process (threading mode) for development and small set-ups."""
+    from portal.extensions import socketio
+
+    click.echo(f"Gezinsportaal: http://{host}:{port}")
+    socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)
+
+
+@portal_cli.command("audit-verify")
+def audit_verify() -> None:
+    """Recompute the audit hash chains; exit 1 and list any changed or removed row."""
+    from portal.access import audit
+
+    checked, problems = audit.verify()
+    for problem in problems:
+        click.echo(f"chain {problem.chain_key} row {problem.seq}: {problem.problem}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {checked} rows.")
+        sys.exit(1)
+    click.echo(f"Audit log intact: {checked} rows checked.")
+
+
+@portal_cli.command("seed-demo")
+def seed_demo() -> None:
+    """Load a realistic demo family (for trying the portal, never in production)."""
+    from portal.demo import seed
+
+    if current_app.config["PORTAL_SETTINGS"].environment == "production":
+        raise click.ClickException("Demo data is not loaded in production.")
+    for line in seed():
+        click.echo(line)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(portal_cli)

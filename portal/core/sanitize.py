@@ -1,0 +1,51 @@
+"""The ONLY place user text becomes HTML. Everything else relies on Jinja's autoescape.
+
+Users write plain text or a small Markdown subset; we render it once and clean the result with a
+strict bleach allow-list: no svg, math or style, and links only to http, https and mailto.
+"""
+
+from __future__ import annotations
+
+import bleach
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+ALLOWED_TAGS = frozenset(
+    {"p", "br", "strong", "em", "ul", "ol", "li", "a", "blockquote", "code", "pre", "h3", "h4"}
+)
+ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+# Raw HTML in the source is not interpreted: "html": False escapes it before bleach sees it.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_markdown.disable(["image", "heading", "table"], ignoreInvalid=True)
+
+
+def _set_link_rel(attrs: dict, new: bool = False) -> dict:
+    attrs[(None, "rel")] = "nofollow noopener noreferrer"
+    return attrs
+
+
+def clean_html(html: str) -> Markup:
+    """Strip everything outside the allow-list from an HTML fragment."""
+    cleaned = bleach.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+    )
+    linked = bleach.linkify(cleaned, callbacks=[_set_link_rel], skip_tags=["pre", "code"])
+    return Markup(linked)  # noqa: S704 - cleaned by bleach above, the single trusted point
+
+
+def render_markdown(text: str) -> Markup:
+    """User Markdown (small subset) to safe HTML."""
+    return clean_html(_markdown.render(text or ""))
+
+
+def plain_text(text: str, max_length: int | None = None) -> str:
+    """Normalise a single-line user value: strip control characters and outer whitespace."""
+    cleaned = "".join(ch for ch in (text or "") if ch == "\t" or ch >= " ").strip()
+    return cleaned[:max_length] if max_length else cleaned

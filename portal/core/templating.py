@@ -1,0 +1,27 @@
+"""Template helpers: language, dates in the user's language and time zone, navigation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, get_locale
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        locale = get_locale()
+        return {
+            "current_locale": str(locale) if locale else "nl",
+            "portal_settings": app.config["PORTAL_SETTINGS"],
+        }
+
+    @app.template_filter("when")
+    def _when(value: datetime | None, style: str = "medium") -> str:
+        return format_datetime(value, style) if value else ""
+
+    @app.template_filter("day")
+    def _day(value: date | None, style: str = "long") -> str:
+        return format_date(value, style) if value else ""

@@ -1,0 +1,113 @@
+"""Database: one declarative base, one engine per process, one session per request or event.
+
+Services only flush; the request (or socket event) is the one place that commits, see
+`commit()` and the hooks in `portal.__init__`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, g, has_app_context
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
+_engines: dict[str, Engine] = {}
+
+
+def make_engine(url: str) -> Engine:
+    """One engine per URL per process; SQLite gets WAL, foreign keys and a busy timeout."""
+    if url in _engines:
+        return _engines[url]
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy manage transactions itself; pysqlite's own BEGIN handling is off.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=15000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    _engines[url] = engine
+    return engine
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["PORTAL_SETTINGS"].database_url)
+    session.configure(bind=engine)
+    app.extensions["portal_engine"] = engine
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        session.remove()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current request's transaction has committed (mail, live events)."""
+    if has_app_context():
+        g.setdefault("after_commit", []).append(callback)
+    else:  # CLI or background work without a request: run now, caller has committed.
+        callback()
+
+
+def commit() -> None:
+    """The one commit point: commit, then run what waited for it."""
+    session.commit()
+    callbacks = g.pop("after_commit", []) if has_app_context() else []
+    for callback in callbacks:
+        callback()
+
+
+def rollback() -> None:
+    session.rollback()
+    if has_app_context():
+        g.pop("after_commit", None)

@@ -1,0 +1,243 @@
+"""Family space state changes: create, add/edit/remove members, invitations. Flush, never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal import db
+from portal.access.age import band_for
+from portal.auth import services as auth_services
+from portal.auth.models import KIND_FAMILY, User
+from portal.core import clock, mail
+from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
+
+PURPOSE_MEMBER_INVITE = "member_invite"
+INVITE_DAYS = 14
+
+
+class FamilyError(Exception):
+    """A request that cannot be carried out; `field` names the form field when there is one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Conflict(Exception):
+    """Someone else saved this object after the version the user started from."""
+
+    def __init__(self, current: object) -> None:
+        super().__init__("stale version")
+        self.current = current
+
+
+def my_memberships(user: User) -> list[tuple[Family, Member]]:
+    rows = db.session.execute(
+        select(Family, Member)
+        .join(Member, Member.family_id == Family.id)
+        .where(Member.user_id == user.id, Member.removed_at.is_(None))
+        .order_by(Family.name)
+    ).all()
+    return [(family, member) for family, member in rows]
+
+
+def create_family(user: User, name: str, my_name: str, household: str | None) -> Family:
+    family = Family(name=name, created_by_id=user.id)
+    db.session.add(family)
+    db.session.flush()
+    db.session.add(
+        Member(
+            family_id=family.id,
+            user_id=user.id,
+            role=ROLE_PARENT,
+            display_name=my_name or user.display_name,
+            has_authority=True,
+            household=household,
+            email=user.email,
+            joined_at=clock.now(),
+            added_by_id=user.id,
+        )
+    )
+    db.session.flush()
+    return family
+
+
+def rename_family(family: Family, name: str, version: int) -> Family:
+    if family.version != version:
+        raise Conflict(family)
+    family.name = name
+    _flush_or_conflict(family)
+    return family
+
+
+@dataclass
+class MemberData:
+    role: str
+    display_name: str
+    birth_date: date | None = None
+    has_authority: bool = False
+    household: str | None = None
+    relation: str | None = None
+    email: str | None = None
+    invite: bool = False
+
+
+def _check(family: Family, data: MemberData, member: Member | None = None) -> None:
+    if data.role == ROLE_YOUNG_PERSON and data.birth_date is None:
+        raise FamilyError("birth_date_required", "birth_date")
+    if data.birth_date is not None:
+        if data.birth_date > clock.today():
+            raise FamilyError("birth_date_future", "birth_date")
+        if data.birth_date < clock.today() - timedelta(days=366 * 120):
+            raise FamilyError("birth_date_too_old", "birth_date")
+    if data.invite:
+        if not data.email:
+            raise FamilyError("email_required_for_invite", "email")
+        if (
+            data.role == ROLE_YOUNG_PERSON
+            and data.birth_date is not None
+            and not band_for(data.birth_date, clock.today()).may_have_login
+        ):
+            raise FamilyError("too_young_for_login", "invite")
+        email = auth_services.normalise_email(data.email)
+        clash = db.session.scalar(
+            select(func.count()).where(
+                Member.family_id == family.id,
+                func.lower(Member.email) == email,
+                Member.removed_at.is_(None),
+                Member.id != (member.id if member else -1),
+            )
+        )
+        if clash:
+            raise FamilyError("email_already_in_family", "email")
+
+
+def add_member(family: Family, by: User, data: MemberData) -> Member:
+    _check(family, data)
+    member = Member(
+        family_id=family.id,
+        role=data.role,
+        display_name=data.display_name,
+        birth_date=data.birth_date,
+        has_authority=data.has_authority if data.role == ROLE_PARENT else False,
+        household=data.household or None,
+        relation=data.relation or None,
+        email=auth_services.normalise_email(data.email) if data.email else None,
+        added_by_id=by.id,
+    )
+    db.session.add(member)
+    db.session.flush()
+    if data.invite:
+        invite_member(family, member, by)
+    return member
+
+
+def update_member(family: Family, member: Member, data: MemberData, version: int) -> Member:
+    if member.version != version:
+        raise Conflict(member)
+    _check(family, data, member)
+    if member.user_id is not None and data.role != member.role:
+        raise FamilyError("role_fixed_after_join", "role")
+    member.role = data.role
+    member.display_name = data.display_name
+    member.birth_date = data.birth_date
+    member.has_authority = data.has_authority if data.role == ROLE_PARENT else False
+    member.household = data.household or None
+    member.relation = data.relation or None
+    if member.user_id is None:
+        member.email = auth_services.normalise_email(data.email) if data.email else None
+    _flush_or_conflict(member)
+    if data.invite and member.user_id is None:
+        invite_member(family, member, None)
+    return member
+
+
+def remove_member(family: Family, member: Member, version: int) -> None:
+    """Removing keeps the row (and everything the person wrote); it only ends the membership."""
+    if member.version != version:
+        raise Conflict(member)
+    if member.role == ROLE_PARENT and member.has_authority:
+        others = db.session.scalar(
+            select(func.count()).where(
+                Member.family_id == family.id,
+                Member.role == ROLE_PARENT,
+                Member.has_authority.is_(True),
+                Member.user_id.is_not(None),
+                Member.removed_at.is_(None),
+                Member.id != member.id,
+            )
+        )
+        if not others:
+            raise FamilyError("last_parent_with_authority")
+    member.removed_at = clock.now()
+    _flush_or_conflict(member)
+
+
+def invite_member(family: Family, member: Member, by: User | None) -> None:
+    if not member.email:
+        raise FamilyError("email_required_for_invite", "email")
+    token = auth_services.issue_link(
+        PURPOSE_MEMBER_INVITE,
+        member.email,
+        timedelta(days=INVITE_DAYS),
+        subject_id=member.id,
+    )
+    member.invited_at = clock.now()
+    inviter = by.display_name if by else family.name
+    mail.send(
+        member.email,
+        "member_invite",
+        locale="nl",
+        name=member.display_name,
+        inviter=inviter,
+        family=family.name,
+        url=mail.link("family.invitation_link", token=token),
+        days=INVITE_DAYS,
+    )
+
+
+def invitation_for(token: str) -> tuple[auth_services.LinkCheck, Member | None, Family | None]:
+    check = auth_services.check_link(token, PURPOSE_MEMBER_INVITE)
+    if check.link is None or check.link.subject_id is None:
+        return check, None, None
+    member = db.session.get(Member, check.link.subject_id)
+    if member is None or member.removed_at is not None:
+        return auth_services.LinkCheck("invalid"), None, None
+    return check, member, db.session.get(Family, member.family_id)
+
+
+def accept_invitation(token: str, user: User) -> Member:
+    check, member, family = invitation_for(token)
+    if check.status != "ok" or member is None or family is None:
+        raise FamilyError(f"link_{check.status}")
+    if user.kind != KIND_FAMILY:
+        raise FamilyError("professional_account")
+    already = db.session.scalar(
+        select(func.count()).where(
+            Member.family_id == family.id, Member.user_id == user.id, Member.removed_at.is_(None)
+        )
+    )
+    if already:
+        raise FamilyError("already_member")
+    if member.user_id is not None:
+        raise FamilyError("link_used")
+    used = auth_services.consume_link(token, PURPOSE_MEMBER_INVITE)
+    if used.status != "ok":
+        raise FamilyError(f"link_{used.status}")
+    member.user_id = user.id
+    member.joined_at = clock.now()
+    _flush_or_conflict(member)
+    return member
+
+
+def _flush_or_conflict(obj: Family | Member) -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict(obj) from exc

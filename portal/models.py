@@ -1,0 +1,7 @@
+"""Import every model module so the metadata is complete (Alembic, tests)."""
+
+
+def load_all() -> None:
+    import portal.access.models
+    import portal.auth.models
+    import portal.family.models  # noqa: F401

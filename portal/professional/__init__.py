@@ -1,0 +1,1 @@
+"""Professionals: profiles and their dashboard (guest access arrives with grants)."""

@@ -1,0 +1,213 @@
+"""Shared fixtures: one app per test session on a real database (SQLite or PostgreSQL, chosen by
+PORTAL_TEST_DATABASE), a real SMTP server process, factories and a signed-in client helper."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from config import Settings
+from portal import create_app, db
+from portal.auth import passwords
+from portal.auth.models import KIND_FAMILY, KIND_PROFESSIONAL, User
+from portal.core import clock
+from portal.family.models import ROLE_PARENT, Family, Member
+from portal.migrate import upgrade
+from tests.helpers import PASSWORD, sign_in
+from tests.support.servers import PostgresServer, SmtpServer
+
+
+def backend() -> str:
+    return os.environ.get("PORTAL_TEST_DATABASE", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    if backend() == "postgresql":
+        with PostgresServer() as server:
+            yield server.url
+        return
+    with tempfile.TemporaryDirectory(prefix="portal-test-") as folder:
+        yield f"sqlite:///{folder}/portal.db"
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+def test_settings(database_url: str, smtp_port: int, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "database_url": database_url,
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "base_url": "http://localhost",
+        "mail_backend": "smtp",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        # Cheap hashing keeps the suite fast; production uses the RFC 9106 profile.
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8192,
+    }
+    values.update(overrides)
+    return Settings(**values).validated()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, smtp_server: SmtpServer) -> Flask:
+    upgrade(database_url)
+    return create_app(test_settings(database_url, smtp_server.port))
+
+
+def reset_database(app: Flask) -> None:
+    """Empty every table between tests (the audit log's append-only guard is lifted briefly)."""
+    engine = app.extensions["portal_engine"]
+    db.session.remove()
+    from portal.db import Base
+
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_event_no_delete"))
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+            conn.execute(text("DELETE FROM sqlite_sequence"))
+            conn.execute(
+                text(
+                    "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+                    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END"
+                )
+            )
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    clock.reset()
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        reset_database(app)
+    if "smtp_server" in request.fixturenames:
+        request.getfixturevalue("smtp_server").clear()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for tests that call services directly."""
+    with app.test_request_context():
+        yield
+        db.session.remove()
+
+
+# --- factories --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        email: str | None = None,
+        name: str | None = None,
+        kind: str = KIND_FAMILY,
+        verified: bool = True,
+        password: str = PASSWORD,
+        **fields: Any,
+    ) -> User:
+        n = next(counter)
+        with app.app_context():
+            user = User(
+                email=email or f"user{n}@example.org",
+                display_name=name or f"Gebruiker {n}",
+                kind=kind,
+                password_hash=passwords.hash_password(password),
+                email_verified_at=clock.now() if verified else None,
+                **fields,
+            )
+            if kind == KIND_PROFESSIONAL:
+                user.profession = user.profession or "cjg_coach"
+                user.organisation = user.organisation or "CJG Utrecht"
+            db.session.add(user)
+            db.session.commit()
+            db.session.remove()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_family(app: Flask) -> Callable[..., Family]:
+    def make(owner: User, name: str = "Gezin De Vries") -> Family:
+        with app.app_context():
+            family = Family(name=name, created_by_id=owner.id)
+            db.session.add(family)
+            db.session.flush()
+            db.session.add(
+                Member(
+                    family_id=family.id,
+                    user_id=owner.id,
+                    role=ROLE_PARENT,
+                    display_name=owner.display_name,
+                    has_authority=True,
+                    joined_at=clock.now(),
+                )
+            )
+            db.session.commit()
+            db.session.remove()
+        return family
+
+    return make
+
+
+@pytest.fixture
+def add_member(app: Flask) -> Callable[..., Member]:
+    def add(
+        family: Family,
+        user: User | None = None,
+        role: str = ROLE_PARENT,
+        birth_date: date | None = None,
+        has_authority: bool = False,
+        name: str | None = None,
+    ) -> Member:
+        with app.app_context():
+            member = Member(
+                family_id=family.id,
+                user_id=user.id if user else None,
+                role=role,
+                display_name=name or (user.display_name if user else "Kind"),
+                birth_date=birth_date,
+                has_authority=has_authority,
+                joined_at=clock.now() if user else None,
+            )
+            db.session.add(member)
+            db.session.commit()
+            db.session.remove()
+        return member
+
+    return add
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    def do(user: User, c: FlaskClient | None = None) -> FlaskClient:
+        target = c or client
+        sign_in(target, user)
+        return target
+
+    return do

@@ -1,0 +1,55 @@
+"""Helpers for tests: browser-like form posts with CSRF tokens, sign-in, dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from portal.auth.models import User
+from portal.core import clock
+
+PASSWORD = "correct horse battery"
+OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
+
+
+def years_ago(years: int, days: int = 0) -> date:
+    today = clock.today()
+    try:
+        born = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        born = today.replace(year=today.year - years, day=28)
+    return born - timedelta(days=days)
+
+
+# --- HTTP helpers -----------------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def csrf_token(client: FlaskClient, path: str = "/signin") -> str:
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def post_form(client: FlaskClient, path: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    """POST like a browser: fetch the form page first for its CSRF token."""
+    token = csrf_token(client, kwargs.pop("form_path", path))
+    return client.post(path, data={"csrf_token": token, **data}, **kwargs)
+
+
+def sign_in(client: FlaskClient, user: User, password: str = PASSWORD) -> Any:
+    response = post_form(client, "/signin", {"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+__all__ = ["OUTPUT_DIR", "PASSWORD", "csrf_from", "csrf_token", "post_form", "sign_in", "years_ago"]
