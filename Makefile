@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export FLASK_APP := portal:create_app
 
-.PHONY: run test demo bench lint typecheck translations migrate venv dev-venv system-test-deps clean
+.PHONY: run test demo bench lint typecheck translations messages migrate venv dev-venv system-test-deps clean
 
 $(VENV)/.runtime: requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ dev-venv: $(VENV)/.dev
 # Compiled catalogues are build output; the .po files are the source.
 translations: $(VENV)/.runtime
 	$(VENV)/bin/pybabel compile --use-fuzzy -q -d portal/translations
+
+# After changing user-facing text: update the catalogue, then translate the new English entries.
+messages: $(VENV)/.runtime
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o portal/translations/messages.pot .
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i portal/translations/messages.pot -d portal/translations -l en
 
 migrate: venv translations
 	$(VENV)/bin/flask portal migrate

@@ -45,7 +45,7 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield server
 
 
-def test_settings(database_url: str, smtp_port: int, **overrides: Any) -> Settings:
+def settings_for_tests(database_url: str, smtp_port: int, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "environment": "test",
         "database_url": database_url,
@@ -65,7 +65,7 @@ def test_settings(database_url: str, smtp_port: int, **overrides: Any) -> Settin
 @pytest.fixture(scope="session")
 def app(database_url: str, smtp_server: SmtpServer) -> Flask:
     upgrade(database_url)
-    return create_app(test_settings(database_url, smtp_server.port))
+    return create_app(settings_for_tests(database_url, smtp_server.port))
 
 
 def reset_database(app: Flask) -> None:
@@ -82,7 +82,6 @@ def reset_database(app: Flask) -> None:
             conn.execute(text("DROP TRIGGER IF EXISTS audit_event_no_delete"))
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
-            conn.execute(text("DELETE FROM sqlite_sequence"))
             conn.execute(
                 text(
                     "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "

@@ -46,9 +46,18 @@ def post_form(client: FlaskClient, path: str, data: dict[str, Any], **kwargs: An
     return client.post(path, data={"csrf_token": token, **data}, **kwargs)
 
 
-def sign_in(client: FlaskClient, user: User, password: str = PASSWORD) -> Any:
+def sign_in(
+    client: FlaskClient, user: User, password: str = PASSWORD, totp_secret: str | None = None
+) -> Any:
+    """Sign in through the real form; with `totp_secret`, also through the code step."""
     response = post_form(client, "/signin", {"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if totp_secret and response.location.endswith("/signin/code"):
+        import pyotp
+
+        code = pyotp.TOTP(totp_secret).at(clock.now())
+        response = post_form(client, "/signin/code", {"code": code})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from portal.auth.passwords import MIN_LENGTH
+from portal.core.forms import Form as FlaskForm
 
 
 def _password_strength(_form: FlaskForm, field: PasswordField) -> None:
@@ -41,12 +42,12 @@ class SignUpForm(FlaskForm):
 
 
 PROFESSION_CHOICES = [
-    ("cjg_coach", _l("CJG-coach of gezinscoach")),
-    ("jeugdverpleegkundige", _l("Jeugdverpleegkundige")),
-    ("huisarts", _l("Huisarts")),
-    ("poh_jeugd", _l("POH-jeugd")),
-    ("gedragswetenschapper", _l("Gedragswetenschapper")),
-    ("other", _l("Andere professional")),
+    SelectChoice("cjg_coach", _l("CJG-coach of gezinscoach")),
+    SelectChoice("jeugdverpleegkundige", _l("Jeugdverpleegkundige")),
+    SelectChoice("huisarts", _l("Huisarts")),
+    SelectChoice("poh_jeugd", _l("POH-jeugd")),
+    SelectChoice("gedragswetenschapper", _l("Gedragswetenschapper")),
+    SelectChoice("other", _l("Andere professional")),
 ]
 
 
@@ -89,10 +90,4 @@ class NewPasswordForm(FlaskForm):
             DataRequired(REQUIRED),
             EqualTo("password", _l("De wachtwoorden zijn niet gelijk.")),
         ],
-    )
-
-
-class LocaleForm(FlaskForm):
-    locale = RadioField(
-        _l("Taal"), choices=[("nl", "Nederlands"), ("en", "English")], validators=[DataRequired()]
     )

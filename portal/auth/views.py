@@ -293,7 +293,9 @@ def reset_password() -> Any:
 @login_required
 def totp_enrol() -> Any:
     user: User = current_user
-    if user.totp_enabled and request.method == "GET":
+    if user.totp_enabled:
+        if request.method == "POST":
+            return redirect(url_for("auth.totp_enrol"))
         return render_template(
             "auth/totp_status.html", remaining=services.remaining_recovery_codes(user)
         )

@@ -56,4 +56,3 @@ def send(to: str, template: str, locale: str = "nl", **context: object) -> None:
             app.logger.exception("Could not send mail to %s", mail.to)
 
     db.after_commit(deliver)
-

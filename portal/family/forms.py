@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.auth.forms import EMAIL_INVALID, REQUIRED
+from portal.core.forms import Form as FlaskForm
 
 
 class FamilyForm(FlaskForm):
@@ -38,9 +39,9 @@ class RenameFamilyForm(FlaskForm):
 
 
 ROLE_CHOICES = [
-    ("parent", _l("Ouder of verzorger")),
-    ("young_person", _l("Kind of jongere")),
-    ("network", _l("Iemand uit ons netwerk (opa, oma, buurvrouw, mentor)")),
+    SelectChoice("parent", _l("Ouder of verzorger")),
+    SelectChoice("young_person", _l("Kind of jongere")),
+    SelectChoice("network", _l("Iemand uit ons netwerk (opa, oma, buurvrouw, mentor)")),
 ]
 
 

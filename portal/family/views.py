@@ -58,6 +58,8 @@ def _members(family: Family) -> list[Member]:
 def index() -> Any:
     if session.get("invite_token"):
         return redirect(url_for("family.invitation"))
+    if current_user.is_professional:
+        return redirect(url_for("professional.dashboard"))
     memberships = services.my_memberships(current_user)
     return render_template("family/index.html", memberships=memberships)
 
@@ -96,7 +98,8 @@ def overview(family_id: int) -> Any:
 @login_required
 def edit(family_id: int) -> Any:
     family = load_family(family_id, "family.edit")
-    form = RenameFamilyForm(obj=family)
+    # Only a GET pre-fills from the database: a POST must carry its own values and version.
+    form = RenameFamilyForm(obj=family if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = str(family.version)
     if form.validate_on_submit():
@@ -201,7 +204,7 @@ def _attach_error(form: MemberForm, exc: services.FamilyError) -> None:
 def edit_member(family_id: int, member_id: int) -> Any:
     family = load_family(family_id, "member.edit")
     member = load_member(family, member_id, "member.edit")
-    form = MemberForm(obj=member)
+    form = MemberForm(obj=member if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = str(member.version)
         form.invite.data = False

@@ -1,0 +1,27 @@
+"""The base class of every page form: Flask-WTF with CSRF, reading only real form posts.
+
+Flask-WTF would also read a JSON body as form data, and crash on a JSON list; page forms are
+posted by browsers, so JSON (the API's business) is ignored here and the form simply fails
+validation with its normal messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto, _is_submitted
+from werkzeug.datastructures import CombinedMultiDict
+
+
+class Form(FlaskForm):
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            if formdata is _Auto:
+                if not _is_submitted():
+                    return None
+                if request.files:
+                    return CombinedMultiDict((request.files, request.form))
+                return request.form
+            return formdata

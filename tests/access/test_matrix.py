@@ -1,0 +1,284 @@
+"""The authorization matrix: every registered route x every kind of actor -> expected status.
+
+A route that is not in ROUTES fails the test, so nothing new slips in unchecked. Every refusal
+of family data (403/404 on a family route) must leave exactly one 'denied' audit row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from portal import db
+from portal.access.models import AuditEvent
+from portal.auth.models import KIND_PROFESSIONAL, User
+from portal.family.models import ROLE_NETWORK, ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
+from tests.helpers import csrf_token, sign_in, years_ago
+
+ACTORS = (
+    "anonymous",
+    "parent",  # parent with authority, created the family
+    "other_parent",  # the second parent with authority, another household
+    "carer",  # parent/carer without authority
+    "young_12_15",
+    "young_16_17",
+    "network",
+    "other_family",  # parent of another family
+    "professional",  # professional without any relation to the family
+)
+FAMILY_MEMBERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17", "network")
+
+OK, REDIRECT, LOGIN, FORBIDDEN, NOT_FOUND, CONFLICT, GONE, INVALID = (
+    200,
+    302,
+    "login",
+    403,
+    404,
+    409,
+    410,
+    422,
+)
+PRO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def everyone(status: object) -> dict[str, object]:
+    return dict.fromkeys(ACTORS, status)
+
+
+def signed_in(status: object, anonymous: object = LOGIN) -> dict[str, object]:
+    return {**everyone(status), "anonymous": anonymous}
+
+
+def family_route(allowed: tuple[str, ...], ok: object = OK) -> dict[str, object]:
+    """Members in `allowed` get `ok`, other members 403, strangers 404, anonymous a sign-in."""
+    expected: dict[str, object] = {"anonymous": LOGIN, "other_family": NOT_FOUND}
+    expected["professional"] = NOT_FOUND
+    for actor in FAMILY_MEMBERS:
+        expected[actor] = ok if actor in allowed else FORBIDDEN
+    return expected
+
+
+EVERY_MEMBER = FAMILY_MEMBERS
+MANAGERS = ("parent", "other_parent")
+AUDIT_READERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17")
+FAMILY_USERS = (
+    "parent",
+    "other_parent",
+    "carer",
+    "young_12_15",
+    "young_16_17",
+    "network",
+    "other_family",
+)
+
+
+def family_users(ok: object, professional: object) -> dict[str, object]:
+    return {**dict.fromkeys(FAMILY_USERS, ok), "professional": professional, "anonymous": LOGIN}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    expected: dict[str, object]
+    family_data: bool = False  # refusals must be audited
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("/", "GET"): Route("GET", {**everyone(REDIRECT), "anonymous": OK}),
+    ("/health", "GET"): Route("GET", everyone(OK)),
+    ("/static/<path:filename>", "GET"): Route("GET", everyone(OK)),
+    ("/locale", "POST"): Route("POST", everyone(REDIRECT)),
+    ("/dev/outbox", "GET"): Route("GET", everyone(NOT_FOUND)),
+    ("/signup", "GET"): Route("GET", everyone(OK)),
+    ("/signup/professional", "GET"): Route("GET", everyone(OK)),
+    ("/signup/check-your-mail", "GET"): Route("GET", everyone(OK)),
+    ("/verify/<token>", "GET"): Route("GET", everyone(NOT_FOUND)),
+    ("/verify/resend", "GET"): Route("GET", everyone(OK)),
+    ("/signin", "GET"): Route("GET", {**everyone(REDIRECT), "anonymous": OK}),
+    ("/signin/code", "GET"): Route("GET", everyone(REDIRECT)),
+    ("/signin/oidc/<name>", "POST"): Route("POST", everyone(NOT_FOUND)),
+    ("/signin/oidc/<name>/callback", "GET"): Route("GET", everyone(NOT_FOUND)),
+    ("/signout", "POST"): Route("POST", everyone(REDIRECT)),
+    ("/reset", "GET"): Route("GET", everyone(OK)),
+    ("/reset/<token>", "GET"): Route("GET", everyone(REDIRECT)),
+    ("/reset/new", "GET"): Route("GET", everyone(NOT_FOUND)),
+    ("/account/two-factor", "GET"): Route("GET", signed_in(OK)),
+    ("/professional", "GET"): Route("GET", {**family_users(REDIRECT, OK)}),
+    ("/families", "GET"): Route("GET", family_users(OK, REDIRECT)),
+    ("/families/new", "GET"): Route("GET", family_users(OK, REDIRECT)),
+    ("/invite", "GET"): Route("GET", everyone(GONE)),
+    ("/invite/<token>", "GET"): Route("GET", everyone(REDIRECT)),
+    ("/families/<int:family_id>", "GET"): Route("GET", family_route(EVERY_MEMBER), True),
+    ("/families/<int:family_id>/edit", "GET"): Route("GET", family_route(MANAGERS), True),
+    ("/families/<int:family_id>/members", "GET"): Route("GET", family_route(EVERY_MEMBER), True),
+    ("/families/<int:family_id>/members/new", "GET"): Route("GET", family_route(MANAGERS), True),
+    ("/families/<int:family_id>/members/<int:member_id>/edit", "GET"): Route(
+        "GET", family_route(MANAGERS), True
+    ),
+    ("/families/<int:family_id>/members/<int:member_id>/remove", "GET"): Route(
+        "GET", family_route(MANAGERS), True
+    ),
+    ("/families/<int:family_id>/members/<int:member_id>/invite", "POST"): Route(
+        "POST", family_route(MANAGERS, REDIRECT), True
+    ),
+    ("/families/<int:family_id>/audit", "GET"): Route("GET", family_route(AUDIT_READERS), True),
+    # Form posts carrying only a CSRF token: validation answers 422, never a 500.
+    ("/signup", "POST"): Route("POST", everyone(INVALID)),
+    ("/signup/professional", "POST"): Route("POST", everyone(INVALID)),
+    ("/verify/resend", "POST"): Route("POST", everyone(INVALID)),
+    ("/signin", "POST"): Route("POST", {**everyone(REDIRECT), "anonymous": INVALID}),
+    ("/signin/code", "POST"): Route("POST", everyone(REDIRECT)),
+    ("/reset", "POST"): Route("POST", everyone(INVALID)),
+    ("/reset/new", "POST"): Route("POST", everyone(NOT_FOUND)),
+    ("/account/two-factor", "POST"): Route(
+        "POST", {**signed_in(INVALID), "professional": REDIRECT}
+    ),
+    ("/families/new", "POST"): Route("POST", family_users(INVALID, REDIRECT)),
+    ("/invite", "POST"): Route("POST", everyone(GONE)),
+    ("/families/<int:family_id>/edit", "POST"): Route(
+        "POST", family_route(MANAGERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/members/new", "POST"): Route(
+        "POST", family_route(MANAGERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/members/<int:member_id>/edit", "POST"): Route(
+        "POST", family_route(MANAGERS, INVALID), True
+    ),
+    # No version sent: treated as stale, a conflict rather than a silent removal.
+    ("/families/<int:family_id>/members/<int:member_id>/remove", "POST"): Route(
+        "POST", family_route(MANAGERS, CONFLICT), True
+    ),
+}
+
+
+def registered_routes(app: Flask) -> set[tuple[str, str]]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods or ():
+            if method in ("HEAD", "OPTIONS"):
+                continue
+            found.add((rule.rule, method))
+    return found
+
+
+def api_routes_covered_elsewhere(route: tuple[str, str]) -> bool:
+    from tests.access.api_matrix import API_ROUTES
+
+    return route in API_ROUTES
+
+
+def test_every_route_is_in_the_matrix(app: Flask) -> None:
+    from tests.access.api_matrix import API_ROUTES
+
+    table = set(ROUTES) | set(API_ROUTES)
+    missing = sorted(registered_routes(app) - table)
+    assert not missing, f"routes without an authorization-matrix entry: {missing}"
+    stale = sorted(table - registered_routes(app))
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(
+    app: Flask,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+) -> dict[str, object]:
+    users = {
+        "parent": make_user(name="Ouder Een"),
+        "other_parent": make_user(name="Ouder Twee"),
+        "carer": make_user(name="Stiefouder"),
+        "young_12_15": make_user(name="Jongere Dertien"),
+        "young_16_17": make_user(name="Jongere Zestien"),
+        "network": make_user(name="Oma"),
+        "other_family": make_user(name="Andere Ouder"),
+        "professional": make_user(name="Coach", kind=KIND_PROFESSIONAL),
+    }
+    family = make_family(users["parent"])
+    add_member(family, users["other_parent"], ROLE_PARENT, has_authority=True)
+    add_member(family, users["carer"], ROLE_PARENT, has_authority=False)
+    add_member(family, users["young_12_15"], ROLE_YOUNG_PERSON, birth_date=years_ago(13))
+    add_member(family, users["young_16_17"], ROLE_YOUNG_PERSON, birth_date=years_ago(16))
+    add_member(family, users["network"], ROLE_NETWORK)
+    child = add_member(family, None, ROLE_YOUNG_PERSON, birth_date=years_ago(8), name="Kind")
+    make_family(users["other_family"], name="Gezin Ander")
+    # Professionals must have TOTP to get past enrolment; mark it done for this matrix.
+    with app.app_context():
+        pro = db.session.get(User, users["professional"].id)
+        assert pro is not None
+        from portal.core import clock
+
+        pro.totp_secret = PRO_TOTP_SECRET
+        pro.totp_enabled_at = clock.now()
+        db.session.commit()
+        db.session.remove()
+    return {"users": users, "family": family, "child": child}
+
+
+def url_for_rule(rule: str, world: dict[str, object]) -> str:
+    family = world["family"]
+    child = world["child"]
+    assert isinstance(family, Family) and isinstance(child, Member)
+    return (
+        rule.replace("<int:family_id>", str(family.id))
+        .replace("<int:member_id>", str(child.id))
+        .replace("<path:filename>", "css/portal.css")
+        .replace("<token>", "not-a-real-token")
+        .replace("<name>", "no-such-provider")
+    )
+
+
+def denied_count(app: Flask) -> int:
+    with app.app_context():
+        count = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.outcome == "denied")
+        )
+        db.session.remove()
+    return int(count or 0)
+
+
+def client_for(app: Flask, actor: str, world: dict[str, object]) -> FlaskClient:
+    client = app.test_client()
+    if actor != "anonymous":
+        users = world["users"]
+        assert isinstance(users, dict)
+        secret = PRO_TOTP_SECRET if actor == "professional" else None
+        if secret:
+            from datetime import timedelta
+
+            from portal.core import clock
+
+            clock.advance(timedelta(seconds=30))  # a fresh TOTP step: codes are single-use
+        sign_in(client, users[actor], totp_secret=secret)
+    return client
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_matrix(app: Flask, world: dict[str, object], actor: str) -> None:
+    failures = []
+    for (rule, method), route in sorted(ROUTES.items()):
+        client = client_for(app, actor, world)
+        url = url_for_rule(rule, world)
+        before = denied_count(app)
+        if method == "POST":
+            token = csrf_token(client, "/signup")
+            response = client.post(url, data={"csrf_token": token})
+        else:
+            response = client.get(url)
+        expected = route.expected[actor]
+        if expected == LOGIN:
+            ok = response.status_code == 302 and "/signin" in (response.location or "")
+        else:
+            ok = response.status_code == expected
+        if not ok:
+            failures.append(f"{method} {rule}: expected {expected}, got {response.status_code}")
+            continue
+        refused = route.family_data and expected in (FORBIDDEN, NOT_FOUND)
+        if refused and denied_count(app) != before + 1:
+            failures.append(f"{method} {rule}: refusal without exactly one audit row")
+    assert not failures, f"{actor}:\n" + "\n".join(failures)
