@@ -54,10 +54,17 @@ def _refuse(decision: Decision) -> None:
     abort(403)
 
 
-def authorize(action: str, resource: Resource) -> Decision:
-    """Decide, write the audit row, and abort unless allowed. Returns the decision."""
+def authorize(action: str, resource: Resource, *, record: bool = True) -> Decision:
+    """Decide, write the audit row, and abort unless allowed. Returns the decision.
+
+    With record=False an allowed access is not logged yet: the view logs what really happened
+    (e.g. "member.add" on the new member, or only a view when validation failed) by calling
+    authorize() again on its way out. Refusals are always logged here.
+    """
     actor = current_actor()
     decision = decide(actor, action, resource)
+    if decision.allowed and not record:
+        return decision
     _record(
         actor,
         action,
@@ -85,17 +92,17 @@ def _not_found(action: str, object_type: str, object_id: object, family_id: int 
     _refuse(decision)
 
 
-def load_family(family_id: int, action: str) -> Family:
+def load_family(family_id: int, action: str, *, record: bool = True) -> Family:
     """The family, if the actor may do `action` on it; otherwise 404 (or 403 for members)."""
     family = db.session.get(Family, family_id)
     if family is None:
         _not_found(action, "family", family_id, None)
         raise AssertionError("unreachable")
-    authorize(action, family)
+    authorize(action, family, record=record)
     return family
 
 
-def load_member(family: Family, member_id: int, action: str) -> Member:
+def load_member(family: Family, member_id: int, action: str, *, record: bool = True) -> Member:
     """A member of *this* family only: another family's member is a 404."""
     member = db.session.scalar(
         select(Member).where(
@@ -105,5 +112,5 @@ def load_member(family: Family, member_id: int, action: str) -> Member:
     if member is None:
         _not_found(action, "member", member_id, family.id)
         raise AssertionError("unreachable")
-    authorize(action, member)
+    authorize(action, member, record=record)
     return member

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal import db
-from portal.access import authorize, load_family, load_member
+from portal.access import authorize, current_actor, load_family, load_member
 from portal.access.age import age_on
 from portal.access.policy import role_of
 from portal.core import clock
@@ -97,7 +97,7 @@ def overview(family_id: int) -> Any:
 @bp.route("/families/<int:family_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(family_id: int) -> Any:
-    family = load_family(family_id, "family.edit")
+    family = load_family(family_id, "family.edit", record=False)
     # Only a GET pre-fills from the database: a POST must carry its own values and version.
     form = RenameFamilyForm(obj=family if request.method == "GET" else None)
     if request.method == "GET":
@@ -106,7 +106,7 @@ def edit(family_id: int) -> Any:
         try:
             services.rename_family(family, (form.name.data or "").strip(), _int(form.version.data))
         except services.Conflict:
-            family = load_family(family_id, "family.edit")
+            family = load_family(family_id, "family.view")
             flash(
                 _("Iemand anders heeft de naam net veranderd. Kijk of je hem nog wilt aanpassen."),
                 "warning",
@@ -115,8 +115,10 @@ def edit(family_id: int) -> Any:
             return render_template(
                 "family/edit.html", family=family, form=form, conflict=family.name, **_ctx(family)
             ), 409
+        authorize("family.edit", family)
         flash(_("De naam is opgeslagen."), "success")
         return redirect(url_for("family.overview", family_id=family.id))
+    authorize("family.view", family)
     return render_template("family/edit.html", family=family, form=form, **_ctx(family)), (
         422 if request.method == "POST" else 200
     )
@@ -124,13 +126,7 @@ def edit(family_id: int) -> Any:
 
 def _ctx(family: Family) -> dict[str, Any]:
     """What every family page shows about the signed-in person's own role."""
-    actor_member = db.session.scalar(
-        select(Member).where(
-            Member.family_id == family.id,
-            Member.user_id == current_user.id,
-            Member.removed_at.is_(None),
-        )
-    )
+    actor_member = current_actor().membership(family.id)
     role = role_of(actor_member, clock.today()) if actor_member else "none"
     return {"my_role": role, "can_manage": role == "parent_with_authority"}
 
@@ -169,7 +165,7 @@ def _member_data(form: MemberForm) -> services.MemberData:
 @bp.route("/families/<int:family_id>/members/new", methods=["GET", "POST"])
 @login_required
 def add_member(family_id: int) -> Any:
-    family = load_family(family_id, "member.add")
+    family = load_family(family_id, "member.add", record=False)
     form = MemberForm()
     if request.method == "GET" and request.args.get("role") in ROLES:
         form.role.data = request.args["role"]
@@ -179,6 +175,7 @@ def add_member(family_id: int) -> Any:
         except services.FamilyError as exc:
             _attach_error(form, exc)
         else:
+            authorize("member.add", member)
             flash(_("%(name)s is toegevoegd.", name=member.display_name), "success")
             if member.invited_at:
                 flash(
@@ -186,6 +183,7 @@ def add_member(family_id: int) -> Any:
                     "info",
                 )
             return redirect(url_for("family.members", family_id=family.id))
+    authorize("family.view", family)
     return render_template(
         "family/member_form.html", family=family, form=form, member=None, **_ctx(family)
     ), (422 if request.method == "POST" else 200)
@@ -202,8 +200,8 @@ def _attach_error(form: MemberForm, exc: services.FamilyError) -> None:
 @bp.route("/families/<int:family_id>/members/<int:member_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_member(family_id: int, member_id: int) -> Any:
-    family = load_family(family_id, "member.edit")
-    member = load_member(family, member_id, "member.edit")
+    family = load_family(family_id, "member.edit", record=False)
+    member = load_member(family, member_id, "member.edit", record=False)
     form = MemberForm(obj=member if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = str(member.version)
@@ -216,7 +214,7 @@ def edit_member(family_id: int, member_id: int) -> Any:
         except services.FamilyError as exc:
             _attach_error(form, exc)
         except services.Conflict:
-            member = load_member(family, member_id, "member.edit")
+            member = load_member(family, member_id, "member.edit", record=False)
             conflict = member
             form.version.data = str(member.version)
             status = 409
@@ -225,6 +223,7 @@ def edit_member(family_id: int, member_id: int) -> Any:
                 _("De gegevens van %(name)s zijn opgeslagen.", name=member.display_name), "success"
             )
             return redirect(url_for("family.members", family_id=family.id))
+    authorize("member.view", member)
     return render_template(
         "family/member_form.html",
         family=family,
@@ -238,8 +237,8 @@ def edit_member(family_id: int, member_id: int) -> Any:
 @bp.route("/families/<int:family_id>/members/<int:member_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove_member(family_id: int, member_id: int) -> Any:
-    family = load_family(family_id, "member.remove")
-    member = load_member(family, member_id, "member.remove")
+    family = load_family(family_id, "member.remove", record=False)
+    member = load_member(family, member_id, "member.remove", record=False)
     form = ConfirmForm()
     if request.method == "GET":
         form.version.data = str(member.version)
@@ -250,7 +249,7 @@ def remove_member(family_id: int, member_id: int) -> Any:
         except services.FamilyError as exc:
             error = error_text(exc.message)
         except services.Conflict:
-            member = load_member(family, member_id, "member.remove")
+            member = load_member(family, member_id, "member.remove", record=False)
             form.version.data = str(member.version)
             error = _("Iemand anders heeft deze persoon net veranderd. Kijk nog een keer.")
         else:
@@ -262,6 +261,7 @@ def remove_member(family_id: int, member_id: int) -> Any:
                 "success",
             )
             return redirect(url_for("family.members", family_id=family.id))
+    authorize("member.view", member)
     return render_template(
         "family/member_remove.html",
         family=family,
@@ -275,7 +275,7 @@ def remove_member(family_id: int, member_id: int) -> Any:
 @bp.route("/families/<int:family_id>/members/<int:member_id>/invite", methods=["POST"])
 @login_required
 def invite_member(family_id: int, member_id: int) -> Any:
-    family = load_family(family_id, "member.invite")
+    family = load_family(family_id, "member.invite", record=False)
     member = load_member(family, member_id, "member.invite")
     form = ConfirmForm()
     if form.validate_on_submit():

@@ -1,0 +1,123 @@
+"""Real-browser fixtures: the portal served on a free port in a thread, Debian's Chromium driven
+by Playwright, screenshots under test-output/e2e/, and an axe-core check per page."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+from portal import create_app
+from tests.conftest import settings_for_tests
+from tests.helpers import OUTPUT_DIR
+from tests.support.servers import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+class LiveServer:
+    def __init__(self, app: Flask, port: int) -> None:
+        self.app = app
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_app(app: Flask) -> Iterator[tuple[Flask, int]]:
+    settings = app.config["PORTAL_SETTINGS"]
+    port = free_port()
+    live = create_app(
+        settings_for_tests(
+            settings.database_url, settings.smtp_port, base_url=f"http://127.0.0.1:{port}"
+        )
+    )
+    yield live, port
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: tuple[Flask, int]) -> Iterator[LiveServer]:
+    app, port = live_app
+    server = LiveServer(app, port)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: apt-get install chromium (make test does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url, locale="nl-NL")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    return Axe()
+
+
+@pytest.fixture
+def shoot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+    """Save a numbered full-page screenshot of each step under test-output/e2e/<test>/."""
+    folder = OUTPUT_DIR / "e2e" / re.sub(r"[^\w.-]", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 1000))
+
+    def shoot(page: Page, step: str) -> Path:
+        path = folder / f"{next(counter):02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return shoot
+
+
+@pytest.fixture
+def check_a11y(axe: Axe) -> Callable[[Page], None]:
+    """No serious or critical WCAG violations on the page (axe-core)."""
+
+    def check(page: Page) -> None:
+        results = axe.run(page)
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+            for v in results.response["violations"]
+            if v.get("impact") in ("serious", "critical")
+        ]
+        assert not bad, f"{page.url}:\n" + "\n".join(bad)
+
+    return check
