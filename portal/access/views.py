@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request, url_for
@@ -69,7 +70,7 @@ def people_in_log(family: Family) -> list[tuple[int, str]]:
         .group_by(AuditEvent.actor_user_id, AuditEvent.actor_name)
         .order_by(AuditEvent.actor_name)
     ).all()
-    return [(int(user_id), name) for user_id, name in rows]
+    return [(int(user_id or 0), name) for user_id, name in rows]
 
 
 @bp.route("/families/<int:family_id>/audit")
@@ -84,9 +85,16 @@ def audit_log(family_id: int) -> Any:
 
     older_url = None
     if next_cursor:
-        filters = {"person": person, "from": start, "to": end, "before": next_cursor}
-        older_url = url_for(
-            "access.audit_log", family_id=family.id, **{k: v for k, v in filters.items() if v}
+        filters: dict[str, object] = {
+            "person": person,
+            "from": start.isoformat() if start else None,
+            "to": end.isoformat() if end else None,
+            "before": next_cursor,
+        }
+        older_url = (
+            url_for("access.audit_log", family_id=family.id)
+            + "?"
+            + urlencode({k: v for k, v in filters.items() if v})
         )
     return render_template(
         "access/audit.html",

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
+from config import Settings
 from portal import db
 from portal.auth import passwords, totp
 from portal.auth.models import (
@@ -30,8 +31,9 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def settings():  # type: ignore[no-untyped-def]
-    return current_app.config["PORTAL_SETTINGS"]
+def settings() -> Settings:
+    settings: Settings = current_app.config["PORTAL_SETTINGS"]
+    return settings
 
 
 def find_user(email: str) -> User | None:

@@ -85,14 +85,21 @@ def _signup(form: SignUpForm, kind: str) -> Any:
             display_name=(form.display_name.data or "").strip(),
             locale=select_locale(),
             kind=kind,
-            profession=getattr(form, "profession", None) and form.profession.data,  # type: ignore[attr-defined]
-            organisation=getattr(form, "organisation", None) and form.organisation.data,  # type: ignore[attr-defined]
-            register_number=getattr(form, "register_number", None)
-            and (form.register_number.data or None),  # type: ignore[attr-defined]
+            **_professional_fields(form),
         )
     )
     session["signup_email"] = services.normalise_email(form.email.data or "")
     return redirect(url_for("auth.check_mail"))
+
+
+def _professional_fields(form: SignUpForm) -> dict[str, str | None]:
+    if not isinstance(form, ProfessionalSignUpForm):
+        return {}
+    return {
+        "profession": form.profession.data,
+        "organisation": (form.organisation.data or "").strip(),
+        "register_number": (form.register_number.data or "").strip() or None,
+    }
 
 
 @bp.route("/signup/check-your-mail")
