@@ -24,12 +24,19 @@ def _load(token: str) -> User | None:
     return user
 
 
+# What a visitor chose before signing in and keeps afterwards; everything else is dropped.
+KEPT_ACROSS_SIGN_IN = ("locale", "invite_token")
+
+
+def _clear_session_keeping_choices() -> None:
+    kept = {key: session[key] for key in KEPT_ACROSS_SIGN_IN if key in session}
+    session.clear()
+    session.update(kept)
+
+
 def sign_in(user: User, method: str, address: str | None) -> None:
     """Rotate: drop everything the pre-sign-in session held, then start a fresh server session."""
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+    _clear_session_keeping_choices()
     services.start_session(user, method, address)
     login_user(user)
     session.permanent = True
@@ -39,10 +46,7 @@ def sign_out() -> None:
     if _current_user.is_authenticated:
         services.end_session(_current_user.session_token)
     logout_user()
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
+    _clear_session_keeping_choices()
 
 
 def init_app(app: Flask) -> None:
