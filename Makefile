@@ -23,7 +23,7 @@ dev-venv: $(VENV)/.dev
 
 # Compiled catalogues are build output; the .po files are the source.
 translations: $(VENV)/.runtime
-	$(VENV)/bin/pybabel compile --use-fuzzy -q -d portal/translations
+	$(VENV)/bin/pybabel compile --use-fuzzy -d portal/translations 2>&1 | grep -v "^compiling" || true
 
 # After changing user-facing text: update the catalogue, then translate the new English entries.
 messages: $(VENV)/.runtime
