@@ -23,7 +23,7 @@ dev-venv: $(VENV)/.dev
 
 # Compiled catalogues are build output; the .po files are the source.
 translations: $(VENV)/.runtime
-	$(VENV)/bin/pybabel compile --use-fuzzy -d portal/translations 2>&1 | grep -v "^compiling" || true
+	$(VENV)/bin/pybabel compile -d portal/translations 2>&1 | { grep -v "^compiling" || true; }; test $${PIPESTATUS[0]} -eq 0
 
 # After changing user-facing text: update the catalogue, then translate the new English entries.
 messages: $(VENV)/.runtime
@@ -34,7 +34,7 @@ migrate: venv translations
 	$(VENV)/bin/flask portal migrate
 
 run: migrate
-	PORTAL_MAIL_BACKEND=$${PORTAL_MAIL_BACKEND:-outbox} $(VENV)/bin/flask portal serve --host 127.0.0.1 --port 5000
+	PORTAL_MAIL_BACKEND=$${PORTAL_MAIL_BACKEND:-outbox} $(PY) -m portal --host 127.0.0.1 --port 5000
 
 demo: migrate
 	$(VENV)/bin/flask portal seed-demo

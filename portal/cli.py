@@ -20,17 +20,6 @@ def migrate() -> None:
     click.echo("Database is up to date.")
 
 
-@portal_cli.command("serve")
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-def serve(host: str, port: int) -> None:
-    """Run the portal in one process (threading mode) for development and small set-ups."""
-    from portal.extensions import socketio
-
-    click.echo(f"Gezinsportaal: http://{host}:{port}")
-    socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)
-
-
 @portal_cli.command("audit-verify")
 def audit_verify() -> None:
     """Recompute the audit hash chains; exit 1 and list any changed or removed row."""
