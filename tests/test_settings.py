@@ -17,8 +17,17 @@ def test_environment_overrides() -> None:
         "PORTAL_BASE_URL": "https://portal.example",
         "PORTAL_DEFAULT_LOCALE": "en",
         "PORTAL_SECRET_KEY": "k" * 40,
-        "PORTAL_OIDC_PROVIDERS": json.dumps([{"name": "cjg", "label": "CJG", "issuer": "https://id",
-                                               "client_id": "a", "client_secret": "b"}]),
+        "PORTAL_OIDC_PROVIDERS": json.dumps(
+            [
+                {
+                    "name": "cjg",
+                    "label": "CJG",
+                    "issuer": "https://id",
+                    "client_id": "a",
+                    "client_secret": "b",
+                }
+            ]
+        ),
     }
     settings = Settings.from_env(env)
     assert settings.database_url.startswith("postgresql")
