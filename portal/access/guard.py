@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import abort, g, request
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from portal import db
 from portal.access import audit
@@ -76,6 +80,17 @@ def authorize(action: str, resource: Resource, *, record: bool = True) -> Decisi
     if not decision.allowed:
         _refuse(decision)
     return decision
+
+
+@contextmanager
+def recorded_if_refused(action: str, resource: Resource) -> Iterator[None]:
+    """For views that authorized with record=False: if they then refuse the request (bad input,
+    a conflict), the access to `resource` they did make is still logged as `action`."""
+    try:
+        yield
+    except HTTPException:
+        authorize(action, resource)
+        raise
 
 
 def _not_found(action: str, object_type: str, object_id: object, family_id: int | None) -> None:

@@ -1,13 +1,15 @@
-"""API routes."""
+"""The OpenAPI document route."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import jsonify
+
 from portal.api import bp
 from portal.api.openapi import document
 
 
-@bp.route("/openapi.json")
+@bp.get("/openapi.json")
 def openapi() -> Any:
-    return document()
+    return jsonify(document())

@@ -129,11 +129,12 @@ def add_member(family: Family, by: User, data: MemberData) -> Member:
         relation=data.relation or None,
         email=auth_services.normalise_email(data.email) if data.email else None,
         added_by_id=by.id,
+        invited_at=clock.now() if data.invite else None,
     )
     db.session.add(member)
     db.session.flush()
     if data.invite:
-        invite_member(family, member, by)
+        _send_invitation(family, member, by)
     return member
 
 
@@ -181,13 +182,19 @@ def remove_member(family: Family, member: Member, version: int) -> None:
 def invite_member(family: Family, member: Member, by: User | None) -> None:
     if not member.email:
         raise FamilyError("email_required_for_invite", "email")
+    member.invited_at = clock.now()
+    _flush_or_conflict(member)
+    _send_invitation(family, member, by)
+
+
+def _send_invitation(family: Family, member: Member, by: User | None) -> None:
+    assert member.email is not None
     token = auth_services.issue_link(
         PURPOSE_MEMBER_INVITE,
         member.email,
         timedelta(days=INVITE_DAYS),
         subject_id=member.id,
     )
-    member.invited_at = clock.now()
     inviter = by.display_name if by else family.name
     mail.send(
         member.email,

@@ -1,0 +1,78 @@
+"""JSON shapes of the API's objects (documented in openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.access.models import AuditEvent
+from portal.api.common import iso
+from portal.auth.models import User
+from portal.family.models import Family, Member
+
+
+def user_json(user: User) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "kind": user.kind,
+        "locale": user.locale,
+        "email_verified": user.email_verified_at is not None,
+        "totp_enabled": user.totp_enabled,
+    }
+    if user.is_professional:
+        body.update(
+            profession=user.profession,
+            organisation=user.organisation,
+            register_number=user.register_number,
+        )
+    return body
+
+
+def family_json(family: Family, my_role: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": family.id,
+        "name": family.name,
+        "created_at": iso(family.created_at),
+        "version": family.version,
+    }
+    if my_role is not None:
+        body["my_role"] = my_role
+    return body
+
+
+def member_json(member: Member) -> dict[str, Any]:
+    return {
+        "id": member.id,
+        "family_id": member.family_id,
+        "role": member.role,
+        "display_name": member.display_name,
+        "birth_date": iso(member.birth_date),
+        "has_authority": member.has_authority,
+        "household": member.household,
+        "relation": member.relation,
+        "email": member.email,
+        "has_login": member.has_login,
+        "invited_at": iso(member.invited_at),
+        "joined_at": iso(member.joined_at),
+        "version": member.version,
+    }
+
+
+def audit_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": iso(event.at),
+        "actor": {
+            "user_id": event.actor_user_id,
+            "name": event.actor_name,
+            "role": event.actor_role,
+            "organisation": event.organisation,
+        },
+        "basis": event.basis,
+        "action": event.action,
+        "object": {"type": event.object_type, "id": event.object_id},
+        "outcome": event.outcome,
+        "reason": event.reason,
+        "client_address": event.client_address,
+    }
