@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -244,3 +245,50 @@ def test_password_reset_link_expires(
     response = client.get("/reset/new")
     assert response.status_code == 410
     assert "verlopen" in response.get_data(as_text=True)
+
+
+def test_professional_sign_up_stores_profession_and_organisation(
+    app: Flask, client: FlaskClient
+) -> None:
+    response = post_form(
+        client,
+        "/signup/professional",
+        {
+            "display_name": "Linda Bakker",
+            "email": "linda@cjg.example",
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+            "profession": "poh_jeugd",
+            "organisation": "Huisartsenpraktijk De Linde",
+            "register_number": "SKJ-123456",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "linda@cjg.example"))
+        assert user is not None
+        assert (user.kind, user.profession, user.organisation, user.register_number) == (
+            "professional",
+            "poh_jeugd",
+            "Huisartsenpraktijk De Linde",
+            "SKJ-123456",
+        )
+        db.session.remove()
+
+
+def test_development_outbox_shows_mails(app: Flask, tmp_path: Path) -> None:
+    settings = app.config["PORTAL_SETTINGS"]
+    dev = create_app(
+        settings_for_tests(
+            settings.database_url,
+            settings.smtp_port,
+            mail_backend="outbox",
+            outbox_dir=str(tmp_path),
+            environment="development",
+        )
+    )
+    client = dev.test_client()
+    assert "nog geen e-mails" in client.get("/dev/outbox").get_data(as_text=True)
+    signup(client, "outbox@example.org")
+    page = client.get("/dev/outbox").get_data(as_text=True)
+    assert "outbox@example.org" in page and "/verify/" in page
