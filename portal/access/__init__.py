@@ -5,7 +5,15 @@ from portal.access.guard import (
     current_actor,
     load_family,
     load_member,
+    record_grant_event,
     recorded_if_refused,
 )
 
-__all__ = ["authorize", "current_actor", "load_family", "load_member", "recorded_if_refused"]
+__all__ = [
+    "authorize",
+    "current_actor",
+    "load_family",
+    "load_member",
+    "record_grant_event",
+    "recorded_if_refused",
+]

@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import abort, g, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from portal import db
 from portal.access import audit
+from portal.access.models import Grant
 from portal.access.policy import Actor, Decision, Resource, decide, family_id_of
 from portal.family.models import Family, Member
 
@@ -50,12 +52,27 @@ def _record(
     )
 
 
+def refusal_text(reason: str) -> str | None:
+    """What a refused guest is told (never any family data)."""
+    return {
+        "grant_revoked": _("Toegang ingetrokken. Het gezin heeft je toegang beëindigd."),
+        "grant_expired": _("Je toegang tot dit gezin is verlopen."),
+        "grant_pending": _("Je toegang wacht nog op toestemming van het gezin."),
+        "grant_not_yet_valid": _("Je toegang tot dit gezin is nog niet begonnen."),
+        "grant_denied": _("Het gezin heeft je aanvraag geweigerd."),
+        "grant_withdrawn": _("Je hebt deze aanvraag ingetrokken."),
+        "part_not_granted": _("Dit deel van de gezinsruimte is niet met je gedeeld."),
+        "part_read_only": _("Je mag hier meekijken, maar niet meeschrijven."),
+        "not_for_guests": _("Dit kan alleen het gezin zelf."),
+    }.get(reason)
+
+
 def _refuse(decision: Decision) -> None:
     # The denial's audit row must survive the abort: commit it before refusing.
     db.commit()
     if decision.hide:
         abort(404)
-    abort(403)
+    abort(403, description=refusal_text(decision.reason))
 
 
 def authorize(action: str, resource: Resource, *, record: bool = True) -> Decision:
@@ -82,6 +99,22 @@ def authorize(action: str, resource: Resource, *, record: bool = True) -> Decisi
     return decision
 
 
+def record_grant_event(action: str, grant: Grant) -> None:
+    """Log what a professional did with their own grant (accept, request, withdraw, ask for
+    renewal). Not a policy decision: the grant row itself proves the relation, and none of these
+    changes what the grant allows."""
+    actor = current_actor()
+    decision = Decision(True, f"grant:{grant.id}", "guest", "own_grant", hide=False)
+    _record(
+        actor,
+        action,
+        decision,
+        family_id=grant.family_id,
+        object_type="grant",
+        object_id=str(grant.id),
+    )
+
+
 @contextmanager
 def recorded_if_refused(action: str, resource: Resource) -> Iterator[None]:
     """For views that authorized with record=False: if they then refuse the request (bad input,
@@ -93,7 +126,7 @@ def recorded_if_refused(action: str, resource: Resource) -> Iterator[None]:
         raise
 
 
-def _not_found(action: str, object_type: str, object_id: object, family_id: int | None) -> None:
+def not_found(action: str, object_type: str, object_id: object, family_id: int | None) -> None:
     actor = current_actor()
     decision = Decision(False, "none", "none", "not_found")
     _record(
@@ -111,7 +144,7 @@ def load_family(family_id: int, action: str, *, record: bool = True) -> Family:
     """The family, if the actor may do `action` on it; otherwise 404 (or 403 for members)."""
     family = db.session.get(Family, family_id)
     if family is None:
-        _not_found(action, "family", family_id, None)
+        not_found(action, "family", family_id, None)
         raise AssertionError("unreachable")
     authorize(action, family, record=record)
     return family
@@ -125,7 +158,7 @@ def load_member(family: Family, member_id: int, action: str, *, record: bool = T
         )
     )
     if member is None:
-        _not_found(action, "member", member_id, family.id)
+        not_found(action, "member", member_id, family.id)
         raise AssertionError("unreachable")
     authorize(action, member, record=record)
     return member

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core import clock
 from portal.db import Base
 
 
@@ -47,3 +48,92 @@ class AuditChainHead(Base):
     chain_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- guest access: grants ---------------------------------------------------------------------
+
+PARTS = ("plan", "dossier", "messages", "modules", "documents")
+LEVEL_READ = "read"
+LEVEL_WRITE = "write"
+LEVELS = (LEVEL_READ, LEVEL_WRITE)
+ORIGIN_INVITATION = "invitation"
+ORIGIN_REQUEST = "request"
+
+
+class Grant(Base):
+    """A professional's time-limited, scoped access to one family, granted by the family.
+
+    Born either from the family's invitation (accepted_at is set when the professional accepts
+    the link) or from the professional's request (accepted from the start, waiting for the
+    family's approvals). It is active only while approved by everyone the age rules require,
+    accepted, not revoked, and now is within [valid_from, expires_at). Never deleted.
+    """
+
+    __tablename__ = "access_grant"
+    __table_args__ = (Index("ix_access_grant_family_grantee", "family_id", "grantee_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"))
+    grantee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    invited_email: Mapped[str | None] = mapped_column(String(254))
+    origin: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(500))
+    # The young person whose data this is about, if any: decides who must approve.
+    subject_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL")
+    )
+    valid_from: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    # Set when every approval the age rules require is in; the policy reads only this.
+    approved_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    denied_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+    granted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    renewal_requested_at: Mapped[datetime | None]
+    reminded_14_at: Mapped[datetime | None]
+    reminded_3_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    parts: Mapped[list[GrantPart]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="GrantPart.part"
+    )
+    approvals: Mapped[list[GrantApproval]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def level_for(self, part: str) -> str | None:
+        return next((p.level for p in self.parts if p.part == part), None)
+
+
+class GrantPart(Base):
+    __tablename__ = "access_grant_part"
+
+    grant_id: Mapped[int] = mapped_column(
+        ForeignKey("access_grant.id", ondelete="CASCADE"), primary_key=True
+    )
+    part: Mapped[str] = mapped_column(String(20), primary_key=True)
+    level: Mapped[str] = mapped_column(String(10))
+
+
+class GrantApproval(Base):
+    """One family member's yes to a grant (the age rules decide whose yes is needed)."""
+
+    __tablename__ = "access_grant_approval"
+    __table_args__ = (UniqueConstraint("grant_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("access_grant.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    approved_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -8,15 +8,24 @@ of the request. Nothing here is cached beyond one request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
 from portal import db
 from portal.access.age import band_for
+from portal.access.models import LEVEL_READ, LEVEL_WRITE, Grant
 from portal.auth.models import User
 from portal.core import clock
-from portal.family.models import ROLE_NETWORK, ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
+from portal.family.models import (
+    ROLE_NETWORK,
+    ROLE_PARENT,
+    ROLE_YOUNG_PERSON,
+    DossierEntry,
+    Family,
+    Member,
+    Plan,
+)
 
 # Role keys the rules speak of.
 PARENT_WITH_AUTHORITY = "parent_with_authority"
@@ -45,16 +54,57 @@ RULES: dict[str, frozenset[str]] = {
     "member.join": EVERY_MEMBER,
     # "Wie keek mee?": parents and young people of 12+ see who looked at the family's data.
     "audit.view": PARENTS | YOUNG_PEOPLE,
+    # Guests: who may see, invite, approve, renew and revoke them. The services add the finer
+    # rules (a young person of 16+ invites for their own data only; approvers follow age rules).
+    "grant.list": PARENTS | YOUNG_PEOPLE,
+    "grant.view": PARENTS | YOUNG_PEOPLE,
+    "grant.create": frozenset({PARENT_WITH_AUTHORITY, YOUNG_16_17, YOUNG_ADULT}),
+    "grant.revoke": frozenset({PARENT_WITH_AUTHORITY, YOUNG_16_17, YOUNG_ADULT}),
+    "grant.renew": frozenset({PARENT_WITH_AUTHORITY, YOUNG_16_17, YOUNG_ADULT}),
+    "grant.approve": frozenset({PARENT_WITH_AUTHORITY}) | YOUNG_PEOPLE,
+    "grant.deny": frozenset({PARENT_WITH_AUTHORITY}) | YOUNG_PEOPLE,
+    # The parts of the family's space. Guests reach these only through a grant (below).
+    "plan.view": EVERY_MEMBER,
+    "plan.edit": PARENTS | YOUNG_PEOPLE,
+    "dossier.view": PARENTS | YOUNG_PEOPLE,
+    "dossier.edit": PARENTS | YOUNG_PEOPLE,
 }
+
+# action -> (part, level) a guest's grant must hold. "write" includes "read".
+PART_ACTIONS: dict[str, tuple[str, str]] = {
+    "plan.view": ("plan", LEVEL_READ),
+    "plan.edit": ("plan", LEVEL_WRITE),
+    "dossier.view": ("dossier", LEVEL_READ),
+    "dossier.edit": ("dossier", LEVEL_WRITE),
+}
+# What any active grant allows: seeing the family's name and what was granted.
+GUEST_ACTIONS = frozenset({"family.view"})
+GUEST = "guest"
+FORMER_GUEST = "former_guest"
 
 
 @dataclass
 class Actor:
-    """Who is asking, from where. Memberships are looked up once per request."""
+    """Who is asking, from where. Memberships and grants are looked up once per request."""
 
     user: User | None
     address: str | None = None
     _memberships: dict[int, Member | None] = field(default_factory=dict)
+    _grants: dict[int, list[Grant]] = field(default_factory=dict)
+
+    def grants(self, family_id: int) -> list[Grant]:
+        """Every grant this user ever had in the family, newest first (any state)."""
+        if self.user is None:
+            return []
+        if family_id not in self._grants:
+            self._grants[family_id] = list(
+                db.session.scalars(
+                    select(Grant)
+                    .where(Grant.family_id == family_id, Grant.grantee_id == self.user.id)
+                    .order_by(Grant.id.desc())
+                )
+            )
+        return self._grants[family_id]
 
     @property
     def name(self) -> str:
@@ -84,7 +134,7 @@ class Decision:
     hide: bool = True
 
 
-Resource = Family | Member
+Resource = Family | Member | Grant | Plan | DossierEntry
 
 
 def family_id_of(resource: Resource) -> int:
@@ -103,12 +153,61 @@ def role_of(member: Member, day: date) -> str:
     return "none"
 
 
+def grant_state(grant: Grant, now: datetime) -> str:
+    """The grant's state by the server clock: active, pending, expired, revoked, ..."""
+    if grant.revoked_at is not None and grant.revoked_at <= now:
+        return "revoked"
+    if grant.denied_at is not None:
+        return "denied"
+    if grant.withdrawn_at is not None:
+        return "withdrawn"
+    if grant.expires_at <= now:
+        return "expired"
+    if grant.accepted_at is None or grant.approved_at is None:
+        return "pending"
+    if grant.valid_from > now:
+        return "not_yet_valid"
+    return "active"
+
+
+def _decide_for_guest(actor: Actor, action: str, family_id: int) -> Decision:
+    grants = actor.grants(family_id)
+    if not grants:
+        return Decision(False, "none", "none", "no_relation")
+    now = clock.now()
+    active = [g for g in grants if grant_state(g, now) == "active"]
+    if not active:
+        # A former (or future) guest knows the family exists: say why, show nothing.
+        latest = grants[0]
+        return Decision(
+            False,
+            f"grant:{latest.id}",
+            FORMER_GUEST,
+            f"grant_{grant_state(latest, now)}",
+            hide=False,
+        )
+    if action in GUEST_ACTIONS:
+        return Decision(True, f"grant:{active[0].id}", GUEST, "grant_active", hide=False)
+    needed = PART_ACTIONS.get(action)
+    if needed is not None:
+        part, level = needed
+        for grant in active:
+            held = grant.level_for(part)
+            if held == LEVEL_WRITE or (held == LEVEL_READ and level == LEVEL_READ):
+                return Decision(
+                    True, f"grant:{grant.id}", GUEST, f"grant_{part}_{held}", hide=False
+                )
+        reason = "part_read_only" if any(g.level_for(part) for g in active) else "part_not_granted"
+        return Decision(False, f"grant:{active[0].id}", GUEST, reason, hide=False)
+    return Decision(False, f"grant:{active[0].id}", GUEST, "not_for_guests", hide=False)
+
+
 def decide(actor: Actor, action: str, resource: Resource) -> Decision:
     if actor.user is None:
         return Decision(False, "none", "anonymous", "not_signed_in")
     member = actor.membership(family_id_of(resource))
     if member is None:
-        return Decision(False, "none", "none", "no_relation")
+        return _decide_for_guest(actor, action, family_id_of(resource))
     role = role_of(member, clock.today())
     basis = f"membership:{member.id}"
     allowed_roles = RULES.get(action)

@@ -7,6 +7,9 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
+from markupsafe import Markup
+
+from portal.core.sanitize import render_markdown
 
 
 def init_app(app: Flask) -> None:
@@ -21,6 +24,11 @@ def init_app(app: Flask) -> None:
     @app.template_filter("when")
     def _when(value: datetime | None, style: str = "medium") -> str:
         return format_datetime(value, style) if value else ""
+
+    @app.template_filter("markdown")
+    def _markdown(value: str | None) -> Markup:
+        # The one way user Markdown becomes HTML: through the sanitizer, never `|safe`.
+        return render_markdown(value or "")
 
     @app.template_filter("day")
     def _day(value: date | None, style: str = "long") -> str:

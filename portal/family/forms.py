@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, EmailField, HiddenField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -82,3 +90,23 @@ class ConfirmForm(FlaskForm):
     """An empty form: a POST with a CSRF token, for confirmations."""
 
     version = HiddenField()
+
+
+class PlanQuestionsForm(FlaskForm):
+    """'Onze vragen': the five Wraparound questions in the family's own words."""
+
+    tomorrow = TextAreaField(_l("Wat wilt u morgen veranderen?"), validators=[Length(max=5000)])
+    must_change = TextAreaField(_l("Wat moet er veranderen?"), validators=[Length(max=5000)])
+    approach = TextAreaField(_l("Hoe gaat u dat aanpakken?"), validators=[Length(max=5000)])
+    help = TextAreaField(_l("Hoe kan ik u daarbij helpen?"), validators=[Length(max=5000)])
+    who_else = TextAreaField(_l("Wie hebben we nog meer nodig?"), validators=[Length(max=5000)])
+    version = HiddenField()
+
+
+class DossierEntryForm(FlaskForm):
+    title = StringField(_l("Titel"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    body = TextAreaField(
+        _l("Tekst"),
+        validators=[DataRequired(REQUIRED), Length(max=20000)],
+        description=_l("Je kunt **vet**, *schuin* en lijstjes met - gebruiken."),
+    )

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
 from portal.core import clock
 from portal.db import Base
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
+
+
+def new_code() -> str:
+    """A family's invite code like 'K7MQ-9XPA' (40 bits; requests are rate-limited by review)."""
+    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{chars[:4]}-{chars[4:]}"
+
 
 ROLE_PARENT = "parent"
 ROLE_YOUNG_PERSON = "young_person"
@@ -22,6 +32,8 @@ class Family(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    # Given by the family to a professional who asks for access ("toegang vragen").
+    invite_code: Mapped[str] = mapped_column(String(20), unique=True, default=lambda: new_code())
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
@@ -72,3 +84,55 @@ class Member(Base):
     @property
     def invitation_pending(self) -> bool:
         return self.user_id is None and self.invited_at is not None
+
+
+# --- the gezinsplan and the dossier (first slice; the full plan is its own issue) -------------
+
+WRAPAROUND_QUESTIONS = ("tomorrow", "must_change", "approach", "help", "who_else")
+
+
+class Plan(Base):
+    """The family's plan. This slice holds 'Onze vragen': the five Wraparound questions,
+    answered in the family's own words (../shared/DOMAIN.md)."""
+
+    __tablename__ = "plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"), unique=True)
+    tomorrow: Mapped[str] = mapped_column(Text, default="")
+    must_change: Mapped[str] = mapped_column(Text, default="")
+    approach: Mapped[str] = mapped_column(Text, default="")
+    help: Mapped[str] = mapped_column(Text, default="")
+    who_else: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime | None]
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    updated_by_name: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DossierEntry(Base):
+    """A note, report or letter in the family's dossier. Authorship is kept for good: a guest's
+    entry stays (marked as written by a former guest) after their access ends."""
+
+    __tablename__ = "dossier_entry"
+    __table_args__ = (Index("ix_dossier_entry_family_id_id", "family_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    author_name: Mapped[str] = mapped_column(String(100))
+    author_organisation: Mapped[str | None] = mapped_column(String(120))
+    # "member" or "guest" at the time of writing.
+    author_kind: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

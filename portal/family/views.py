@@ -90,8 +90,15 @@ def create() -> Any:
 @login_required
 def overview(family_id: int) -> Any:
     family = load_family(family_id, "family.view")
+    context = _ctx(family)
+    if context["my_role"] == "guest":
+        from portal.access.forms import part_labels
+
+        return render_template(
+            "family/guest_overview.html", family=family, part_labels=part_labels(), **context
+        )
     members = _members(family)
-    return render_template("family/overview.html", family=family, members=members, **_ctx(family))
+    return render_template("family/overview.html", family=family, members=members, **context)
 
 
 @bp.route("/families/<int:family_id>/edit", methods=["GET", "POST"])
@@ -125,10 +132,34 @@ def edit(family_id: int) -> Any:
 
 
 def _ctx(family: Family) -> dict[str, Any]:
-    """What every family page shows about the signed-in person's own role."""
-    actor_member = current_actor().membership(family.id)
-    role = role_of(actor_member, clock.today()) if actor_member else "none"
-    return {"my_role": role, "can_manage": role == "parent_with_authority"}
+    """What every family page shows about the signed-in person's own role (or guest access)."""
+    actor = current_actor()
+    member = actor.membership(family.id)
+    today = clock.today()
+    context: dict[str, Any] = {"guest_grant": None, "guest_parts": {}, "guest_until": None}
+    if member is not None:
+        role = role_of(member, today)
+    else:
+        from portal.access.grants import last_day
+        from portal.access.policy import grant_state
+
+        now = clock.now()
+        active = [g for g in actor.grants(family.id) if grant_state(g, now) == "active"]
+        role = "guest" if active else "none"
+        if active:
+            context["guest_grant"] = active[0]
+            context["guest_until"] = max(last_day(g) for g in active)
+            parts: dict[str, str] = {}
+            for grant in active:
+                for part in grant.parts:
+                    if parts.get(part.part) != "write":
+                        parts[part.part] = part.level
+            context["guest_parts"] = parts
+    context.update(my_role=role, can_manage=role == "parent_with_authority")
+    return context
+
+
+guest_context = _ctx
 
 
 def _int(value: Any) -> int:

@@ -1,18 +1,196 @@
-"""The professional's dashboard: the families that invited them (none until grants exist)."""
+"""The professional's side: the dashboard of families that granted access, accepting an
+invitation, asking a family for access, withdrawing, and asking for renewal."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal import db
+from portal.access import grants, record_grant_event
+from portal.access.forms import AccessRequestForm, part_labels
+from portal.access.grant_views import grant_error_text, state_text
+from portal.access.models import Grant
+from portal.access.policy import grant_state
+from portal.auth import services as auth_services
+from portal.core import clock
+from portal.family.forms import ConfirmForm
+from portal.family.models import Family
 
 bp = Blueprint("professional", __name__)
+
+ENDED = ("expired", "revoked", "denied", "withdrawn")
+
+
+def _professional_only() -> Any:
+    if not current_user.is_professional:
+        return redirect(url_for("family.index"))
+    return None
 
 
 @bp.route("/professional")
 @login_required
 def dashboard() -> Any:
-    if not current_user.is_professional:
-        return redirect(url_for("family.index"))
-    return render_template("professional/dashboard.html")
+    if (refusal := _professional_only()) is not None:
+        return refusal
+    now = clock.now()
+    mine = list(
+        db.session.scalars(
+            select(Grant).where(Grant.grantee_id == current_user.id).order_by(Grant.expires_at)
+        )
+    )
+    families = {
+        f.id: f
+        for f in db.session.scalars(
+            select(Family).where(Family.id.in_([g.family_id for g in mine]))
+        )
+    }
+    # An ended grant shows no family data at all: only that, and when, access ended.
+    rows = []
+    for grant in mine:
+        state = grant_state(grant, now)
+        family = families.get(grant.family_id) if state not in ENDED else None
+        rows.append({"grant": grant, "state": state, "family": family})
+    return render_template(
+        "professional/dashboard.html",
+        rows=rows,
+        state_text=state_text,
+        part_labels=part_labels(),
+        last_day=grants.last_day,
+        ended=ENDED,
+        confirm=ConfirmForm(),
+    )
+
+
+# --- invitations from families ----------------------------------------------------------------
+
+
+@bp.route("/guest-invite/<token>")
+def invitation_link(token: str) -> Any:
+    # The token leaves the address bar at once and never shows in a later URL or Referer.
+    session["guest_invite_token"] = token
+    return redirect(url_for("professional.invitation"))
+
+
+@bp.route("/guest-invite", methods=["GET", "POST"])
+def invitation() -> Any:
+    token = session.get("guest_invite_token") or ""
+    check, grant = grants.invitation_for(token)
+    if check.status != "ok" or grant is None:
+        session.pop("guest_invite_token", None)
+        return render_template(
+            "professional/invitation.html",
+            problem=grant_error_text(f"link_{check.status}"),
+            grant=None,
+            form=None,
+        ), 410
+    form = ConfirmForm()
+    if current_user.is_authenticated and form.validate_on_submit():
+        try:
+            grants.accept_invitation(token, current_user)
+        except grants.GrantError as exc:
+            return render_template(
+                "professional/invitation.html",
+                problem=grant_error_text(exc.code),
+                grant=None,
+                form=None,
+            ), 409
+        session.pop("guest_invite_token", None)
+        record_grant_event("grant.accept", grant)
+        flash(_("Je hebt de uitnodiging aangenomen."), "success")
+        return redirect(url_for("professional.dashboard"))
+    return render_template(
+        "professional/invitation.html",
+        problem=None,
+        grant=grant,
+        part_labels=part_labels(),
+        last_day=grants.last_day,
+        form=form,
+    )
+
+
+# --- asking a family for access ---------------------------------------------------------------
+
+
+@bp.route("/professional/request", methods=["GET", "POST"])
+@login_required
+def request_access() -> Any:
+    if (refusal := _professional_only()) is not None:
+        return refusal
+    form = AccessRequestForm()
+    if request.method == "GET":
+        form.expires_on.data = grants.default_end_day()
+    throttle_key = f"family-code:{current_user.id}"
+    if form.validate_on_submit():
+        if auth_services.throttled_for(throttle_key, request.remote_addr):
+            form.code.errors = [_("Te veel pogingen. Wacht even en probeer het opnieuw.")]
+            return render_template("professional/request.html", form=form), 429
+        family = grants.family_by_code(form.code.data or "")
+        if family is None:
+            # Wrong codes count like failed sign-ins, so codes cannot be guessed in bulk.
+            auth_services.record_failure(throttle_key, request.remote_addr)
+            message = _("We vinden geen gezin met deze code. Vraag het gezin om de code.")
+            form.code.errors = [message]
+        else:
+            try:
+                grant = grants.request_access(
+                    family,
+                    current_user,
+                    grants.GrantData(
+                        email=current_user.email,
+                        parts=form.parts(),
+                        purpose=(form.purpose.data or "").strip(),
+                        end_day=form.expires_on.data,
+                    ),
+                )
+            except grants.GrantError as exc:
+                form.form_errors.append(grant_error_text(exc.code))
+            else:
+                record_grant_event("grant.request", grant)
+                flash(_("Je aanvraag is verstuurd. Het gezin beslist."), "success")
+                return redirect(url_for("professional.dashboard"))
+    return render_template("professional/request.html", form=form), (
+        422 if request.method == "POST" else 200
+    )
+
+
+def _my_grant(grant_id: int) -> Grant | None:
+    return db.session.scalar(
+        select(Grant).where(Grant.id == grant_id, Grant.grantee_id == current_user.id)
+    )
+
+
+@bp.route("/professional/grants/<int:grant_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(grant_id: int) -> Any:
+    grant = _my_grant(grant_id)
+    form = ConfirmForm()
+    if grant is None or not form.validate():
+        flash(_("Deze aanvraag kunnen we niet vinden."), "error")
+        return redirect(url_for("professional.dashboard"))
+    try:
+        grants.withdraw(grant)
+    except grants.GrantError as exc:
+        flash(grant_error_text(exc.code), "error")
+    else:
+        record_grant_event("grant.withdraw", grant)
+        flash(_("Je aanvraag is ingetrokken."), "success")
+    return redirect(url_for("professional.dashboard"))
+
+
+@bp.route("/professional/grants/<int:grant_id>/renewal", methods=["POST"])
+@login_required
+def request_renewal(grant_id: int) -> Any:
+    grant = _my_grant(grant_id)
+    form = ConfirmForm()
+    if grant is None or not form.validate():
+        flash(_("Deze toegang kunnen we niet vinden."), "error")
+        return redirect(url_for("professional.dashboard"))
+    grants.request_renewal(grant)
+    record_grant_event("grant.request_renewal", grant)
+    flash(_("Je vraag om verlenging is naar het gezin gestuurd."), "success")
+    return redirect(url_for("professional.dashboard"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -15,8 +16,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from portal import db
-from portal.access.models import AuditEvent
+from portal.access.models import AuditEvent, Grant, GrantPart
 from portal.auth.models import KIND_PROFESSIONAL, User
+from portal.core import clock
 from portal.family.models import ROLE_NETWORK, ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
 from tests.helpers import csrf_token, sign_in, years_ago
 
@@ -30,8 +32,19 @@ ACTORS = (
     "network",
     "other_family",  # parent of another family
     "professional",  # professional without any relation to the family
+    # Professionals with a grant in this family, in every state that matters:
+    "guest_read",  # active grant, plan: read
+    "guest_write",  # active grant, plan: write, dossier: write
+    "guest_expired",  # expired one second ago
+    "guest_not_yet",  # becomes valid tomorrow
+    "guest_revoked",  # revoked one second ago
+    "guest_other_family",  # active grant, but in the other family
 )
 FAMILY_MEMBERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17", "network")
+GUESTS_ACTIVE = ("guest_read", "guest_write")
+GUESTS_ENDED = ("guest_expired", "guest_not_yet", "guest_revoked")
+STRANGERS = ("other_family", "professional", "guest_other_family")
+PROFESSIONALS = ("professional", *GUESTS_ACTIVE, *GUESTS_ENDED, "guest_other_family")
 
 OK, CREATED, NO_CONTENT, REDIRECT, LOGIN, UNAUTHORIZED, FORBIDDEN, NOT_FOUND = (
     200,
@@ -56,16 +69,24 @@ def signed_in(status: object, anonymous: object = LOGIN) -> dict[str, object]:
 
 
 def family_route(allowed: tuple[str, ...], ok: object = OK) -> dict[str, object]:
-    """Members in `allowed` get `ok`, other members 403, strangers 404, anonymous a sign-in."""
-    expected: dict[str, object] = {"anonymous": LOGIN, "other_family": NOT_FOUND}
-    expected["professional"] = NOT_FOUND
-    for actor in FAMILY_MEMBERS:
+    """Members and active guests in `allowed` get `ok`; other members, active guests and
+    former guests 403 (they know the family); strangers 404; anonymous a sign-in."""
+    expected: dict[str, object] = {"anonymous": LOGIN}
+    expected.update(dict.fromkeys(STRANGERS, NOT_FOUND))
+    expected.update(dict.fromkeys(GUESTS_ENDED, FORBIDDEN))
+    for actor in FAMILY_MEMBERS + GUESTS_ACTIVE:
         expected[actor] = ok if actor in allowed else FORBIDDEN
     return expected
 
 
 EVERY_MEMBER = FAMILY_MEMBERS
 MANAGERS = ("parent", "other_parent")
+GUEST_INVITERS = ("parent", "other_parent", "young_16_17")
+APPROVERS = ("parent", "other_parent", "young_12_15", "young_16_17")
+GRANT_READERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17")
+PLAN_READERS = (*FAMILY_MEMBERS, *GUESTS_ACTIVE)
+PLAN_WRITERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17", "guest_write")
+DOSSIER = ("parent", "other_parent", "carer", "young_12_15", "young_16_17", "guest_write")
 AUDIT_READERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17")
 FAMILY_USERS = (
     "parent",
@@ -79,7 +100,11 @@ FAMILY_USERS = (
 
 
 def family_users(ok: object, professional: object) -> dict[str, object]:
-    return {**dict.fromkeys(FAMILY_USERS, ok), "professional": professional, "anonymous": LOGIN}
+    return {
+        **dict.fromkeys(FAMILY_USERS, ok),
+        **dict.fromkeys(PROFESSIONALS, professional),
+        "anonymous": LOGIN,
+    }
 
 
 @dataclass(frozen=True)
@@ -123,7 +148,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/new", "GET"): Route("GET", family_users(OK, REDIRECT)),
     ("/invite", "GET"): Route("GET", everyone(GONE)),
     ("/invite/<token>", "GET"): Route("GET", everyone(REDIRECT)),
-    ("/families/<int:family_id>", "GET"): Route("GET", family_route(EVERY_MEMBER), True),
+    ("/families/<int:family_id>", "GET"): Route("GET", family_route(PLAN_READERS), True),
     ("/families/<int:family_id>/edit", "GET"): Route("GET", family_route(MANAGERS), True),
     ("/families/<int:family_id>/members", "GET"): Route("GET", family_route(EVERY_MEMBER), True),
     ("/families/<int:family_id>/members/new", "GET"): Route("GET", family_route(MANAGERS), True),
@@ -146,7 +171,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/reset", "POST"): Route("POST", everyone(INVALID)),
     ("/reset/new", "POST"): Route("POST", everyone(NOT_FOUND)),
     ("/account/two-factor", "POST"): Route(
-        "POST", {**signed_in(INVALID), "professional": REDIRECT}
+        "POST", {**signed_in(INVALID), **dict.fromkeys(PROFESSIONALS, REDIRECT)}
     ),
     ("/families/new", "POST"): Route("POST", family_users(INVALID, REDIRECT)),
     ("/invite", "POST"): Route("POST", everyone(GONE)),
@@ -163,6 +188,52 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/members/<int:member_id>/remove", "POST"): Route(
         "POST", family_route(MANAGERS, CONFLICT), True
     ),
+    # Guest access, family side ("Toegang").
+    ("/families/<int:family_id>/access", "GET"): Route("GET", family_route(GRANT_READERS), True),
+    ("/families/<int:family_id>/access/new", "GET"): Route(
+        "GET", family_route(GUEST_INVITERS), True
+    ),
+    ("/families/<int:family_id>/access/new", "POST"): Route(
+        "POST", family_route(GUEST_INVITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/access/<int:grant_id>", "GET"): Route(
+        "GET", family_route(GRANT_READERS), True
+    ),
+    # Decisions without the version the person saw are stale: 409, never a blind change.
+    ("/families/<int:family_id>/access/<int:grant_id>/approve", "POST"): Route(
+        "POST", family_route(APPROVERS, CONFLICT), True
+    ),
+    ("/families/<int:family_id>/access/<int:grant_id>/deny", "POST"): Route(
+        "POST", family_route(APPROVERS, CONFLICT), True
+    ),
+    ("/families/<int:family_id>/access/<int:grant_id>/renew", "POST"): Route(
+        "POST", family_route(GUEST_INVITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/access/<int:grant_id>/revoke", "GET"): Route(
+        "GET", family_route(GUEST_INVITERS), True
+    ),
+    ("/families/<int:family_id>/access/<int:grant_id>/revoke", "POST"): Route(
+        "POST", family_route(GUEST_INVITERS, CONFLICT), True
+    ),
+    # The parts of the family's space.
+    ("/families/<int:family_id>/plan", "GET"): Route("GET", family_route(PLAN_READERS), True),
+    ("/families/<int:family_id>/plan/edit", "GET"): Route("GET", family_route(PLAN_WRITERS), True),
+    ("/families/<int:family_id>/plan/edit", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, CONFLICT), True
+    ),
+    ("/families/<int:family_id>/dossier", "GET"): Route("GET", family_route(DOSSIER), True),
+    ("/families/<int:family_id>/dossier/new", "GET"): Route("GET", family_route(DOSSIER), True),
+    ("/families/<int:family_id>/dossier/new", "POST"): Route(
+        "POST", family_route(DOSSIER, INVALID), True
+    ),
+    # Guest access, professional side.
+    ("/guest-invite", "GET"): Route("GET", everyone(GONE)),
+    ("/guest-invite", "POST"): Route("POST", everyone(GONE)),
+    ("/guest-invite/<token>", "GET"): Route("GET", everyone(REDIRECT)),
+    ("/professional/request", "GET"): Route("GET", family_users(REDIRECT, OK)),
+    ("/professional/request", "POST"): Route("POST", family_users(REDIRECT, INVALID)),
+    ("/professional/grants/<int:grant_id>/withdraw", "POST"): Route("POST", signed_in(REDIRECT)),
+    ("/professional/grants/<int:grant_id>/renewal", "POST"): Route("POST", signed_in(REDIRECT)),
     # The JSON API, called with an empty JSON object as body where there is one.
     ("/api/v1/openapi.json", "GET"): api("GET", everyone(OK)),
     ("/api/v1/accounts", "POST"): api("POST", everyone(INVALID)),
@@ -170,10 +241,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/session", "POST"): api("POST", everyone(INVALID)),
     ("/api/v1/session", "DELETE"): api("DELETE", everyone(NO_CONTENT)),
     ("/api/v1/me", "GET"): api("GET", signed_in(OK)),
-    ("/api/v1/me/totp", "POST"): api("POST", {**signed_in(CREATED), "professional": CONFLICT}),
+    ("/api/v1/me/totp", "POST"): api(
+        "POST", {**signed_in(CREATED), **dict.fromkeys(PROFESSIONALS, CONFLICT)}
+    ),
     ("/api/v1/families", "GET"): api("GET", signed_in(OK)),
     ("/api/v1/families", "POST"): api("POST", family_users(INVALID, FORBIDDEN)),
-    ("/api/v1/families/<int:fid>", "GET"): api("GET", family_route(EVERY_MEMBER), True),
+    ("/api/v1/families/<int:fid>", "GET"): api("GET", family_route(PLAN_READERS), True),
     ("/api/v1/families/<int:fid>/members", "GET"): api("GET", family_route(EVERY_MEMBER), True),
     ("/api/v1/families/<int:fid>/members", "POST"): api(
         "POST", family_route(MANAGERS, INVALID), True
@@ -233,18 +306,49 @@ def world(
     add_member(family, users["young_16_17"], ROLE_YOUNG_PERSON, birth_date=years_ago(16))
     add_member(family, users["network"], ROLE_NETWORK)
     child = add_member(family, None, ROLE_YOUNG_PERSON, birth_date=years_ago(8), name="Kind")
-    make_family(users["other_family"], name="Gezin Ander")
-    # Professionals must have TOTP to get past enrolment; mark it done for this matrix.
+    other = make_family(users["other_family"], name="Gezin Ander")
+    for actor in PROFESSIONALS:
+        if actor != "professional":
+            users[actor] = make_user(name=actor, kind=KIND_PROFESSIONAL)
+    now = clock.now()
+    second = timedelta(seconds=1)
+    day = timedelta(days=1)
+    grants = {
+        "guest_read": (family, {"plan": "read"}, {}),
+        "guest_write": (family, {"plan": "write", "dossier": "write"}, {}),
+        "guest_expired": (family, {"plan": "write"}, {"expires_at": now - second}),
+        "guest_not_yet": (family, {"plan": "write"}, {"valid_from": now + day}),
+        "guest_revoked": (family, {"plan": "write"}, {"revoked_at": now - second}),
+        "guest_other_family": (other, {"plan": "write", "dossier": "write"}, {}),
+    }
     with app.app_context():
-        pro = db.session.get(User, users["professional"].id)
-        assert pro is not None
-        from portal.core import clock
-
-        pro.totp_secret = PRO_TOTP_SECRET
-        pro.totp_enabled_at = clock.now()
+        # Professionals must have TOTP to get past enrolment; mark it done for this matrix.
+        for actor in PROFESSIONALS:
+            pro = db.session.get(User, users[actor].id)
+            assert pro is not None
+            pro.totp_secret = PRO_TOTP_SECRET
+            pro.totp_enabled_at = now
+        grant_ids = {}
+        for actor, (target, parts, dates) in grants.items():
+            grant = Grant(
+                family_id=target.id,
+                grantee_id=users[actor].id,
+                invited_email=users[actor].email,
+                origin="invitation",
+                purpose="Opvoedondersteuning",
+                valid_from=dates.get("valid_from", now - day),
+                expires_at=dates.get("expires_at", now + 30 * day),
+                revoked_at=dates.get("revoked_at"),
+                accepted_at=now - day,
+                approved_at=now - day,
+                parts=[GrantPart(part=p, level=lvl) for p, lvl in parts.items()],
+            )
+            db.session.add(grant)
+            db.session.flush()
+            grant_ids[actor] = grant.id
         db.session.commit()
         db.session.remove()
-    return {"users": users, "family": family, "child": child}
+    return {"users": users, "family": family, "child": child, "grant_id": grant_ids["guest_read"]}
 
 
 def url_for_rule(rule: str, world: dict[str, object]) -> str:
@@ -256,6 +360,7 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:fid>", str(family.id))
         .replace("<int:member_id>", str(child.id))
         .replace("<int:mid>", str(child.id))
+        .replace("<int:grant_id>", str(world["grant_id"]))
         .replace("<path:filename>", "css/portal.css")
         .replace("<token>", "not-a-real-token")
         .replace("<name>", "no-such-provider")
@@ -279,12 +384,8 @@ def client_for(app: Flask, actor: str, world: dict[str, object]) -> FlaskClient:
     if actor != "anonymous":
         users = world["users"]
         assert isinstance(users, dict)
-        secret = PRO_TOTP_SECRET if actor == "professional" else None
+        secret = PRO_TOTP_SECRET if actor in PROFESSIONALS else None
         if secret:
-            from datetime import timedelta
-
-            from portal.core import clock
-
             clock.advance(timedelta(seconds=30))  # a fresh TOTP step: codes are single-use
         sign_in(client, users[actor], totp_secret=secret)
     return client

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -38,8 +39,7 @@ def test_every_form_post_without_csrf_token_is_refused(
         if "POST" not in (rule.methods or ()) or rule.rule.startswith("/api/"):
             continue
         url = (
-            rule.rule.replace("<int:family_id>", str(family.id))
-            .replace("<int:member_id>", "1")
+            re.sub(r"<int:\w+>", "1", rule.rule.replace("<int:family_id>", str(family.id)))
             .replace("<token>", "x")
             .replace("<name>", "x")
         )
@@ -66,8 +66,7 @@ NASTY_VALUES: list[object] = [
 
 def fill(rule: str, family_id: int, value: str) -> str:
     return (
-        rule.replace("<int:family_id>", str(family_id))
-        .replace("<int:member_id>", "1")
+        re.sub(r"<int:\w+>", "1", rule.replace("<int:family_id>", str(family_id)))
         .replace("<path:filename>", "css/portal.css")
         .replace("<token>", value or "x")
         .replace("<name>", value or "x")
