@@ -34,6 +34,17 @@ def audit_verify() -> None:
     click.echo(f"Audit log intact: {checked} rows checked.")
 
 
+@portal_cli.command("send-reminders")
+def send_reminders() -> None:
+    """Mail families and professionals 14 and 3 days before a guest's access ends (daily)."""
+    from portal import db
+    from portal.access import grants
+
+    count = grants.send_reminders()
+    db.commit()
+    click.echo(f"Reminders sent for {count} grant(s).")
+
+
 @portal_cli.command("seed-demo")
 def seed_demo() -> None:
     """Load a realistic demo family (for trying the portal, never in production)."""

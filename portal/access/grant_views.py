@@ -53,6 +53,13 @@ def grant_error_text(code: str) -> str:
         "grant_active": _("Deze toegang loopt al."),
         "already_requested": _("Je hebt al toegang tot dit gezin, of je aanvraag loopt nog."),
         "not_pending": _("Deze aanvraag loopt niet meer."),
+        "link_expired": _("Deze uitnodiging is verlopen. Vraag het gezin om een nieuwe."),
+        "link_used": _("Deze uitnodiging is al gebruikt."),
+        "link_invalid": _("Deze uitnodiging klopt niet."),
+        "not_a_professional": _(
+            "Alleen een professional kan deze uitnodiging aannemen. Log in met je werkaccount."
+        ),
+        "grant_ended": _("Deze toegang is al beëindigd."),
     }.get(code, _("Dit kon niet. Controleer wat je invulde."))
 
 

@@ -408,3 +408,65 @@ def request_renewal(grant: Grant) -> Grant:
         grant.renewal_requested_at = clock.now()
         db.session.flush()
     return grant
+
+
+# --- reminders before the end ---------------------------------------------------------------
+
+REMINDER_DAYS = (14, 3)
+
+
+def send_reminders() -> int:
+    """Mail family and professional 14 and 3 days before a grant ends (run daily from cron).
+
+    Each reminder goes once per grant; a renewal resets them. Returns the number of grants
+    reminded."""
+    now = clock.now()
+    reminded = 0
+    candidates = db.session.scalars(
+        select(Grant).where(
+            Grant.expires_at > now,
+            Grant.expires_at <= now + timedelta(days=max(REMINDER_DAYS)),
+            Grant.revoked_at.is_(None),
+            Grant.grantee_id.is_not(None),
+        )
+    )
+    for grant in candidates:
+        if grant_state(grant, now) != "active":
+            continue
+        days_left = grant.expires_at - now
+        if days_left <= timedelta(days=3) and grant.reminded_3_at is None:
+            grant.reminded_3_at = grant.reminded_14_at = now
+        elif days_left <= timedelta(days=14) and grant.reminded_14_at is None:
+            grant.reminded_14_at = now
+        else:
+            continue
+        _remind(grant)
+        reminded += 1
+    db.session.flush()
+    return reminded
+
+
+def _remind(grant: Grant) -> None:
+    family = db.session.get(Family, grant.family_id)
+    professional = db.session.get(User, grant.grantee_id) if grant.grantee_id else None
+    if family is None or professional is None:
+        return
+    day = last_day(grant)
+    mail.send(
+        professional.email,
+        "grant_reminder_professional",
+        locale=professional.locale,
+        day=day,
+        purpose=grant.purpose,
+        url=mail.link("professional.dashboard"),
+    )
+    for member in family_members(family):
+        if member.user is not None and member.role == ROLE_PARENT and member.has_authority:
+            mail.send(
+                member.user.email,
+                "grant_reminder_family",
+                locale=member.user.locale,
+                professional=professional.display_name,
+                day=day,
+                url=mail.link("access.grant_detail", family_id=family.id, grant_id=grant.id),
+            )

@@ -46,4 +46,4 @@ def _guard() -> Any:
     return None
 
 
-from portal.api import accounts, audit, families, views  # noqa: E402,F401  (routes register)
+from portal.api import accounts, audit, families, grants, views  # noqa: E402,F401  (routes)

@@ -119,8 +119,27 @@ def me() -> Any:
         family_json(family, role_of(member, today))
         for family, member in family_services.my_memberships(user)
     ]
-    # Guest grants arrive with the professional-access capability; until then none exist.
-    return ok({"user": user_json(user), "families": families, "grants": []})
+    return ok({"user": user_json(user), "families": families, "grants": _own_grants(user)})
+
+
+def _own_grants(user: User) -> list[dict[str, Any]]:
+    """A professional's grants; an ended one says only that (and when) access ended."""
+    from sqlalchemy import select
+
+    from portal import db
+    from portal.access.models import Grant
+    from portal.access.policy import grant_state
+    from portal.api.serialize import own_grant_json
+    from portal.family.models import Family
+
+    now = clock.now()
+    rows = []
+    for grant in db.session.scalars(select(Grant).where(Grant.grantee_id == user.id)):
+        state = grant_state(grant, now)
+        ended = state in ("expired", "revoked", "denied", "withdrawn")
+        family = None if ended else db.session.get(Family, grant.family_id)
+        rows.append(own_grant_json(grant, state, family))
+    return rows
 
 
 @bp.post("/me/totp")

@@ -172,11 +172,83 @@ SCHEMAS: dict[str, Any] = {
         reason=S_NULL,
         client_address=S_NULL,
     ),
+    "Grant": _obj(
+        ["id", "family_id", "state", "parts", "purpose", "expires_at", "version"],
+        id=INT,
+        family_id=INT,
+        state={
+            "type": "string",
+            "enum": [
+                "active",
+                "pending",
+                "not_yet_valid",
+                "expired",
+                "revoked",
+                "denied",
+                "withdrawn",
+            ],
+        },
+        origin={"type": "string", "enum": ["invitation", "request"]},
+        grantee_id={"type": ["integer", "null"]},
+        invited_email=S_NULL,
+        purpose=S,
+        subject_member_id={"type": ["integer", "null"]},
+        parts={"type": "object", "additionalProperties": {"enum": ["read", "write"]}},
+        valid_from=TIME,
+        expires_at=TIME,
+        accepted_at=TIME_NULL,
+        approved_at=TIME_NULL,
+        revoked_at=TIME_NULL,
+        renewal_requested_at=TIME_NULL,
+        version=INT,
+    ),
+    "NewGrant": _obj(
+        ["email", "parts", "purpose"],
+        email=S,
+        parts={
+            "type": "object",
+            "additionalProperties": {"enum": ["read", "write"]},
+            "propertyNames": {"enum": ["plan", "dossier", "messages", "modules", "documents"]},
+        },
+        purpose={"type": "string", "maxLength": 500},
+        valid_from={"type": "string", "format": "date"},
+        expires_on={
+            "type": "string",
+            "format": "date",
+            "description": "Last day of access; default 3 months, at most 12",
+        },
+        subject_member_id=INT,
+    ),
+    "NewAccessRequest": _obj(
+        ["code", "parts", "purpose"],
+        code={"type": "string", "description": "The family's code, e.g. K7MQ-9XPA"},
+        parts={"type": "object", "additionalProperties": {"enum": ["read", "write"]}},
+        purpose=S,
+        expires_on={"type": "string", "format": "date"},
+    ),
+    "Decision": _obj(
+        ["version"],
+        version=INT,
+        parts={
+            "type": "object",
+            "additionalProperties": {"enum": ["read", "write"]},
+            "description": "approve only: narrow the parts or levels",
+        },
+        expires_on={
+            "type": "string",
+            "format": "date",
+            "description": "approve: an earlier end; renew: the new last day",
+        },
+    ),
     "Me": _obj(
         ["user", "families", "grants"],
         user=_ref("User"),
         families={"type": "array", "items": _ref("Family")},
-        grants={"type": "array", "items": {"type": "object"}},
+        grants={
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "A professional's grants; ended ones carry no family data",
+        },
     ),
     "TotpEnrolment": _obj(
         [], secret=S, otpauth_uri=S, totp_enabled=B, recovery_codes={"type": "array", "items": S}
@@ -186,6 +258,8 @@ SCHEMAS: dict[str, Any] = {
 PARAMETERS = {
     "fid": {"name": "fid", "in": "path", "required": True, "schema": INT},
     "mid": {"name": "mid", "in": "path", "required": True, "schema": INT},
+    "gid": {"name": "gid", "in": "path", "required": True, "schema": INT},
+    "rid": {"name": "rid", "in": "path", "required": True, "schema": INT},
     "limit": {"name": "limit", "in": "query", "schema": {**INT, "minimum": 1, "maximum": 200}},
     "cursor": {"name": "cursor", "in": "query", "schema": S},
     "version": {"name": "version", "in": "query", "schema": INT},
@@ -277,6 +351,77 @@ def document() -> dict[str, Any]:
                 (204, None),
                 params=("fid", "mid", "version"),
                 errors=(*FAMILY_ERRORS, 409, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/grants": {
+            "get": _op(
+                "The family's guests (grants), newest first",
+                (200, _page_of("Grant")),
+                params=("fid", *PAGING),
+                errors=FAMILY_ERRORS,
+            ),
+            "post": _op(
+                "Invite a professional with parts, levels, purpose and end date",
+                (201, _ref("Grant")),
+                params=("fid",),
+                body=_ref("NewGrant"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/grants/{gid}": {
+            "get": _op(
+                "One grant", (200, _ref("Grant")), params=("fid", "gid"), errors=FAMILY_ERRORS
+            ),
+        },
+        "/api/v1/families/{fid}/grants/{gid}/revoke": {
+            "post": _op(
+                "Revoke at once (content the guest wrote stays)",
+                (200, _ref("Grant")),
+                params=("fid", "gid"),
+                body=_ref("Decision"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/grants/{gid}/renew": {
+            "post": _op(
+                "Renew (a new last day; also after expiry or revocation)",
+                (200, _ref("Grant")),
+                params=("fid", "gid"),
+                body=_ref("Decision"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/access-requests": {
+            "get": _op(
+                "Requests from professionals",
+                (200, _page_of("Grant")),
+                params=("fid", *PAGING),
+                errors=FAMILY_ERRORS,
+            ),
+            "post": _op(
+                "A professional asks for access (with the family's code)",
+                (201, _ref("Grant")),
+                params=("fid",),
+                body=_ref("NewAccessRequest"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/access-requests/{rid}/approve": {
+            "post": _op(
+                "Approve (optionally narrowed); who must approve follows the age rules",
+                (200, _ref("Grant")),
+                params=("fid", "rid"),
+                body=_ref("Decision"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/access-requests/{rid}/deny": {
+            "post": _op(
+                "Refuse a request",
+                (200, _ref("Grant")),
+                params=("fid", "rid"),
+                body=_ref("Decision"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
             ),
         },
         "/api/v1/families/{fid}/audit": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.access.models import AuditEvent
+from portal.access.models import AuditEvent, Grant
 from portal.api.common import iso
 from portal.auth.models import User
 from portal.family.models import Family, Member
@@ -75,4 +75,36 @@ def audit_json(event: AuditEvent) -> dict[str, Any]:
         "outcome": event.outcome,
         "reason": event.reason,
         "client_address": event.client_address,
+    }
+
+
+def grant_json(grant: Grant, state: str) -> dict[str, Any]:
+    return {
+        "id": grant.id,
+        "family_id": grant.family_id,
+        "state": state,
+        "origin": grant.origin,
+        "grantee_id": grant.grantee_id,
+        "invited_email": grant.invited_email,
+        "purpose": grant.purpose,
+        "subject_member_id": grant.subject_member_id,
+        "parts": {p.part: p.level for p in grant.parts},
+        "valid_from": iso(grant.valid_from),
+        "expires_at": iso(grant.expires_at),
+        "accepted_at": iso(grant.accepted_at),
+        "approved_at": iso(grant.approved_at),
+        "revoked_at": iso(grant.revoked_at),
+        "renewal_requested_at": iso(grant.renewal_requested_at),
+        "version": grant.version,
+    }
+
+
+def own_grant_json(grant: Grant, state: str, family: Family | None) -> dict[str, Any]:
+    """A professional's view of their own grant; an ended one carries no family data."""
+    if family is None:
+        ended = grant.revoked_at or grant.denied_at or grant.withdrawn_at or grant.expires_at
+        return {"id": grant.id, "state": state, "ended_at": iso(ended), "purpose": grant.purpose}
+    return {
+        **grant_json(grant, state),
+        "family": {"id": family.id, "name": family.name},
     }

@@ -261,6 +261,32 @@ ROUTES: dict[tuple[str, str], Route] = {
         "DELETE", family_route(MANAGERS, INVALID), True
     ),
     ("/api/v1/families/<int:fid>/audit", "GET"): api("GET", family_route(AUDIT_READERS), True),
+    ("/api/v1/families/<int:fid>/grants", "GET"): api("GET", family_route(GRANT_READERS), True),
+    ("/api/v1/families/<int:fid>/grants", "POST"): api(
+        "POST", family_route(GUEST_INVITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/grants/<int:gid>", "GET"): api(
+        "GET", family_route(GRANT_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/grants/<int:gid>/revoke", "POST"): api(
+        "POST", family_route(GUEST_INVITERS, CONFLICT), True
+    ),
+    ("/api/v1/families/<int:fid>/grants/<int:gid>/renew", "POST"): api(
+        "POST", family_route(GUEST_INVITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/access-requests", "GET"): api(
+        "GET", family_route(GRANT_READERS), True
+    ),
+    # Without the family's code a professional learns nothing: 404, whatever the id.
+    ("/api/v1/families/<int:fid>/access-requests", "POST"): api(
+        "POST", family_users(FORBIDDEN, NOT_FOUND)
+    ),
+    ("/api/v1/families/<int:fid>/access-requests/<int:rid>/approve", "POST"): api(
+        "POST", family_route(APPROVERS, CONFLICT), True
+    ),
+    ("/api/v1/families/<int:fid>/access-requests/<int:rid>/deny", "POST"): api(
+        "POST", family_route(APPROVERS, CONFLICT), True
+    ),
 }
 
 
@@ -346,9 +372,32 @@ def world(
             db.session.add(grant)
             db.session.flush()
             grant_ids[actor] = grant.id
+        # An open request from a professional who is not one of the actors.
+        requester = User(email="vraagt@example.org", display_name="Vraagt", kind="professional")
+        db.session.add(requester)
+        db.session.flush()
+        request = Grant(
+            family_id=family.id,
+            grantee_id=requester.id,
+            origin="request",
+            purpose="Kennismaking",
+            valid_from=now,
+            expires_at=now + 30 * day,
+            accepted_at=now,
+            parts=[GrantPart(part="plan", level="read")],
+        )
+        db.session.add(request)
+        db.session.flush()
+        request_id = request.id
         db.session.commit()
         db.session.remove()
-    return {"users": users, "family": family, "child": child, "grant_id": grant_ids["guest_read"]}
+    return {
+        "users": users,
+        "family": family,
+        "child": child,
+        "grant_id": grant_ids["guest_read"],
+        "request_id": request_id,
+    }
 
 
 def url_for_rule(rule: str, world: dict[str, object]) -> str:
@@ -361,6 +410,8 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:member_id>", str(child.id))
         .replace("<int:mid>", str(child.id))
         .replace("<int:grant_id>", str(world["grant_id"]))
+        .replace("<int:gid>", str(world["grant_id"]))
+        .replace("<int:rid>", str(world["request_id"]))
         .replace("<path:filename>", "css/portal.css")
         .replace("<token>", "not-a-real-token")
         .replace("<name>", "no-such-provider")
