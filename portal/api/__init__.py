@@ -7,15 +7,18 @@ from typing import Any
 from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from portal.core.errors import problem
 from portal.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)  # checked below, for cookie-authenticated writes only
+# CSRFProtect would answer before the blueprint's own hook; _guard checks it instead, so that a
+# later bearer-token request (which carries no cookie) can skip it.
+csrf.exempt(bp)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# A professional who signed in with a password but has no TOTP yet may only enrol.
+# What a professional who signed in with a password but has no TOTP yet may do: enrol.
 ENROLMENT_ENDPOINTS = frozenset(
     {
         "api.get_session",
@@ -26,24 +29,40 @@ ENROLMENT_ENDPOINTS = frozenset(
         "api.openapi",
     }
 )
+MAX_PATH_ID = 2**62
 
 
 @bp.before_request
 def _guard() -> Any:
-    if request.method not in SAFE_METHODS and request.endpoint != "api.create_account":
-        csrf.protect()
+    # Every request so far is cookie-authenticated (or anonymous with a cookie session), so every
+    # write needs the token that GET /api/v1/session hands out.
+    if request.method not in SAFE_METHODS:
+        try:
+            csrf.protect()
+        except CSRFError:
+            return problem(
+                400,
+                _("Stuur het CSRF-token mee in de header X-CSRFToken (GET /api/v1/session)."),
+                csrf_required=True,
+            )
+    # Ids no row can have would overflow the database's integers: they simply do not exist.
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not 0 < value < MAX_PATH_ID:
+            return problem(404)
     user = current_user
     if (
         user.is_authenticated
         and user.is_professional
         and not user.totp_enabled
-        and user.signin_method != "oidc"
+        and getattr(user, "signin_method", "") != "oidc"
         and request.endpoint not in ENROLMENT_ENDPOINTS
     ):
         return problem(
-            403, _("Zet eerst tweestapsverificatie aan. Dat is verplicht voor professionals.")
+            403,
+            _("Zet eerst tweestapsverificatie aan. Dat is verplicht voor professionals."),
+            totp_enrolment_required=True,
         )
     return None
 
 
-from portal.api import accounts, audit, families, grants, views  # noqa: E402,F401  (routes)
+from portal.api import accounts, audit, families, grants, members, views  # noqa: E402,F401

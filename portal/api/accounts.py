@@ -11,25 +11,40 @@ from flask_wtf.csrf import generate_csrf
 
 from portal.access.policy import role_of
 from portal.api import bp
-from portal.api.common import fail, json_body, login_required, ok, validate
+from portal.api.common import (
+    api_login_required,
+    fail,
+    field_error,
+    invalid,
+    json_body,
+    no_content,
+    ok,
+    optional_json_body,
+    text_problem,
+    validate,
+)
 from portal.api.serialize import family_json, user_json
 from portal.auth import login, services, totp
-from portal.auth.forms import ProfessionalSignUpForm, SignUpForm
+from portal.auth.forms import ProfessionalSignUpForm, SignInForm, SignUpForm
 from portal.auth.models import KIND_FAMILY, KIND_PROFESSIONAL, User
 from portal.core import clock
 from portal.core.i18n import select_locale
 from portal.family import services as family_services
 
+MAX_CODE_LENGTH = 64  # TOTP codes have 6 digits, recovery codes 12 characters plus separators
+
 
 @bp.post("/accounts")
 def create_account() -> Any:
-    payload = json_body()
-    kind = payload.get("kind", KIND_FAMILY)
+    payload = dict(json_body())
+    kind = payload.pop("kind", KIND_FAMILY)
     if kind not in (KIND_FAMILY, KIND_PROFESSIONAL):
-        raise fail(422, errors=[{"field": "kind", "message": _("Ongeldige keuze.")}])
+        raise field_error("kind", _("Ongeldige keuze."))
     form_class = ProfessionalSignUpForm if kind == KIND_PROFESSIONAL else SignUpForm
     # The API has no second password box; the page form's check is satisfied by copying.
-    form = validate(form_class, payload, password_again=payload.get("password"))
+    password = payload.get("password")
+    fill = {"password_again": password} if isinstance(password, str) else None
+    form = validate(form_class, payload, skip=("password_again",), fill=fill)
     professional = isinstance(form, ProfessionalSignUpForm)
     services.sign_up(
         services.SignUp(
@@ -40,13 +55,14 @@ def create_account() -> Any:
             kind=kind,
             profession=form.profession.data if professional else None,
             organisation=(form.organisation.data or "").strip() if professional else None,
-            register_number=(form.register_number.data or None) if professional else None,
+            register_number=(form.register_number.data or "").strip() or None
+            if professional
+            else None,
         )
     )
-    # The same answer whether or not the address already had an account.
-    return ok(
-        {"status": "check_your_mail", "email": services.normalise_email(form.email.data or "")}, 202
-    )
+    # The same answer whether or not the address already had an account: its owner gets a mail.
+    email = services.normalise_email(form.email.data or "")
+    return ok({"status": "check_your_mail", "email": email}, 202)
 
 
 def session_json() -> dict[str, Any]:
@@ -55,7 +71,13 @@ def session_json() -> dict[str, Any]:
         "csrf_token": generate_csrf(),
     }
     if current_user.is_authenticated:
-        body["user"] = user_json(current_user)
+        user: User = current_user
+        body["user"] = user_json(user)
+        body["totp_enrolment_required"] = (
+            user.is_professional
+            and not user.totp_enabled
+            and getattr(user, "signin_method", "") != "oidc"
+        )
     return body
 
 
@@ -66,21 +88,23 @@ def get_session() -> Any:
 
 @bp.post("/session")
 def create_session() -> Any:
-    payload = json_body()
-    email, password, code = (payload.get(k) for k in ("email", "password", "totp_code"))
-    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
-        raise fail(
-            422,
-            errors=[
-                {"field": f, "message": _("Vul dit veld in.")}
-                for f, v in (("email", email), ("password", password))
-                if not isinstance(v, str) or not v
-            ],
-        )
-    email, password = email[:254], password[:200]
+    payload = dict(json_body())
+    code = payload.pop("totp_code", None)
+    if code is not None and (message := text_problem(code)) is not None:
+        raise invalid([{"field": "totp_code", "message": message}])
+    form = validate(SignInForm, payload)
+    email, password = form.email.data or "", form.password.data or ""
+    # Counted per address whether or not it has an account, so a 429 tells nothing about accounts.
     wait = services.throttled_for(email, request.remote_addr)
     if wait:
-        raise fail(429, headers={"Retry-After": str(wait)})
+        raise fail(
+            429,
+            _(
+                "Te veel pogingen. Probeer het over %(minutes)s minuten opnieuw.",
+                minutes=max(1, wait // 60),
+            ),
+            headers={"Retry-After": str(wait)},
+        )
     user = services.authenticate(email, password)
     if user is None:
         services.record_failure(email, request.remote_addr)
@@ -90,11 +114,11 @@ def create_session() -> Any:
         raise fail(403, _("Bevestig eerst je e-mailadres. We hebben je een nieuwe link gestuurd."))
     method = "password"
     if user.totp_enabled:
-        if not isinstance(code, str) or not code:
+        if not code:
             raise fail(
                 401, _("Vul de code van 6 cijfers in die de app laat zien."), totp_required=True
             )
-        second = services.check_second_factor(user, code[:20])
+        second = services.check_second_factor(user, str(code)[:MAX_CODE_LENGTH])
         if second is None:
             services.record_failure(email, request.remote_addr)
             raise fail(401, _("Deze code klopt niet."), totp_required=True)
@@ -106,18 +130,20 @@ def create_session() -> Any:
 
 @bp.delete("/session")
 def delete_session() -> Any:
-    login.sign_out()
-    return "", 204
+    login.sign_out()  # ends the server-side session row, so a copied cookie is worthless too
+    return no_content()
 
 
 @bp.get("/me")
-@login_required
+@api_login_required
 def me() -> Any:
     user: User = current_user
     today = clock.today()
     families = [
         family_json(family, role_of(member, today))
-        for family, member in family_services.my_memberships(user)
+        for family, member in sorted(
+            family_services.my_memberships(user), key=lambda row: row[0].id
+        )
     ]
     return ok({"user": user_json(user), "families": families, "grants": _own_grants(user)})
 
@@ -143,22 +169,26 @@ def _own_grants(user: User) -> list[dict[str, Any]]:
 
 
 @bp.post("/me/totp")
-@login_required
+@api_login_required
 def enrol_totp() -> Any:
+    """Without a code: a new secret (kept in the session as pending). With {code}: confirm."""
     user: User = current_user
+    payload = optional_json_body()
+    unknown = sorted(set(payload) - {"code"})
+    if unknown:
+        raise invalid([{"field": f, "message": _("Dit veld bestaat niet.")} for f in unknown])
     if user.totp_enabled:
         raise fail(409, _("Tweestapsverificatie staat aan."))
-    payload = json_body() if request.content_length else {}
     code = payload.get("code")
-    secret = session.get("totp_enrol_secret")
-    if code is None or not secret:
+    if code is None:
         secret = totp.new_secret()
         session["totp_enrol_secret"] = secret
         return ok({"secret": secret, "otpauth_uri": totp.provisioning_uri(user, secret)}, 201)
-    if not isinstance(code, str):
-        raise fail(422, errors=[{"field": "code", "message": _("Deze code klopt niet.")}])
-    codes = services.enable_totp(user, secret, code[:20])
+    if (message := text_problem(code)) is not None:
+        raise field_error("code", message)
+    pending = session.get("totp_enrol_secret")
+    codes = services.enable_totp(user, pending, str(code)[:MAX_CODE_LENGTH]) if pending else None
     if codes is None:
-        raise fail(422, errors=[{"field": "code", "message": _("Deze code klopt niet.")}])
+        raise field_error("code", _("Deze code klopt niet."))
     session.pop("totp_enrol_secret", None)
     return ok({"totp_enabled": True, "recovery_codes": codes})

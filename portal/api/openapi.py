@@ -1,19 +1,43 @@
-"""The OpenAPI 3.1 document, kept next to the code it describes (a test checks they match)."""
+"""The OpenAPI 3.1 document, kept next to the code it describes (tests check that they match).
+
+Each operation lists what is particular to it; `document()` then adds what every operation shares,
+from the code itself: the operationId (the Flask endpoint), the security (session cookie, and the
+CSRF header on writes) and the standard problem responses.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from flask import current_app
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+from portal.api import ENROLMENT_ENDPOINTS
+from portal.api.common import MAX_LIMIT
+from portal.api.schemas import INT, SCHEMAS, VERSION, page_of, ref
+
+S = {"type": "string"}
+UNSAFE = frozenset({"post", "put", "patch", "delete"})
+FAMILY_ERRORS = (400, 401, 403, 404)
+PAGING = ("limit", "cursor")
+
+ERRORS = {
+    400: "Malformed JSON or query, or the CSRF token is missing (csrf_required).",
+    401: "Not signed in; for POST /session also a wrong password or TOTP code (totp_required).",
+    403: "Seen but not allowed; or a professional must enrol TOTP first "
+    "(totp_enrolment_required); or the e-mail address is not verified yet.",
+    404: "No such object, or one of another family, or one you may not see.",
+    409: "Stale version (current_version and current say what is stored), or a change the "
+    "family's state does not allow.",
+    413: "The body is too large.",
+    415: "The body is not application/json.",
+    422: "Validation failed: errors lists each field and message, in the caller's language.",
+    429: "Too many attempts; wait Retry-After seconds.",
+}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
-
-
-PROBLEM = {"content": {"application/problem+json": {"schema": _ref("Problem")}}}
 
 
 def _op(
@@ -21,436 +45,305 @@ def _op(
     ok: tuple[int, dict[str, Any] | None],
     *,
     body: dict[str, Any] | None = None,
-    errors: tuple[int, ...] = (401,),
+    body_required: bool = True,
+    errors: tuple[int, ...] = (),
     params: tuple[str, ...] = (),
     public: bool = False,
+    also: dict[int, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    status, schema = ok
-    responses: dict[str, Any] = {
-        str(status): {"description": "OK", **(_json(schema) if schema else {})}
-    }
+    """One operation: its success answer(s), body, particular errors and query parameters.
+    Path parameters, security and the shared errors are added by document()."""
+    responses: dict[str, Any] = {}
+    for status, schema in [ok, *(also or {}).items()]:
+        responses[str(status)] = (
+            {"description": "OK", **_json(schema)} if schema else {"description": "Done."}
+        )
     for code in errors:
-        responses[str(code)] = {"description": "Problem", **PROBLEM}
+        responses[str(code)] = {}
     op: dict[str, Any] = {"summary": summary, "responses": responses}
     if body:
-        op["requestBody"] = {"required": True, **_json(body)}
+        op["requestBody"] = {"required": body_required, **_json(body)}
     if params:
-        op["parameters"] = [{"$ref": f"#/components/parameters/{p}"} for p in params]
+        op["parameters"] = list(params)
     if public:
         op["security"] = []
     return op
 
 
-def _page_of(item: str) -> dict[str, Any]:
+def _paths() -> dict[str, dict[str, Any]]:
     return {
-        "type": "object",
-        "required": ["items", "next_cursor"],
-        "properties": {
-            "items": {"type": "array", "items": _ref(item)},
-            "next_cursor": {"type": ["string", "null"]},
+        "/api/v1/openapi.json": {
+            "get": _op("This document", (200, {"type": "object"}), public=True)
         },
-    }
-
-
-def _obj(required: list[str], **props: Any) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": props}
-
-
-S = {"type": "string"}
-S_NULL = {"type": ["string", "null"]}
-INT = {"type": "integer"}
-B = {"type": "boolean"}
-DATE_NULL = {"type": ["string", "null"], "format": "date"}
-TIME = {"type": "string", "format": "date-time"}
-TIME_NULL = {"type": ["string", "null"], "format": "date-time"}
-ROLE = {"type": "string", "enum": ["parent", "young_person", "network"]}
-
-SCHEMAS: dict[str, Any] = {
-    "Problem": _obj(
-        ["type", "title", "status"],
-        type=S,
-        title=S,
-        status=INT,
-        detail=S,
-        errors={
-            "type": "array",
-            "items": _obj(["field", "message"], field=S, message=S),
-        },
-        totp_required=B,
-        current_version=INT,
-        current={"type": "object"},
-    ),
-    "User": _obj(
-        ["id", "email", "display_name", "kind"],
-        id=INT,
-        email=S,
-        display_name=S,
-        kind={"type": "string", "enum": ["family", "professional"]},
-        locale=S,
-        email_verified=B,
-        totp_enabled=B,
-        profession=S_NULL,
-        organisation=S_NULL,
-        register_number=S_NULL,
-    ),
-    "Session": _obj(
-        ["authenticated", "csrf_token"], authenticated=B, csrf_token=S, user=_ref("User")
-    ),
-    "SignUp": _obj(
-        ["email", "password", "display_name"],
-        email=S,
-        password={"type": "string", "minLength": 10, "maxLength": 200},
-        display_name=S,
-        kind={"type": "string", "enum": ["family", "professional"], "default": "family"},
-        profession={
-            "type": "string",
-            "enum": [
-                "cjg_coach",
-                "jeugdverpleegkundige",
-                "huisarts",
-                "poh_jeugd",
-                "gedragswetenschapper",
-                "other",
-            ],
-        },
-        organisation=S,
-        register_number=S,
-    ),
-    "SignIn": _obj(["email", "password"], email=S, password=S, totp_code=S),
-    "Family": _obj(
-        ["id", "name", "version"], id=INT, name=S, created_at=TIME, version=INT, my_role=S
-    ),
-    "NewFamily": _obj(["name"], name=S, my_name=S, household=S),
-    "Member": _obj(
-        ["id", "family_id", "role", "display_name", "version"],
-        id=INT,
-        family_id=INT,
-        role=ROLE,
-        display_name=S,
-        birth_date=DATE_NULL,
-        has_authority=B,
-        household=S_NULL,
-        relation=S_NULL,
-        email=S_NULL,
-        has_login=B,
-        invited_at=TIME_NULL,
-        joined_at=TIME_NULL,
-        version=INT,
-    ),
-    "NewMember": _obj(
-        ["role", "display_name"],
-        role=ROLE,
-        display_name=S,
-        birth_date={"type": "string", "format": "date"},
-        has_authority=B,
-        household=S,
-        relation=S,
-        email=S,
-        invite=B,
-    ),
-    "MemberChange": {
-        "allOf": [
-            {"$ref": "#/components/schemas/NewMember"},
-            _obj(["version"], version=INT),
-        ]
-    },
-    "AuditEvent": _obj(
-        ["id", "at", "actor", "action", "outcome"],
-        id=INT,
-        at=TIME,
-        actor=_obj(
-            ["name", "role"],
-            user_id={"type": ["integer", "null"]},
-            name=S,
-            role=S,
-            organisation=S_NULL,
-        ),
-        basis=S,
-        action=S,
-        object=_obj(["type"], type=S, id=S_NULL),
-        outcome={"type": "string", "enum": ["allowed", "denied"]},
-        reason=S_NULL,
-        client_address=S_NULL,
-    ),
-    "Grant": _obj(
-        ["id", "family_id", "state", "parts", "purpose", "expires_at", "version"],
-        id=INT,
-        family_id=INT,
-        state={
-            "type": "string",
-            "enum": [
-                "active",
-                "pending",
-                "not_yet_valid",
-                "expired",
-                "revoked",
-                "denied",
-                "withdrawn",
-            ],
-        },
-        origin={"type": "string", "enum": ["invitation", "request"]},
-        grantee_id={"type": ["integer", "null"]},
-        invited_email=S_NULL,
-        purpose=S,
-        subject_member_id={"type": ["integer", "null"]},
-        parts={"type": "object", "additionalProperties": {"enum": ["read", "write"]}},
-        valid_from=TIME,
-        expires_at=TIME,
-        accepted_at=TIME_NULL,
-        approved_at=TIME_NULL,
-        revoked_at=TIME_NULL,
-        renewal_requested_at=TIME_NULL,
-        version=INT,
-    ),
-    "NewGrant": _obj(
-        ["email", "parts", "purpose"],
-        email=S,
-        parts={
-            "type": "object",
-            "additionalProperties": {"enum": ["read", "write"]},
-            "propertyNames": {"enum": ["plan", "dossier", "messages", "modules", "documents"]},
-        },
-        purpose={"type": "string", "maxLength": 500},
-        valid_from={"type": "string", "format": "date"},
-        expires_on={
-            "type": "string",
-            "format": "date",
-            "description": "Last day of access; default 3 months, at most 12",
-        },
-        subject_member_id=INT,
-    ),
-    "NewAccessRequest": _obj(
-        ["code", "parts", "purpose"],
-        code={"type": "string", "description": "The family's code, e.g. K7MQ-9XPA"},
-        parts={"type": "object", "additionalProperties": {"enum": ["read", "write"]}},
-        purpose=S,
-        expires_on={"type": "string", "format": "date"},
-    ),
-    "Decision": _obj(
-        ["version"],
-        version=INT,
-        parts={
-            "type": "object",
-            "additionalProperties": {"enum": ["read", "write"]},
-            "description": "approve only: narrow the parts or levels",
-        },
-        expires_on={
-            "type": "string",
-            "format": "date",
-            "description": "approve: an earlier end; renew: the new last day",
-        },
-    ),
-    "Me": _obj(
-        ["user", "families", "grants"],
-        user=_ref("User"),
-        families={"type": "array", "items": _ref("Family")},
-        grants={
-            "type": "array",
-            "items": {"type": "object"},
-            "description": "A professional's grants; ended ones carry no family data",
-        },
-    ),
-    "TotpEnrolment": _obj(
-        [], secret=S, otpauth_uri=S, totp_enabled=B, recovery_codes={"type": "array", "items": S}
-    ),
-}
-
-PARAMETERS = {
-    "fid": {"name": "fid", "in": "path", "required": True, "schema": INT},
-    "mid": {"name": "mid", "in": "path", "required": True, "schema": INT},
-    "gid": {"name": "gid", "in": "path", "required": True, "schema": INT},
-    "rid": {"name": "rid", "in": "path", "required": True, "schema": INT},
-    "limit": {"name": "limit", "in": "query", "schema": {**INT, "minimum": 1, "maximum": 200}},
-    "cursor": {"name": "cursor", "in": "query", "schema": S},
-    "version": {"name": "version", "in": "query", "schema": INT},
-    "person": {"name": "person", "in": "query", "schema": INT},
-    "from": {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-    "to": {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-}
-
-FAMILY_ERRORS = (400, 401, 403, 404)
-PAGING = ("limit", "cursor")
-
-
-def document() -> dict[str, Any]:
-    paths: dict[str, Any] = {
-        "/api/v1/openapi.json": {"get": _op("This document", (200, None), errors=(), public=True)},
         "/api/v1/accounts": {
             "post": _op(
-                "Sign up (the same answer for new and existing addresses)",
-                (202, _obj(["status"], status=S, email=S)),
-                body=_ref("SignUp"),
-                errors=(400, 415, 422),
+                "Sign up as a family member or a professional. The answer is the same for new "
+                "and existing addresses; the mail tells the owner what to do.",
+                (202, ref("SignUpAccepted")),
+                body=ref("SignUp"),
                 public=True,
             ),
         },
         "/api/v1/session": {
-            "get": _op(
-                "Who is signed in, and the CSRF token",
-                (200, _ref("Session")),
-                errors=(),
-                public=True,
-            ),
+            "get": _op("Who is signed in, and the CSRF token", (200, ref("Session")), public=True),
             "post": _op(
-                "Sign in (password, then TOTP code when enabled)",
-                (200, _ref("Session")),
-                body=_ref("SignIn"),
-                errors=(400, 401, 403, 415, 422, 429),
+                "Sign in with e-mail and password, plus totp_code when TOTP is on. Sets the "
+                "session cookie; the answer carries a fresh CSRF token.",
+                (200, ref("Session")),
+                body=ref("SignIn"),
+                errors=(401, 403, 429),
                 public=True,
             ),
-            "delete": _op("Sign out; the server-side session ends", (204, None), errors=(400,)),
+            "delete": _op("Sign out; the server-side session ends", (204, None), public=True),
         },
-        "/api/v1/me": {"get": _op("Who am I, my families, my grants", (200, _ref("Me")))},
+        "/api/v1/me": {
+            "get": _op(
+                "Who am I: my account, my families with my role, my grants", (200, ref("Me"))
+            )
+        },
         "/api/v1/me/totp": {
             "post": _op(
-                "Enrol TOTP: without body a new secret, with {code} confirm",
-                (201, _ref("TotpEnrolment")),
-                errors=(400, 401, 409, 422),
+                "Enrol TOTP: without a code, a new secret and otpauth URI (shown once, kept "
+                "pending in the session); then with {code} from the app, confirm and get "
+                "recovery codes.",
+                (201, ref("TotpEnrolment")),
+                also={200: ref("TotpEnabled")},
+                body=ref("TotpConfirm"),
+                body_required=False,
+                errors=(409,),
             ),
         },
         "/api/v1/families": {
-            "get": _op("My families", (200, _page_of("Family")), params=PAGING, errors=(400, 401)),
+            "get": _op("My families", (200, page_of("Family")), params=PAGING, errors=(400,)),
             "post": _op(
-                "Create a family space",
-                (201, _ref("Family")),
-                body=_ref("NewFamily"),
-                errors=(400, 401, 403, 415, 422),
+                "Start a family space; the caller becomes its parent with authority",
+                (201, ref("Family")),
+                body=ref("NewFamily"),
             ),
         },
-        "/api/v1/families/{fid}": {
-            "get": _op("One family", (200, _ref("Family")), params=("fid",), errors=FAMILY_ERRORS),
-        },
+        "/api/v1/families/{fid}": {"get": _op("One family", (200, ref("Family")))},
         "/api/v1/families/{fid}/members": {
             "get": _op(
-                "The family's members",
-                (200, _page_of("Member")),
-                params=("fid", *PAGING),
-                errors=FAMILY_ERRORS,
+                "The family's members, in the order they were added",
+                (200, page_of("Member")),
+                params=PAGING,
+                errors=(400,),
             ),
             "post": _op(
-                "Add a member (optionally invite to log in)",
-                (201, _ref("Member")),
-                params=("fid",),
-                body=_ref("NewMember"),
-                errors=(*FAMILY_ERRORS, 415, 422),
+                "Add a member, and with invite: true mail them an invitation to log in",
+                (201, ref("Member")),
+                body=ref("NewMember"),
             ),
         },
         "/api/v1/families/{fid}/members/{mid}": {
-            "get": _op(
-                "One member", (200, _ref("Member")), params=("fid", "mid"), errors=FAMILY_ERRORS
-            ),
+            "get": _op("One member", (200, ref("Member"))),
             "patch": _op(
-                "Change a member (send the version you saw; stale is 409)",
-                (200, _ref("Member")),
-                params=("fid", "mid"),
-                body=_ref("MemberChange"),
-                errors=(*FAMILY_ERRORS, 409, 415, 422),
+                "Change some of a member's fields; the rest keep their stored values",
+                (200, ref("Member")),
+                body=ref("MemberChange"),
+                errors=(409,),
             ),
             "delete": _op(
-                "End a membership (history is kept)",
+                "End a membership (what the person wrote is kept). Send version in the body "
+                "or as ?version=.",
                 (204, None),
-                params=("fid", "mid", "version"),
-                errors=(*FAMILY_ERRORS, 409, 422),
+                body=ref("MemberRemoval"),
+                body_required=False,
+                params=("version",),
+                errors=(409, 422),
             ),
         },
         "/api/v1/families/{fid}/grants": {
             "get": _op(
                 "The family's guests (grants), newest first",
-                (200, _page_of("Grant")),
-                params=("fid", *PAGING),
+                (200, page_of("Grant")),
+                params=PAGING,
                 errors=FAMILY_ERRORS,
             ),
             "post": _op(
                 "Invite a professional with parts, levels, purpose and end date",
-                (201, _ref("Grant")),
-                params=("fid",),
-                body=_ref("NewGrant"),
+                (201, ref("Grant")),
+                body=ref("NewGrant"),
                 errors=(*FAMILY_ERRORS, 409, 415, 422),
             ),
         },
         "/api/v1/families/{fid}/grants/{gid}": {
-            "get": _op(
-                "One grant", (200, _ref("Grant")), params=("fid", "gid"), errors=FAMILY_ERRORS
-            ),
+            "get": _op("One grant", (200, ref("Grant")), errors=FAMILY_ERRORS),
         },
         "/api/v1/families/{fid}/grants/{gid}/revoke": {
             "post": _op(
                 "Revoke at once (content the guest wrote stays)",
-                (200, _ref("Grant")),
-                params=("fid", "gid"),
-                body=_ref("Decision"),
+                (200, ref("Grant")),
+                body=ref("Decision"),
                 errors=(*FAMILY_ERRORS, 409, 415, 422),
             ),
         },
         "/api/v1/families/{fid}/grants/{gid}/renew": {
             "post": _op(
                 "Renew (a new last day; also after expiry or revocation)",
-                (200, _ref("Grant")),
-                params=("fid", "gid"),
-                body=_ref("Decision"),
+                (200, ref("Grant")),
+                body=ref("Decision"),
                 errors=(*FAMILY_ERRORS, 409, 415, 422),
             ),
         },
         "/api/v1/families/{fid}/access-requests": {
             "get": _op(
                 "Requests from professionals",
-                (200, _page_of("Grant")),
-                params=("fid", *PAGING),
+                (200, page_of("Grant")),
+                params=PAGING,
                 errors=FAMILY_ERRORS,
             ),
             "post": _op(
                 "A professional asks for access (with the family's code)",
-                (201, _ref("Grant")),
-                params=("fid",),
-                body=_ref("NewAccessRequest"),
+                (201, ref("Grant")),
+                body=ref("NewAccessRequest"),
                 errors=(*FAMILY_ERRORS, 409, 415, 422),
             ),
         },
         "/api/v1/families/{fid}/access-requests/{rid}/approve": {
             "post": _op(
                 "Approve (optionally narrowed); who must approve follows the age rules",
-                (200, _ref("Grant")),
-                params=("fid", "rid"),
-                body=_ref("Decision"),
+                (200, ref("Grant")),
+                body=ref("Decision"),
                 errors=(*FAMILY_ERRORS, 409, 415, 422),
             ),
         },
         "/api/v1/families/{fid}/access-requests/{rid}/deny": {
             "post": _op(
                 "Refuse a request",
-                (200, _ref("Grant")),
-                params=("fid", "rid"),
-                body=_ref("Decision"),
+                (200, ref("Grant")),
+                body=ref("Decision"),
                 errors=(*FAMILY_ERRORS, 409, 415, 422),
             ),
         },
         "/api/v1/families/{fid}/audit": {
             "get": _op(
                 "The family's access log, newest first ('Wie keek mee?')",
-                (200, _page_of("AuditEvent")),
-                params=("fid", *PAGING, "person", "from", "to"),
-                errors=FAMILY_ERRORS,
+                (200, page_of("AuditEvent")),
+                params=(*PAGING, "person", "from", "to"),
+                errors=(400,),
             ),
         },
     }
+
+
+ID = {**INT, "minimum": 1}
+PARAMETERS = {
+    "fid": {"name": "fid", "in": "path", "required": True, "schema": ID},
+    "mid": {"name": "mid", "in": "path", "required": True, "schema": ID},
+    "gid": {"name": "gid", "in": "path", "required": True, "schema": ID},
+    "rid": {"name": "rid", "in": "path", "required": True, "schema": ID},
+    "limit": {
+        "name": "limit",
+        "in": "query",
+        "schema": {**INT, "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
+    },
+    "cursor": {
+        "name": "cursor",
+        "in": "query",
+        "description": "next_cursor of the previous page",
+        "schema": S,
+    },
+    "version": {"name": "version", "in": "query", "schema": VERSION},
+    "person": {"name": "person", "in": "query", "description": "Only this user", "schema": ID},
+    "from": {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+    "to": {
+        "name": "to",
+        "in": "query",
+        "description": "Up to and including this day (Europe/Amsterdam)",
+        "schema": {"type": "string", "format": "date"},
+    },
+}
+
+
+def _endpoints() -> dict[tuple[str, str], str]:
+    """(path template, method) -> endpoint, from the routes the app really has."""
+    found = {}
+    for rule in current_app.url_map.iter_rules():
+        if rule.endpoint.startswith("api."):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            for method in rule.methods or ():
+                found[(path, method.lower())] = rule.endpoint
+    return found
+
+
+def _complete(path: str, method: str, op: dict[str, Any], endpoint: str | None) -> None:
+    """Add what every operation shares: id, path parameters, security, standard errors."""
+    if endpoint:
+        op["operationId"] = endpoint.removeprefix("api.")
+    public = op.get("security") == []
+    unsafe = method in UNSAFE
+    names = [*re.findall(r"\{(\w+)\}", path), *op.get("parameters", [])]
+    if names:
+        op["parameters"] = [{"$ref": f"#/components/parameters/{name}"} for name in names]
+    if public:
+        op["security"] = [{"csrf": []}] if unsafe else []
+    else:
+        op["security"] = [{"session": [], "csrf": []} if unsafe else {"session": []}]
+    codes = {int(code) for code, answer in op["responses"].items() if not answer}
+    if unsafe:
+        codes.add(400)
+    if "requestBody" in op:
+        codes |= {400, 413, 415, 422}
+    if not public:
+        codes.add(401)
+        if endpoint not in ENROLMENT_ENDPOINTS:
+            codes.add(403)  # professionals without TOTP, and members without the right
+    if "{" in path:
+        codes.add(404)
+    for code in sorted(codes):
+        op["responses"][str(code)] = {"$ref": f"#/components/responses/Problem{code}"}
+
+
+def _problem_response(code: int) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": ERRORS.get(code, "Problem"),
+        "content": {"application/problem+json": {"schema": ref("Problem")}},
+    }
+    if code == 429:
+        answer["headers"] = {"Retry-After": {"schema": INT, "description": "Seconds to wait"}}
+    return answer
+
+
+def document() -> dict[str, Any]:
+    paths = _paths()
+    endpoints = _endpoints()
+    for path, operations in paths.items():
+        for method, op in operations.items():
+            _complete(path, method, op, endpoints.get((path, method)))
+    used = sorted(
+        {int(code) for ops in paths.values() for op in ops.values() for code in op["responses"]}
+    )
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Gezinsportaal API",
             "version": "1",
-            "description": "The family's own portal. Errors are application/problem+json "
-            "(RFC 9457). Cookie-authenticated writes need the X-CSRFToken header "
-            "(GET /api/v1/session returns the token).",
+            "description": "The family's own portal. JSON in and out; errors are "
+            "application/problem+json (RFC 9457) in the caller's language. Authenticate with "
+            "the session cookie from POST /api/v1/session; every write (POST, PUT, PATCH, "
+            "DELETE) needs the X-CSRFToken header with the token from GET /api/v1/session. "
+            "Lists take ?limit= (at most 200) and ?cursor=, and return next_cursor.",
         },
         "servers": [{"url": "/"}],
-        "security": [{"session": [], "csrf": []}],
         "paths": paths,
         "components": {
             "schemas": SCHEMAS,
             "parameters": PARAMETERS,
+            "responses": {f"Problem{c}": _problem_response(c) for c in used if c >= 400},
             "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": "portal_session"},
-                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"},
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": current_app.config.get("SESSION_COOKIE_NAME", "session"),
+                    "description": "Set by POST /api/v1/session, ended by DELETE.",
+                },
+                "csrf": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRFToken",
+                    "description": "csrf_token from GET /api/v1/session; needed on writes.",
+                },
             },
         },
     }

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.access.age import age_on
+from portal.access.describe import describe
 from portal.access.models import AuditEvent, Grant
 from portal.api.common import iso
 from portal.auth.models import User
+from portal.core import clock
 from portal.family.models import Family, Member
 
 
@@ -41,25 +44,35 @@ def family_json(family: Family, my_role: str | None = None) -> dict[str, Any]:
     return body
 
 
-def member_json(member: Member) -> dict[str, Any]:
-    return {
+def member_json(member: Member, *, full: bool) -> dict[str, Any]:
+    """What the members page shows everyone; with `full` (those who may edit the member) also
+    the birth date and e-mail address, as on the edit form."""
+    body: dict[str, Any] = {
         "id": member.id,
         "family_id": member.family_id,
         "role": member.role,
         "display_name": member.display_name,
-        "birth_date": iso(member.birth_date),
+        "age": age_on(member.birth_date, clock.today()) if member.birth_date else None,
         "has_authority": member.has_authority,
         "household": member.household,
         "relation": member.relation,
-        "email": member.email,
         "has_login": member.has_login,
-        "invited_at": iso(member.invited_at),
-        "joined_at": iso(member.joined_at),
+        "invitation_pending": member.invitation_pending,
         "version": member.version,
     }
+    if full:
+        body.update(
+            birth_date=iso(member.birth_date),
+            email=member.email,
+            invited_at=iso(member.invited_at),
+            joined_at=iso(member.joined_at),
+        )
+    return body
 
 
 def audit_json(event: AuditEvent) -> dict[str, Any]:
+    """One row of "Wie keek mee?": what the page shows, plus machine-readable keys. Like the page,
+    it leaves out the client's network address."""
     return {
         "id": event.id,
         "at": iso(event.at),
@@ -74,7 +87,7 @@ def audit_json(event: AuditEvent) -> dict[str, Any]:
         "object": {"type": event.object_type, "id": event.object_id},
         "outcome": event.outcome,
         "reason": event.reason,
-        "client_address": event.client_address,
+        "text": describe(event),
     }
 
 

@@ -25,7 +25,7 @@ def _load(token: str) -> User | None:
 
 
 # What a visitor chose before signing in and keeps afterwards; everything else is dropped.
-KEPT_ACROSS_SIGN_IN = ("locale", "invite_token")
+KEPT_ACROSS_SIGN_IN = ("locale", "invite_token", "guest_invite_token")
 
 
 def _clear_session_keeping_choices() -> None:

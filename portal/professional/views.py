@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import db
 from portal.access import grants, record_grant_event
 from portal.access.forms import AccessRequestForm, part_labels
 from portal.access.grant_views import grant_error_text, state_text
-from portal.access.models import Grant
+from portal.access.models import AuditEvent, Grant
 from portal.access.policy import grant_state
 from portal.auth import services as auth_services
 from portal.core import clock
@@ -37,6 +37,8 @@ def _professional_only() -> Any:
 def dashboard() -> Any:
     if (refusal := _professional_only()) is not None:
         return refusal
+    if session.get("guest_invite_token"):
+        return redirect(url_for("professional.invitation"))
     now = clock.now()
     mine = list(
         db.session.scalars(
@@ -50,11 +52,21 @@ def dashboard() -> Any:
         )
     }
     # An ended grant shows no family data at all: only that, and when, access ended.
+    unread = activity_since_last_visit(
+        current_user.id, [g for g in mine if grant_state(g, now) == "active"]
+    )
     rows = []
     for grant in mine:
         state = grant_state(grant, now)
         family = families.get(grant.family_id) if state not in ENDED else None
-        rows.append({"grant": grant, "state": state, "family": family})
+        rows.append(
+            {
+                "grant": grant,
+                "state": state,
+                "family": family,
+                "unread": unread.get(grant.family_id, 0) if state == "active" else 0,
+            }
+        )
     return render_template(
         "professional/dashboard.html",
         rows=rows,
@@ -64,6 +76,52 @@ def dashboard() -> Any:
         ended=ENDED,
         confirm=ConfirmForm(),
     )
+
+
+# What counts as news for a guest, per part they may see.
+NEWS_ACTIONS = {"plan": ("plan.edit",), "dossier": ("dossier.edit",)}
+
+
+def activity_since_last_visit(user_id: int, active: list[Grant]) -> dict[int, int]:
+    """Changes by others in the parts a guest may see, since the guest's own last access —
+    derived from the audit log, so a visit costs no extra write. Two queries in all."""
+    if not active:
+        return {}
+    family_ids = {g.family_id for g in active}
+    seen = dict(
+        db.session.execute(
+            select(AuditEvent.family_id, func.max(AuditEvent.at))
+            .where(
+                AuditEvent.actor_user_id == user_id,
+                AuditEvent.family_id.in_(family_ids),
+                AuditEvent.outcome == "allowed",
+            )
+            .group_by(AuditEvent.family_id)
+        ).all()
+    )
+    actions_by_family = {
+        g.family_id: {a for p in g.parts for a in NEWS_ACTIONS.get(p.part, ())} for g in active
+    }
+    all_actions = set().union(*actions_by_family.values())
+    if not all_actions:
+        return {}
+    oldest = min(seen.values(), default=None) if len(seen) == len(family_ids) else None
+    query = select(AuditEvent.family_id, AuditEvent.action, AuditEvent.at).where(
+        AuditEvent.family_id.in_(family_ids),
+        AuditEvent.action.in_(all_actions),
+        AuditEvent.outcome == "allowed",
+        AuditEvent.actor_user_id != user_id,
+    )
+    if oldest is not None:
+        query = query.where(AuditEvent.at > oldest)
+    counts: dict[int, int] = {}
+    for family_id, action, at in db.session.execute(query):
+        if family_id is None:
+            continue
+        last = seen.get(family_id)
+        if action in actions_by_family.get(family_id, ()) and (last is None or at > last):
+            counts[family_id] = counts.get(family_id, 0) + 1
+    return counts
 
 
 # --- invitations from families ----------------------------------------------------------------
@@ -101,7 +159,16 @@ def invitation() -> Any:
             ), 409
         session.pop("guest_invite_token", None)
         record_grant_event("grant.accept", grant)
-        flash(_("Je hebt de uitnodiging aangenomen."), "success")
+        if grant_state(grant, clock.now()) == "active":
+            flash(_("Je hebt de uitnodiging aangenomen."), "success")
+            return redirect(url_for("family.overview", family_id=grant.family_id))
+        flash(
+            _(
+                "Je hebt de uitnodiging aangenomen. Je toegang begint als het gezin helemaal "
+                "toestemming heeft gegeven."
+            ),
+            "info",
+        )
         return redirect(url_for("professional.dashboard"))
     return render_template(
         "professional/invitation.html",

@@ -553,3 +553,33 @@ def test_professional_with_another_role_cannot_accept(
     response = other.post("/guest-invite", data={"csrf_token": csrf_from(page)})
     assert response.status_code == 409
     assert "Alleen een professional" in response.get_data(as_text=True)
+
+
+def test_dashboard_counts_changes_since_the_guests_last_visit(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    coach: User,
+    smtp_server: SmtpServer,
+) -> None:
+    parent = make_user()
+    family = make_family(parent)
+    sign_in(client, parent)
+    invite(client, family)
+    guest = accept(app, coach, smtp_server)
+    guest.get(f"/families/{family.id}/plan")
+    for answer in ("Minder ruzie", "Minder ruzie aan tafel"):
+        page = client.get(f"/families/{family.id}/plan/edit").get_data(as_text=True)
+        version = re.search(r'name="version" type="hidden" value="(\d+)"', page)
+        assert version
+        response = client.post(
+            f"/families/{family.id}/plan/edit",
+            data={"csrf_token": csrf_from(page), "version": version.group(1), "tomorrow": answer},
+        )
+        assert response.status_code == 302
+    dashboard = guest.get("/professional").get_data(as_text=True)
+    assert "2 nieuwe wijzigingen" in dashboard
+    plan = guest.get(f"/families/{family.id}/plan").get_data(as_text=True)
+    assert "Minder ruzie aan tafel" in plan
+    assert "nieuwe wijziging" not in guest.get("/professional").get_data(as_text=True)

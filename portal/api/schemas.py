@@ -1,0 +1,325 @@
+"""JSON Schemas (OpenAPI 3.1 dialect) of what the API reads and writes; see serialize.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from portal.api.common import MAX_LIMIT
+from portal.auth.forms import PROFESSION_CHOICES
+from portal.auth.models import KIND_FAMILY, KIND_PROFESSIONAL
+from portal.auth.passwords import MIN_LENGTH
+from portal.family.models import ROLES
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: list[str], closed: bool = False, **props: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "required": required, "properties": props}
+    if closed:  # request bodies: unknown fields are a 422
+        schema["additionalProperties"] = False
+    return schema
+
+
+def text(max_length: int | None = None, **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", **extra}
+    if max_length:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def page_of(item: str) -> dict[str, Any]:
+    return obj(
+        ["items", "next_cursor"],
+        items={"type": "array", "items": ref(item), "maxItems": MAX_LIMIT},
+        next_cursor={
+            "type": ["string", "null"],
+            "description": "Pass as ?cursor= for the next page; null on the last page.",
+        },
+    )
+
+
+S = {"type": "string"}
+S_NULL = {"type": ["string", "null"]}
+INT = {"type": "integer"}
+INT_NULL = {"type": ["integer", "null"]}
+B = {"type": "boolean"}
+DATE = {"type": "string", "format": "date"}
+DATE_NULL = {"type": ["string", "null"], "format": "date"}
+TIME = {"type": "string", "format": "date-time"}
+TIME_NULL = {"type": ["string", "null"], "format": "date-time"}
+ROLE = {"type": "string", "enum": list(ROLES)}
+KIND = {"type": "string", "enum": [KIND_FAMILY, KIND_PROFESSIONAL]}
+FAMILY_ROLE = {
+    "type": "string",
+    "description": "The caller's role in the family, as the access policy sees it today.",
+    "enum": [
+        "parent_with_authority",
+        "parent",
+        "young_person_under_12",
+        "young_person_12_15",
+        "young_person_16_17",
+        "young_person_adult",
+        "network",
+    ],
+}
+GRANT_STATES = ["active", "pending", "not_yet_valid", "expired", "revoked", "denied", "withdrawn"]
+LEVEL = {"enum": ["read", "write"]}
+VERSION = {
+    "type": "integer",
+    "minimum": 1,
+    "description": "The version you last saw; a stale version is a 409.",
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        **obj(
+            ["type", "title", "status", "detail"],
+            type=S,
+            title=S,
+            status=INT,
+            detail=S,
+            errors={
+                "type": "array",
+                "description": "Validation errors, one per field and message (422).",
+                "items": obj(["field", "message"], field=S, message=S),
+            },
+            totp_required={**B, "description": "Sign in again with totp_code (401)."},
+            totp_enrolment_required={
+                **B,
+                "description": "A professional must enrol TOTP first (403).",
+            },
+            csrf_required={**B, "description": "Send X-CSRFToken (400)."},
+            current_version={**INT, "description": "The stored version (409)."},
+            current={"type": "object", "description": "The stored object (409)."},
+        ),
+        "description": "RFC 9457 problem details; texts are in the caller's language.",
+    },
+    "User": obj(
+        ["id", "email", "display_name", "kind", "locale", "email_verified", "totp_enabled"],
+        id=INT,
+        email=S,
+        display_name=S,
+        kind=KIND,
+        locale={"type": "string", "enum": ["nl", "en"]},
+        email_verified=B,
+        totp_enabled=B,
+        profession={**S_NULL, "description": "Professionals only."},
+        organisation={**S_NULL, "description": "Professionals only."},
+        register_number={**S_NULL, "description": "Professionals only."},
+    ),
+    "Session": obj(
+        ["authenticated", "csrf_token"],
+        authenticated=B,
+        csrf_token={**S, "description": "Send as X-CSRFToken on every write."},
+        user=ref("User"),
+        totp_enrolment_required={
+            **B,
+            "description": "A professional signed in with a password must enrol TOTP before "
+            "anything but /session, /me and /me/totp.",
+        },
+    ),
+    "SignUp": obj(
+        ["email", "password", "display_name"],
+        closed=True,
+        email=text(254, format="email"),
+        password=text(200, minLength=MIN_LENGTH),
+        display_name=text(100),
+        kind={**KIND, "default": KIND_FAMILY},
+        profession={
+            "type": "string",
+            "enum": [choice.value for choice in PROFESSION_CHOICES],
+            "description": "Required for, and only accepted with, kind professional.",
+        },
+        organisation=text(120, description="Required for kind professional."),
+        register_number=text(40, description="BIG or SKJ number, for kind professional."),
+    ),
+    "SignUpAccepted": obj(
+        ["status", "email"], status={"type": "string", "const": "check_your_mail"}, email=S
+    ),
+    "SignIn": obj(
+        ["email", "password"],
+        closed=True,
+        email=text(254),
+        password=text(200),
+        totp_code=text(description="The app's 6-digit code or a recovery code."),
+    ),
+    "TotpConfirm": obj(
+        [],
+        closed=True,
+        code=text(description="Leave out to get a (new) secret; send to confirm it."),
+    ),
+    "TotpEnrolment": obj(
+        ["secret", "otpauth_uri"],
+        secret={**S, "description": "Base32; shown once."},
+        otpauth_uri={**S, "description": "For the authenticator app's QR code."},
+    ),
+    "TotpEnabled": obj(
+        ["totp_enabled", "recovery_codes"],
+        totp_enabled={"type": "boolean", "const": True},
+        recovery_codes={"type": "array", "items": S, "description": "Shown once."},
+    ),
+    "Me": obj(
+        ["user", "families", "grants"],
+        user=ref("User"),
+        families={"type": "array", "items": ref("Family")},
+        grants={
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "A professional's grants; ended ones carry no family data",
+        },
+    ),
+    "Family": obj(
+        ["id", "name", "created_at", "version"],
+        id=INT,
+        name=S,
+        created_at=TIME,
+        version=INT,
+        my_role=FAMILY_ROLE,
+    ),
+    "NewFamily": obj(
+        ["name"],
+        closed=True,
+        name=text(100),
+        my_name=text(100, description="What you are called in this family, e.g. Mama."),
+        household=text(100),
+    ),
+    "Member": obj(
+        [
+            "id",
+            "family_id",
+            "role",
+            "display_name",
+            "age",
+            "has_authority",
+            "has_login",
+            "invitation_pending",
+            "version",
+        ],
+        id=INT,
+        family_id=INT,
+        role=ROLE,
+        display_name=S,
+        age=INT_NULL,
+        has_authority=B,
+        household=S_NULL,
+        relation=S_NULL,
+        has_login=B,
+        invitation_pending=B,
+        version=INT,
+        birth_date={
+            **DATE_NULL,
+            "description": "Only for those who may edit members, and for the person themself.",
+        },
+        email={
+            **S_NULL,
+            "description": "Only for those who may edit members, and for the person themself.",
+        },
+        invited_at={
+            **TIME_NULL,
+            "description": "Only for those who may edit members, and for the person themself.",
+        },
+        joined_at={
+            **TIME_NULL,
+            "description": "Only for those who may edit members, and for the person themself.",
+        },
+    ),
+    "NewMember": obj(
+        ["role", "display_name"],
+        closed=True,
+        role=ROLE,
+        display_name=text(100),
+        birth_date={**DATE_NULL, "description": "Required for young people."},
+        has_authority=B,
+        household={**S_NULL, "maxLength": 100},
+        relation={**S_NULL, "maxLength": 100},
+        email={**S_NULL, "format": "email", "maxLength": 254},
+        invite={**B, "description": "Mail an invitation to log in (adults and 12+)."},
+    ),
+    "MemberChange": obj(
+        ["version"],
+        closed=True,
+        version=VERSION,
+        role=ROLE,
+        display_name=text(100),
+        birth_date=DATE_NULL,
+        has_authority=B,
+        household={**S_NULL, "maxLength": 100},
+        relation={**S_NULL, "maxLength": 100},
+        email={**S_NULL, "format": "email", "maxLength": 254},
+        invite=B,
+    ),
+    "MemberRemoval": obj([], closed=True, version=VERSION),
+    "AuditEvent": obj(
+        ["id", "at", "actor", "basis", "action", "object", "outcome", "text"],
+        id=INT,
+        at=TIME,
+        actor=obj(
+            ["user_id", "name", "role"],
+            user_id=INT_NULL,
+            name=S,
+            role=S,
+            organisation=S_NULL,
+        ),
+        basis={**S, "description": "What the decision rested on, e.g. membership:12."},
+        action={**S, "description": "e.g. family.view, member.edit, audit.view."},
+        object=obj(["type", "id"], type=S, id=S_NULL),
+        outcome={"type": "string", "enum": ["allowed", "denied"]},
+        reason=S_NULL,
+        text={
+            **obj(["action", "role", "outcome"], action=S, role=S, outcome=S),
+            "description": "The row in plain words, in the caller's language, as on the page.",
+        },
+    ),
+    # --- guest access (grants and access requests) ---
+    "Grant": obj(
+        ["id", "family_id", "state", "parts", "purpose", "expires_at", "version"],
+        id=INT,
+        family_id=INT,
+        state={"type": "string", "enum": GRANT_STATES},
+        origin={"type": "string", "enum": ["invitation", "request"]},
+        grantee_id=INT_NULL,
+        invited_email=S_NULL,
+        purpose=S,
+        subject_member_id=INT_NULL,
+        parts={"type": "object", "additionalProperties": LEVEL},
+        valid_from=TIME,
+        expires_at=TIME,
+        accepted_at=TIME_NULL,
+        approved_at=TIME_NULL,
+        revoked_at=TIME_NULL,
+        renewal_requested_at=TIME_NULL,
+        version=INT,
+    ),
+    "NewGrant": obj(
+        ["email", "parts", "purpose"],
+        email=S,
+        parts={
+            "type": "object",
+            "additionalProperties": LEVEL,
+            "propertyNames": {"enum": ["plan", "dossier", "messages", "modules", "documents"]},
+        },
+        purpose={"type": "string", "maxLength": 500},
+        valid_from=DATE,
+        expires_on={**DATE, "description": "Last day of access; default 3 months, at most 12"},
+        subject_member_id=INT,
+    ),
+    "NewAccessRequest": obj(
+        ["code", "parts", "purpose"],
+        code={"type": "string", "description": "The family's code, e.g. K7MQ-9XPA"},
+        parts={"type": "object", "additionalProperties": LEVEL},
+        purpose=S,
+        expires_on=DATE,
+    ),
+    "Decision": obj(
+        ["version"],
+        version=INT,
+        parts={
+            "type": "object",
+            "additionalProperties": LEVEL,
+            "description": "approve only: narrow the parts or levels",
+        },
+        expires_on={**DATE, "description": "approve: an earlier end; renew: the new last day"},
+    ),
+}
