@@ -30,32 +30,66 @@ GRANTS = 20
 
 def family_with_guests(entries: int) -> tuple[int, list[str]]:
     now = clock.now()
-    parent = User(email=f"parent-{entries}@example.org", display_name="Ouder",
-                  password_hash=passwords.hash_password(PASSWORD), email_verified_at=now)
+    parent = User(
+        email=f"parent-{entries}@example.org",
+        display_name="Ouder",
+        password_hash=passwords.hash_password(PASSWORD),
+        email_verified_at=now,
+    )
     db.session.add(parent)
     db.session.flush()
     family = Family(name=f"Gezin {entries}", created_by_id=parent.id)
     db.session.add(family)
     db.session.flush()
-    db.session.add(Member(family_id=family.id, user_id=parent.id, role=ROLE_PARENT,
-                          display_name="Ouder", has_authority=True, joined_at=now))
+    db.session.add(
+        Member(
+            family_id=family.id,
+            user_id=parent.id,
+            role=ROLE_PARENT,
+            display_name="Ouder",
+            has_authority=True,
+            joined_at=now,
+        )
+    )
     emails = []
     for i in range(GRANTS):
-        pro = User(email=f"pro-{entries}-{i}@example.org", display_name=f"Coach {i}",
-                   kind=KIND_PROFESSIONAL, password_hash=passwords.hash_password(PASSWORD),
-                   email_verified_at=now, totp_secret=SECRET, totp_enabled_at=now)
+        pro = User(
+            email=f"pro-{entries}-{i}@example.org",
+            display_name=f"Coach {i}",
+            kind=KIND_PROFESSIONAL,
+            password_hash=passwords.hash_password(PASSWORD),
+            email_verified_at=now,
+            totp_secret=SECRET,
+            totp_enabled_at=now,
+        )
         db.session.add(pro)
         db.session.flush()
         emails.append(pro.email)
-        db.session.add(Grant(family_id=family.id, grantee_id=pro.id, origin="invitation",
-                             purpose="Meekijken", valid_from=now - timedelta(days=1),
-                             expires_at=now + timedelta(days=60), accepted_at=now,
-                             approved_at=now,
-                             parts=[GrantPart(part="plan", level="read"),
-                                    GrantPart(part="dossier", level="write")]))
+        db.session.add(
+            Grant(
+                family_id=family.id,
+                grantee_id=pro.id,
+                origin="invitation",
+                purpose="Meekijken",
+                valid_from=now - timedelta(days=1),
+                expires_at=now + timedelta(days=60),
+                accepted_at=now,
+                approved_at=now,
+                parts=[
+                    GrantPart(part="plan", level="read"),
+                    GrantPart(part="dossier", level="write"),
+                ],
+            )
+        )
     db.session.add_all(
-        DossierEntry(family_id=family.id, author_id=parent.id, author_name="Ouder",
-                     author_kind="member", title=f"Stuk {i}", body="Tekst **vet**.")
+        DossierEntry(
+            family_id=family.id,
+            author_id=parent.id,
+            author_name="Ouder",
+            author_kind="member",
+            title=f"Stuk {i}",
+            body="Tekst **vet**.",
+        )
         for i in range(entries)
     )
     db.session.commit()
@@ -85,10 +119,14 @@ def main() -> None:
             decide(fresh, "dossier.view", family)
             samples.append((time.perf_counter() - t0) * 1e6)
         p = percentiles(samples)
-        print(f"guest decide(), {GRANTS} active grants in the family, grants known in the "
-              f"request: {known:.2f} us/decision")
-        print(f"guest decide(), first in a request (membership + grants queries): "
-              f"p50 {p['p50']:.0f} us, p99 {p['p99']:.0f} us")
+        print(
+            f"guest decide(), {GRANTS} active grants in the family, grants known in the "
+            f"request: {known:.2f} us/decision"
+        )
+        print(
+            f"guest decide(), first in a request (membership + grants queries): "
+            f"p50 {p['p50']:.0f} us, p99 {p['p99']:.0f} us"
+        )
         db.session.remove()
 
     from tests.helpers import sign_in
@@ -108,8 +146,10 @@ def main() -> None:
                 timings.append((time.perf_counter() - t0) * 1000)
             p = percentiles(timings)
             shown = min(n, 50)
-            print(f"{path.split('/')[-1]:>8} page as guest, {n:>5} entries ({shown} shown): "
-                  f"{len(statements)} queries, p50 {p['p50']:.1f} ms, p99 {p['p99']:.1f} ms")
+            print(
+                f"{path.split('/')[-1]:>8} page as guest, {n:>5} entries ({shown} shown): "
+                f"{len(statements)} queries, p50 {p['p50']:.1f} ms, p99 {p['p99']:.1f} ms"
+            )
 
 
 if __name__ == "__main__":

@@ -75,8 +75,13 @@ class RenewForm(Form):
 class AccessRequestForm(PartsMixin, Form):
     code = StringField(
         _l("Gezinscode"),
-        validators=[DataRequired(REQUIRED), Length(max=20)],
+        validators=[Optional(), Length(max=20)],
         description=_l("Het gezin vindt de code bij 'Toegang'. Bijvoorbeeld: K7MQ-9XPA."),
+    )
+    parent_email = EmailField(
+        _l("Of: het e-mailadres van een ouder"),
+        validators=[Optional(), Email(EMAIL_INVALID), Length(max=254)],
+        description=_l("Weet je de code niet? Dan krijgt de ouder je vraag, als het adres klopt."),
     )
     purpose = TextAreaField(
         _l("Waarvoor vraag je toegang?"), validators=[DataRequired(REQUIRED), Length(max=500)]

@@ -275,6 +275,26 @@ def family_by_code(code: str) -> Family | None:
     )
 
 
+def family_by_parent_email(email: str) -> Family | None:
+    """The family a parent with authority (and a login) belongs to, by the parent's address.
+    Callers answer the same whether or not it is found, so it tells nobody who has a family."""
+    user = auth_services.find_user(email)
+    if user is None or user.is_professional:
+        return None
+    return db.session.scalar(
+        select(Family)
+        .join(Member, Member.family_id == Family.id)
+        .where(
+            Member.user_id == user.id,
+            Member.role == ROLE_PARENT,
+            Member.has_authority.is_(True),
+            Member.removed_at.is_(None),
+        )
+        .order_by(Family.id)
+        .limit(1)
+    )
+
+
 def request_access(family: Family, by: User, data: GrantData) -> Grant:
     parts = check_parts(data.parts)
     start, end = check_dates(data.start_day, data.end_day)

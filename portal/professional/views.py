@@ -196,33 +196,58 @@ def request_access() -> Any:
         if auth_services.throttled_for(throttle_key, request.remote_addr):
             form.code.errors = [_("Te veel pogingen. Wacht even en probeer het opnieuw.")]
             return render_template("professional/request.html", form=form), 429
-        family = grants.family_by_code(form.code.data or "")
-        if family is None:
-            # Wrong codes count like failed sign-ins, so codes cannot be guessed in bulk.
-            auth_services.record_failure(throttle_key, request.remote_addr)
-            message = _("We vinden geen gezin met deze code. Vraag het gezin om de code.")
-            form.code.errors = [message]
+        data = grants.GrantData(
+            email=current_user.email,
+            parts=form.parts(),
+            purpose=(form.purpose.data or "").strip(),
+            end_day=form.expires_on.data,
+        )
+        try:  # bad parts or dates are explained before anything is looked up
+            grants.check_parts(data.parts)
+            grants.check_dates(None, data.end_day)
+        except grants.GrantError as exc:
+            form.form_errors.append(grant_error_text(exc.code))
+            return render_template("professional/request.html", form=form), 422
+        if form.code.data:
+            family = grants.family_by_code(form.code.data)
+            if family is None:
+                # Wrong codes count like failed sign-ins, so codes cannot be guessed in bulk.
+                auth_services.record_failure(throttle_key, request.remote_addr)
+                message = _("We vinden geen gezin met deze code. Vraag het gezin om de code.")
+                form.code.errors = [message]
+            elif (done := _ask(family, data, form)) is not None:
+                return done
+        elif form.parent_email.data:
+            family = grants.family_by_parent_email(form.parent_email.data)
+            # The same answer whether or not the address belongs to a family.
+            if family is None or _ask(family, data, form, quiet=True) is None:
+                auth_services.record_failure(throttle_key, request.remote_addr)
+            flash(
+                _("Als dit adres bij een ouder in het portaal hoort, krijgt het gezin je vraag."),
+                "info",
+            )
+            return redirect(url_for("professional.dashboard"))
         else:
-            try:
-                grant = grants.request_access(
-                    family,
-                    current_user,
-                    grants.GrantData(
-                        email=current_user.email,
-                        parts=form.parts(),
-                        purpose=(form.purpose.data or "").strip(),
-                        end_day=form.expires_on.data,
-                    ),
-                )
-            except grants.GrantError as exc:
-                form.form_errors.append(grant_error_text(exc.code))
-            else:
-                record_grant_event("grant.request", grant)
-                flash(_("Je aanvraag is verstuurd. Het gezin beslist."), "success")
-                return redirect(url_for("professional.dashboard"))
+            form.form_errors.append(_("Vul de gezinscode of het e-mailadres van een ouder in."))
     return render_template("professional/request.html", form=form), (
         422 if request.method == "POST" else 200
     )
+
+
+def _ask(
+    family: Family, data: grants.GrantData, form: AccessRequestForm, quiet: bool = False
+) -> Any:
+    """File the request; a redirect when done, None when refused (the form says why)."""
+    try:
+        grant = grants.request_access(family, current_user, data)
+    except grants.GrantError as exc:
+        if not quiet:
+            form.form_errors.append(grant_error_text(exc.code))
+        return None
+    record_grant_event("grant.request", grant)
+    if not quiet:
+        flash(_("Je aanvraag is verstuurd. Het gezin beslist."), "success")
+    return redirect(url_for("professional.dashboard"))
 
 
 def _my_grant(grant_id: int) -> Grant | None:

@@ -583,3 +583,65 @@ def test_dashboard_counts_changes_since_the_guests_last_visit(
     plan = guest.get(f"/families/{family.id}/plan").get_data(as_text=True)
     assert "Minder ruzie aan tafel" in plan
     assert "nieuwe wijziging" not in guest.get("/professional").get_data(as_text=True)
+
+
+def test_request_by_a_parents_address_answers_the_same_either_way(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    coach: User,
+    smtp_server: SmtpServer,
+) -> None:
+    parent = make_user(email="anna@example.org")
+    family = make_family(parent)
+    guest = coach_client(app, coach)
+    form = {"purpose": "Na verwijzing door de huisarts", "part_plan": "read"}
+    known = post_form(guest, "/professional/request", {**form, "parent_email": "anna@example.org"})
+    unknown = post_form(guest, "/professional/request", {**form, "parent_email": "x@example.org"})
+    assert known.status_code == unknown.status_code == 302
+    assert known.location == unknown.location
+    smtp_server.wait_for(lambda m: m["To"] == "anna@example.org")
+    grant = the_grant(app)
+    assert (grant.family_id, grant.origin, grant.purpose) == (
+        family.id,
+        "request",
+        "Na verwijzing door de huisarts",
+    )
+    bad = post_form(guest, "/professional/request", {"purpose": "x", "part_plan": ""})
+    assert bad.status_code == 422 and "Kies minstens één deel" in bad.get_data(as_text=True)
+    neither = post_form(guest, "/professional/request", form)
+    assert neither.status_code == 422
+    assert "gezinscode of het e-mailadres" in neither.get_data(as_text=True)
+
+
+def test_api_refuses_unknown_parts_and_bad_dates_without_writing(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+) -> None:
+    parent = make_user()
+    family = make_family(parent)
+    sign_in(client, parent)
+    api = Api(client)
+    base = {"email": "coach@cjg.example", "purpose": "Meekijken"}
+    for body, field in (
+        ({**base, "parts": {"salaris": "read"}}, "parts"),
+        ({**base, "parts": {"plan": "admin"}}, "parts"),
+        ({**base, "parts": ["plan"]}, "parts"),
+        ({**base, "parts": {"plan": "read"}, "expires_on": "2020-01-01"}, "expires_on"),
+        ({**base, "parts": {"plan": "read"}, "expires_on": "morgen"}, "expires_on"),
+        (
+            {
+                **base,
+                "parts": {"plan": "read"},
+                "expires_on": (clock.today() + timedelta(days=500)).isoformat(),
+            },
+            "expires_on",
+        ),
+    ):
+        response = api.post(f"/families/{family.id}/grants", body)
+        assert is_problem(response, 422), body
+        assert field in {e["field"] for e in response.get_json().get("errors", [])}, body
+    assert api.get(f"/families/{family.id}/grants").get_json()["items"] == []
