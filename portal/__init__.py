@@ -60,6 +60,9 @@ def _init_extensions(app: Flask) -> None:
         cors_allowed_origins=[settings.base_url],
         message_queue=settings.redis_url or None,
     )
+    from portal import live
+
+    live.init_app(app)
     from portal.core import templating
 
     templating.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from config import Settings
 from portal import create_app, db
@@ -22,7 +24,7 @@ from portal.core import clock
 from portal.family.models import ROLE_PARENT, Family, Member
 from portal.migrate import upgrade
 from tests.helpers import PASSWORD, sign_in
-from tests.support.servers import PostgresServer, SmtpServer
+from tests.support.servers import PostgresServer, SmtpServer, free_port
 
 
 def backend() -> str:
@@ -99,6 +101,43 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         reset_database(app)
     if "smtp_server" in request.fixturenames:
         request.getfixturevalue("smtp_server").clear()
+
+
+class LiveServer:
+    def __init__(self, app: Flask, port: int) -> None:
+        self.app = app
+        self.url = f"http://127.0.0.1:{port}"
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_app(app: Flask) -> Iterator[tuple[Flask, int]]:
+    settings = app.config["PORTAL_SETTINGS"]
+    port = free_port()
+    live = create_app(
+        settings_for_tests(
+            settings.database_url, settings.smtp_port, base_url=f"http://127.0.0.1:{port}"
+        )
+    )
+    yield live, port
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: tuple[Flask, int]) -> Iterator[LiveServer]:
+    app, port = live_app
+    server = LiveServer(app, port)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -398,6 +398,10 @@ def revoke(grant: Grant, by: User, version: int | None) -> Grant:
     grant.revoked_at = clock.now()
     grant.revoked_by_id = by.id
     db.session.flush()
+    if grant.grantee_id:
+        from portal.live.namespace import recheck_now
+
+        recheck_now(grant.grantee_id, grant.family_id)  # open sockets end right after commit
     return grant
 
 

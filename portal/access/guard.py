@@ -99,6 +99,29 @@ def authorize(action: str, resource: Resource, *, record: bool = True) -> Decisi
     return decision
 
 
+def record_decision(
+    actor: Actor,
+    action: str,
+    family_id: int | None,
+    object_type: str,
+    object_id: object,
+    *,
+    decision: Decision | None = None,
+    allowed: bool = False,
+    reason: str = "",
+) -> None:
+    """Log a decision made outside a page or API request (a socket event)."""
+    decision = decision or Decision(allowed, "none", "none", reason)
+    _record(
+        actor,
+        action,
+        decision,
+        family_id=family_id,
+        object_type=object_type,
+        object_id=str(object_id),
+    )
+
+
 def record_grant_event(action: str, grant: Grant) -> None:
     """Log what a professional did with their own grant (accept, request, withdraw, ask for
     renewal). Not a policy decision: the grant row itself proves the relation, and none of these

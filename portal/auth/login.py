@@ -6,6 +6,7 @@ from flask import Flask, session
 from flask_login import LoginManager, login_user, logout_user
 from flask_login import current_user as _current_user
 
+from portal import db
 from portal.auth import services
 from portal.auth.models import User
 
@@ -44,7 +45,12 @@ def sign_in(user: User, method: str, address: str | None) -> None:
 
 def sign_out() -> None:
     if _current_user.is_authenticated:
-        services.end_session(_current_user.session_token)
+        token = _current_user.session_token
+        services.end_session(token)
+        from portal.live.namespace import end_session_now
+
+        # Sockets opened with this session (other tabs too) close once the sign-out is stored.
+        db.after_commit(lambda: end_session_now(token))
     logout_user()
     _clear_session_keeping_choices()
 

@@ -18,6 +18,7 @@ from portal.core.sanitize import plain_text
 from portal.family.forms import DossierEntryForm, PlanQuestionsForm
 from portal.family.models import WRAPAROUND_QUESTIONS, DossierEntry, Family, Plan
 from portal.family.views import bp, guest_context
+from portal.live import notify
 
 PAGE_SIZE = 50
 
@@ -83,6 +84,14 @@ def plan_edit(family_id: int) -> Any:
             current.updated_by_name = current_user.display_name
             db.session.flush()
             authorize("plan.edit", current)
+            notify(
+                family.id,
+                "plan",
+                "plan.changed",
+                current.id,
+                current.version,
+                {"by": current_user.display_name},
+            )
             flash(_("Het plan is opgeslagen."), "success")
             return redirect(url_for("family.plan", family_id=family.id))
     authorize("plan.view", current)
@@ -157,6 +166,9 @@ def dossier_new(family_id: int) -> Any:
         db.session.add(entry)
         db.session.flush()
         authorize("dossier.edit", entry)
+        notify(
+            family.id, "dossier", "dossier.changed", entry.id, entry.version, {"title": entry.title}
+        )
         flash(_("Het stuk is toegevoegd aan het dossier."), "success")
         return redirect(url_for("family.dossier", family_id=family.id))
     authorize("family.view", family)

@@ -177,6 +177,10 @@ def remove_member(family: Family, member: Member, version: int) -> None:
             raise FamilyError("last_parent_with_authority")
     member.removed_at = clock.now()
     _flush_or_conflict(member)
+    if member.user_id:
+        from portal.live.namespace import recheck_now
+
+        recheck_now(member.user_id, family.id)
 
 
 def invite_member(family: Family, member: Member, by: User | None) -> None:

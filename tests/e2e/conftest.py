@@ -4,20 +4,15 @@ by Playwright, screenshots under test-output/e2e/, and an axe-core check per pag
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
-from werkzeug.serving import make_server
 
-from portal import create_app
-from tests.conftest import settings_for_tests
+from tests.conftest import LiveServer
 from tests.helpers import OUTPUT_DIR
-from tests.support.servers import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -29,43 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-
-
-class LiveServer:
-    def __init__(self, app: Flask, port: int) -> None:
-        self.app = app
-        self.url = f"http://127.0.0.1:{port}"
-        self._server = make_server("127.0.0.1", port, app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def live_app(app: Flask) -> Iterator[tuple[Flask, int]]:
-    settings = app.config["PORTAL_SETTINGS"]
-    port = free_port()
-    live = create_app(
-        settings_for_tests(
-            settings.database_url, settings.smtp_port, base_url=f"http://127.0.0.1:{port}"
-        )
-    )
-    yield live, port
-
-
-@pytest.fixture(scope="session")
-def live_server(live_app: tuple[Flask, int]) -> Iterator[LiveServer]:
-    app, port = live_app
-    server = LiveServer(app, port)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")
