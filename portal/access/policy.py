@@ -26,6 +26,7 @@ from portal.family.models import (
     Member,
     Plan,
 )
+from portal.messaging.models import Conversation
 
 # Role keys the rules speak of.
 PARENT_WITH_AUTHORITY = "parent_with_authority"
@@ -68,6 +69,11 @@ RULES: dict[str, frozenset[str]] = {
     "plan.edit": PARENTS | YOUNG_PEOPLE,
     "dossier.view": PARENTS | YOUNG_PEOPLE,
     "dossier.edit": PARENTS | YOUNG_PEOPLE,
+    # Messaging: the family decides who is in a conversation; only participants see it.
+    "conversation.list": EVERY_MEMBER,
+    "conversation.create": PARENTS | YOUNG_PEOPLE,
+    "message.view": EVERY_MEMBER,
+    "message.send": EVERY_MEMBER,
 }
 
 # action -> (part, level) a guest's grant must hold. "write" includes "read".
@@ -76,7 +82,12 @@ PART_ACTIONS: dict[str, tuple[str, str]] = {
     "plan.edit": ("plan", LEVEL_WRITE),
     "dossier.view": ("dossier", LEVEL_READ),
     "dossier.edit": ("dossier", LEVEL_WRITE),
+    "conversation.list": ("messages", LEVEL_READ),
+    "message.view": ("messages", LEVEL_READ),
+    "message.send": ("messages", LEVEL_WRITE),
 }
+# Actions on a conversation that also need the actor to be one of its participants.
+PARTICIPANT_ACTIONS = frozenset({"message.view", "message.send"})
 # What any active grant allows: seeing the family's name and what was granted.
 GUEST_ACTIONS = frozenset({"family.view"})
 GUEST = "guest"
@@ -91,6 +102,25 @@ class Actor:
     address: str | None = None
     _memberships: dict[int, Member | None] = field(default_factory=dict)
     _grants: dict[int, list[Grant]] = field(default_factory=dict)
+    _conversations: dict[int, bool] = field(default_factory=dict)
+
+    def in_conversation(self, conversation_id: int) -> bool:
+        if self.user is None:
+            return False
+        if conversation_id not in self._conversations:
+            from portal.messaging.models import Participant
+
+            self._conversations[conversation_id] = (
+                db.session.scalar(
+                    select(Participant.user_id).where(
+                        Participant.conversation_id == conversation_id,
+                        Participant.user_id == self.user.id,
+                        Participant.removed_at.is_(None),
+                    )
+                )
+                is not None
+            )
+        return self._conversations[conversation_id]
 
     def grants(self, family_id: int) -> list[Grant]:
         """Every grant this user ever had in the family, newest first (any state)."""
@@ -134,7 +164,7 @@ class Decision:
     hide: bool = True
 
 
-Resource = Family | Member | Grant | Plan | DossierEntry
+Resource = Family | Member | Grant | Plan | DossierEntry | Conversation
 
 
 def family_id_of(resource: Resource) -> int:
@@ -203,6 +233,19 @@ def _decide_for_guest(actor: Actor, action: str, family_id: int) -> Decision:
 
 
 def decide(actor: Actor, action: str, resource: Resource) -> Decision:
+    decision = _decide(actor, action, resource)
+    if (
+        decision.allowed
+        and action in PARTICIPANT_ACTIONS
+        and isinstance(resource, Conversation)
+        and not actor.in_conversation(resource.id)
+    ):
+        # Not one of its participants: the conversation does not exist for this person.
+        return Decision(False, decision.basis, decision.role, "not_in_conversation")
+    return decision
+
+
+def _decide(actor: Actor, action: str, resource: Resource) -> Decision:
     if actor.user is None:
         return Decision(False, "none", "anonymous", "not_signed_in")
     member = actor.membership(family_id_of(resource))

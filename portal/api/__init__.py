@@ -65,4 +65,12 @@ def _guard() -> Any:
     return None
 
 
-from portal.api import accounts, audit, families, grants, members, views  # noqa: E402,F401
+from portal.api import (  # noqa: E402,F401  (routes register on import)
+    accounts,
+    audit,
+    families,
+    grants,
+    members,
+    messages,
+    views,
+)

@@ -153,6 +153,46 @@ def _paths() -> dict[str, dict[str, Any]]:
                 errors=(409, 422),
             ),
         },
+        "/api/v1/families/{fid}/conversations": {
+            "get": _op(
+                "Conversations I am in, with unread counts",
+                (200, page_of("Conversation")),
+                params=PAGING,
+                errors=FAMILY_ERRORS,
+            ),
+            "post": _op(
+                "Start a conversation with chosen people",
+                (201, ref("Conversation")),
+                body=ref("NewConversation"),
+                errors=(*FAMILY_ERRORS, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/conversations/{cid}": {
+            "get": _op("One conversation", (200, ref("Conversation")), errors=FAMILY_ERRORS),
+        },
+        "/api/v1/families/{fid}/conversations/{cid}/messages": {
+            "get": _op(
+                "Messages after a sequence number, oldest first (for reconnecting)",
+                (200, page_of("Message")),
+                params=("after", "limit"),
+                errors=FAMILY_ERRORS,
+            ),
+            "post": _op(
+                "Send a message; a repeated client_key returns the stored one (200)",
+                (201, ref("Message")),
+                body=ref("NewMessage"),
+                errors=(*FAMILY_ERRORS, 415, 422),
+                also={200: ref("Message")},
+            ),
+        },
+        "/api/v1/families/{fid}/conversations/{cid}/read": {
+            "post": _op(
+                "Mark read up to a sequence number",
+                (200, ref("ReadState")),
+                body=ref("ReadMark"),
+                errors=(*FAMILY_ERRORS, 415, 422),
+            ),
+        },
         "/api/v1/families/{fid}/grants": {
             "get": _op(
                 "The family's guests (grants), newest first",
@@ -233,6 +273,13 @@ PARAMETERS = {
     "mid": {"name": "mid", "in": "path", "required": True, "schema": ID},
     "gid": {"name": "gid", "in": "path", "required": True, "schema": ID},
     "rid": {"name": "rid", "in": "path", "required": True, "schema": ID},
+    "cid": {"name": "cid", "in": "path", "required": True, "schema": ID},
+    "after": {
+        "name": "after",
+        "in": "query",
+        "description": "The last sequence number the client has; 0 for everything",
+        "schema": {**INT, "minimum": 0},
+    },
     "limit": {
         "name": "limit",
         "in": "query",

@@ -322,4 +322,56 @@ SCHEMAS: dict[str, Any] = {
         },
         expires_on={**DATE, "description": "approve: an earlier end; renew: the new last day"},
     ),
+    # --- messaging ---
+    "Conversation": obj(
+        ["id", "family_id", "topic", "last_seq", "unread", "participants"],
+        id=INT,
+        family_id=INT,
+        topic=S,
+        created_at=TIME,
+        last_seq={**INT, "description": "The newest message's sequence number (0: none yet)."},
+        unread=INT,
+        participants={
+            "type": "array",
+            "items": obj(["user_id", "name"], user_id=INT, name=S, last_read_seq=INT_NULL),
+        },
+    ),
+    "NewConversation": obj(
+        ["topic", "participants"],
+        closed=True,
+        topic={"type": "string", "maxLength": 120},
+        participants={
+            "type": "array",
+            "items": INT,
+            "description": "User ids besides yourself: members, or guests with messages",
+        },
+    ),
+    "Message": obj(
+        ["id", "conversation_id", "seq", "author_name", "body", "at", "client_key"],
+        id=INT,
+        conversation_id=INT,
+        family_id=INT,
+        seq=INT,
+        author_id=INT_NULL,
+        author_name=S,
+        body={**S, "description": "Plain text; clients insert it as text, never as HTML."},
+        at=TIME,
+        reply_to_seq=INT_NULL,
+        client_key=S,
+    ),
+    "NewMessage": obj(
+        ["client_key", "body"],
+        closed=True,
+        client_key={
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_.:-]{8,64}$",
+            "description": "Made by the client; resending the same key stores nothing twice",
+        },
+        body={"type": "string", "maxLength": 10000},
+        reply_to_seq=INT,
+    ),
+    "ReadMark": obj(["seq"], closed=True, seq=INT),
+    "ReadState": obj(
+        ["conversation_id", "seq", "unread"], conversation_id=INT, seq=INT, unread=INT
+    ),
 }

@@ -121,3 +121,33 @@ def own_grant_json(grant: Grant, state: str, family: Family | None) -> dict[str,
         **grant_json(grant, state),
         "family": {"id": family.id, "name": family.name},
     }
+
+
+def conversation_json(conversation: Any, unread: int, people: list[Any]) -> dict[str, Any]:
+    return {
+        "id": conversation.id,
+        "family_id": conversation.family_id,
+        "topic": conversation.topic,
+        "created_at": iso(conversation.created_at),
+        "last_seq": conversation.last_seq,
+        "unread": unread,
+        "participants": [
+            {"user_id": user.id, "name": user.display_name, "last_read_seq": read}
+            for user, read in people
+        ],
+    }
+
+
+def message_json(message: Any) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "family_id": message.family_id,
+        "seq": message.seq,
+        "author_id": message.author_id,
+        "author_name": message.author_name,
+        "body": message.body,
+        "at": iso(message.created_at),
+        "reply_to_seq": message.reply_to_seq,
+        "client_key": message.client_key,
+    }

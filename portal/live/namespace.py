@@ -77,8 +77,28 @@ class LiveNamespace(Namespace):
             return {"ok": False, "error": "not_found" if decision.hide else "forbidden"}
         for part in parts:
             join_room(room(family.id, part))
+        if decide(actor, "conversation.list", family).allowed:
+            from portal.messaging.live import join_conversations
+
+            join_conversations(request.sid, family.id)  # type: ignore[attr-defined]
+            parts.add("messages")
         registry.subscribe(request.sid, family.id, parts)  # type: ignore[attr-defined]
         return {"ok": True, "family_id": family.id, "parts": sorted(parts)}
+
+    def on_message_send(self, data: Any) -> dict[str, Any]:
+        from portal.messaging.live import on_message_send
+
+        return on_message_send(data)
+
+    def on_typing(self, data: Any) -> dict[str, Any]:
+        from portal.messaging.live import on_typing
+
+        return on_typing(data)
+
+    def on_read(self, data: Any) -> dict[str, Any]:
+        from portal.messaging.live import on_read
+
+        return on_read(data)
 
     def on_unsubscribe(self, data: Any) -> dict[str, Any]:
         family_id = data.get("family_id") if isinstance(data, dict) else None
@@ -90,6 +110,9 @@ class LiveNamespace(Namespace):
 def _leave(sid: str, family_id: int) -> None:
     for part in LIVE_PARTS:
         leave_room(room(family_id, part), sid=sid, namespace=NAMESPACE)
+    for name in socketio.server.rooms(sid, namespace=NAMESPACE):
+        if name.startswith("conversation:"):
+            leave_room(name, sid=sid, namespace=NAMESPACE)
     registry.unsubscribe(sid, family_id)
 
 
@@ -204,9 +227,15 @@ def recheck(connection: Connection, family_ids: list[int]) -> None:
             end(connection.sid, family_id, "access_ended")
             return
         parts = allowed_parts(actor, family)
+        had_messages = "messages" in connection.families.get(family_id, set())
+        if had_messages and not decide(actor, "conversation.list", family).allowed:
+            end(connection.sid, family_id, "access_ended")
+            return
         for part in set(LIVE_PARTS) - parts:
             leave_room(room(family_id, part), sid=connection.sid, namespace=NAMESPACE)
-        registry.subscribe(connection.sid, family_id, parts)
+        registry.subscribe(
+            connection.sid, family_id, parts | ({"messages"} if had_messages else set())
+        )
 
 
 def recheck_now(user_id: int, family_id: int) -> None:

@@ -20,6 +20,7 @@ from portal.access.models import AuditEvent, Grant, GrantPart
 from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
 from portal.family.models import ROLE_NETWORK, ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
+from portal.messaging.models import Conversation, Participant
 from tests.helpers import csrf_token, sign_in, years_ago
 
 ACTORS = (
@@ -97,6 +98,20 @@ FAMILY_USERS = (
     "network",
     "other_family",
 )
+
+
+IN_CONVERSATION = ("parent", "other_parent", "young_12_15", "network", "guest_write")
+CONVERSATION_STARTERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17")
+
+
+def conversation_route(ok: object) -> dict[str, object]:
+    """Participants get `ok`; a member who is not in it gets 404 (it does not exist for them);
+    a guest without the messages part 403; strangers 404."""
+    expected = family_route((*FAMILY_MEMBERS, "guest_write"), ok)
+    for actor in FAMILY_MEMBERS:
+        if actor not in IN_CONVERSATION:
+            expected[actor] = NOT_FOUND
+    return expected
 
 
 def family_users(ok: object, professional: object) -> dict[str, object]:
@@ -262,6 +277,24 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("/api/v1/families/<int:fid>/audit", "GET"): api("GET", family_route(AUDIT_READERS), True),
     ("/api/v1/families/<int:fid>/grants", "GET"): api("GET", family_route(GRANT_READERS), True),
+    ("/api/v1/families/<int:fid>/conversations", "GET"): api(
+        "GET", family_route((*FAMILY_MEMBERS, "guest_write")), True
+    ),
+    ("/api/v1/families/<int:fid>/conversations", "POST"): api(
+        "POST", family_route(CONVERSATION_STARTERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/conversations/<int:cid>", "GET"): api(
+        "GET", conversation_route(OK), True
+    ),
+    ("/api/v1/families/<int:fid>/conversations/<int:cid>/messages", "GET"): api(
+        "GET", conversation_route(OK), True
+    ),
+    ("/api/v1/families/<int:fid>/conversations/<int:cid>/messages", "POST"): api(
+        "POST", conversation_route(INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/conversations/<int:cid>/read", "POST"): api(
+        "POST", conversation_route(INVALID), True
+    ),
     ("/api/v1/families/<int:fid>/grants", "POST"): api(
         "POST", family_route(GUEST_INVITERS, INVALID), True
     ),
@@ -341,7 +374,7 @@ def world(
     day = timedelta(days=1)
     grants = {
         "guest_read": (family, {"plan": "read"}, {}),
-        "guest_write": (family, {"plan": "write", "dossier": "write"}, {}),
+        "guest_write": (family, {"plan": "write", "dossier": "write", "messages": "write"}, {}),
         "guest_expired": (family, {"plan": "write"}, {"expires_at": now - second}),
         "guest_not_yet": (family, {"plan": "write"}, {"valid_from": now + day}),
         "guest_revoked": (family, {"plan": "write"}, {"revoked_at": now - second}),
@@ -389,6 +422,16 @@ def world(
         db.session.add(request)
         db.session.flush()
         request_id = request.id
+        conversation = Conversation(
+            family_id=family.id, topic="School", created_by_id=users["parent"].id
+        )
+        db.session.add(conversation)
+        db.session.flush()
+        db.session.add_all(
+            Participant(conversation_id=conversation.id, user_id=users[actor].id)
+            for actor in IN_CONVERSATION
+        )
+        conversation_id = conversation.id
         db.session.commit()
         db.session.remove()
     return {
@@ -397,6 +440,7 @@ def world(
         "child": child,
         "grant_id": grant_ids["guest_read"],
         "request_id": request_id,
+        "conversation_id": conversation_id,
     }
 
 
@@ -412,6 +456,7 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:grant_id>", str(world["grant_id"]))
         .replace("<int:gid>", str(world["grant_id"]))
         .replace("<int:rid>", str(world["request_id"]))
+        .replace("<int:cid>", str(world["conversation_id"]))
         .replace("<path:filename>", "css/portal.css")
         .replace("<token>", "not-a-real-token")
         .replace("<name>", "no-such-provider")

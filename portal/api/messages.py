@@ -1,0 +1,192 @@
+"""Conversations and messages over the API; the same services the socket events use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import db
+from portal.access import authorize, load_family, recorded_if_refused
+from portal.api import bp
+from portal.api.common import (
+    api_login_required,
+    fail,
+    field_error,
+    json_body,
+    ok,
+    page,
+    page_args,
+)
+from portal.api.serialize import conversation_json, message_json
+from portal.auth.models import User
+from portal.messaging import services
+from portal.messaging.access import load_conversation
+from portal.messaging.live import conversation_room, emit_after_commit, message_event
+from portal.messaging.models import Conversation, Participant
+
+
+def messaging_error_text(code: str) -> str:
+    return {
+        "topic_required": _("Geef het gesprek een onderwerp."),
+        "not_eligible": _("Je kunt alleen gezinsleden en gasten met toegang tot berichten kiezen."),
+        "nobody_else": _("Kies minstens één andere persoon."),
+        "bad_client_key": _("client_key moet 8 tot 64 letters, cijfers of -_.: zijn."),
+        "empty": _("Een leeg bericht kan niet."),
+        "too_long": _("Dit bericht is te lang (hoogstens 10.000 tekens)."),
+        "unknown_reply": _("Het bericht waarop je reageert bestaat niet."),
+        "not_a_participant": _("Je doet niet mee in dit gesprek."),
+    }.get(code, _("Dit kon niet. Controleer wat je invulde."))
+
+
+def people_of(conversation: Conversation) -> list[tuple[User, int]]:
+    rows = db.session.execute(
+        select(User, Participant.last_read_seq)
+        .join(Participant, Participant.user_id == User.id)
+        .where(Participant.conversation_id == conversation.id, Participant.removed_at.is_(None))
+        .order_by(User.display_name)
+    ).all()
+    return [(user, read) for user, read in rows]
+
+
+def _unread(conversation: Conversation) -> int:
+    mine = services.participant(conversation, current_user.id)
+    return max(0, conversation.last_seq - (mine.last_read_seq if mine else 0))
+
+
+def _int_list(value: Any, field: str) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise field_error(field, _("Stuur een lijst met nummers."))
+    return value
+
+
+@bp.get("/families/<int:fid>/conversations")
+@api_login_required
+def list_conversations(fid: int) -> Any:
+    family = load_family(fid, "conversation.list")
+    limit, cursor = page_args()
+    rows = services.my_conversations(family, current_user)
+    offset = cursor or 0  # ordered by latest activity, so the cursor is a position
+    items = rows[offset : offset + limit]
+    next_cursor = str(offset + limit) if len(rows) > offset + limit else None
+    return ok(
+        {
+            "items": [conversation_json(c, unread, people_of(c)) for c, unread in items],
+            "next_cursor": next_cursor,
+        }
+    )
+
+
+@bp.post("/families/<int:fid>/conversations")
+@api_login_required
+def create_conversation(fid: int) -> Any:
+    family = load_family(fid, "conversation.create", record=False)
+    with recorded_if_refused("family.view", family):
+        payload = json_body()
+        unknown = set(payload) - {"topic", "participants"}
+        if unknown:
+            raise field_error(sorted(unknown)[0], _("Dit veld bestaat niet."))
+        topic = payload.get("topic")
+        if not isinstance(topic, str):
+            raise field_error("topic", messaging_error_text("topic_required"))
+        people = _int_list(payload.get("participants"), "participants")
+        try:
+            conversation = services.start(family, current_user, topic, people)
+        except services.MessagingError as exc:
+            raise field_error(exc.field, messaging_error_text(exc.code)) from None
+    authorize("conversation.create", conversation)
+    return ok(conversation_json(conversation, 0, people_of(conversation)), 201)
+
+
+@bp.get("/families/<int:fid>/conversations/<int:cid>")
+@api_login_required
+def get_conversation(fid: int, cid: int) -> Any:
+    family = load_family(fid, "conversation.list", record=False)
+    conversation = load_conversation(family, cid, "message.view")
+    return ok(conversation_json(conversation, _unread(conversation), people_of(conversation)))
+
+
+@bp.get("/families/<int:fid>/conversations/<int:cid>/messages")
+@api_login_required
+def list_messages(fid: int, cid: int) -> Any:
+    """Everything after ?after= (the last sequence number a client has), oldest first."""
+    family = load_family(fid, "conversation.list", record=False)
+    conversation = load_conversation(family, cid, "message.view")
+    try:
+        after = int(request.args.get("after", "0"))
+        limit = int(request.args.get("limit", "100"))
+    except ValueError:
+        raise fail(400, _("after en limit moeten hele getallen zijn.")) from None
+    if not 0 <= after < 2**62 or not 1 <= limit <= 200:
+        raise fail(400, _("after moet 0 of meer zijn, limit tussen 1 en 200."))
+    rows = services.after(conversation, after, limit + 1)
+    items, next_cursor = page(rows, limit, key=lambda m: m.seq)
+    return ok({"items": [message_json(m) for m in items], "next_cursor": next_cursor})
+
+
+@bp.post("/families/<int:fid>/conversations/<int:cid>/messages")
+@api_login_required
+def send_message(fid: int, cid: int) -> Any:
+    family = load_family(fid, "conversation.list", record=False)
+    conversation = load_conversation(family, cid, "message.send", record=False)
+    with recorded_if_refused("message.view", conversation):
+        payload = json_body()
+        unknown = set(payload) - {"client_key", "body", "reply_to_seq"}
+        if unknown:
+            raise field_error(sorted(unknown)[0], _("Dit veld bestaat niet."))
+        body, key, reply = (payload.get(k) for k in ("body", "client_key", "reply_to_seq"))
+        if not isinstance(body, str):
+            raise field_error("body", messaging_error_text("empty"))
+        if not isinstance(key, str):
+            raise field_error("client_key", messaging_error_text("bad_client_key"))
+        if reply is not None and (not isinstance(reply, int) or isinstance(reply, bool)):
+            raise field_error("reply_to_seq", messaging_error_text("unknown_reply"))
+        try:
+            sent = services.send(conversation, current_user, body, key, reply)
+        except services.MessagingError as exc:
+            raise field_error(exc.field, messaging_error_text(exc.code)) from None
+    authorize("message.send", conversation)
+    if not sent.duplicate:
+        emit_after_commit(
+            "message.new", message_event(sent.message), conversation_room(conversation.id)
+        )
+    return ok(message_json(sent.message), 200 if sent.duplicate else 201)
+
+
+@bp.post("/families/<int:fid>/conversations/<int:cid>/read")
+@api_login_required
+def mark_read(fid: int, cid: int) -> Any:
+    family = load_family(fid, "conversation.list", record=False)
+    conversation = load_conversation(family, cid, "message.view")
+    payload = json_body()
+    seq = payload.get("seq")
+    if set(payload) - {"seq"}:
+        raise field_error(sorted(set(payload) - {"seq"})[0], _("Dit veld bestaat niet."))
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        raise field_error("seq", _("seq moet een heel getal zijn."))
+    mine = services.mark_read(conversation, current_user, seq)
+    if mine.send_receipts or current_user.is_professional:
+        emit_after_commit(
+            "message.read",
+            {
+                "family_id": conversation.family_id,
+                "type": "message.read",
+                "conversation_id": conversation.id,
+                "user_id": current_user.id,
+                "name": current_user.display_name,
+                "seq": mine.last_read_seq,
+            },
+            conversation_room(conversation.id),
+        )
+    return ok(
+        {
+            "conversation_id": conversation.id,
+            "seq": mine.last_read_seq,
+            "unread": max(0, conversation.last_seq - mine.last_read_seq),
+        }
+    )

@@ -1,0 +1,174 @@
+"""Messaging over the /live socket: send (acknowledged with the sequence number), typing, read.
+
+Every client event is re-checked against the policy; messages are stored and committed before
+anyone is told about them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import db
+from portal.access.guard import current_actor, record_decision
+from portal.access.policy import decide
+from portal.extensions import socketio
+from portal.messaging import services
+from portal.messaging.models import Conversation, Participant
+
+NAMESPACE = "/live"
+MAX_FRAME_BODY = 10_000
+
+
+def conversation_room(conversation_id: int) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def message_event(message: Any) -> dict[str, Any]:
+    return {
+        "family_id": message.family_id,
+        "type": "message.new",
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "at": message.created_at.isoformat(),
+        "author_id": message.author_id,
+        "author_name": message.author_name,
+        "body": message.body,
+        "reply_to_seq": message.reply_to_seq,
+        "client_key": message.client_key,
+    }
+
+
+def emit_after_commit(
+    event: str, payload: dict[str, Any], room: str, skip_sid: str | None = None
+) -> None:
+    def send() -> None:
+        socketio.emit(event, payload, to=room, namespace=NAMESPACE, skip_sid=skip_sid)
+
+    db.after_commit(send)
+
+
+def _conversation(data: Any, action: str) -> tuple[Conversation | None, str | None]:
+    """The conversation named by a client event, if the policy allows `action` on it now."""
+    if not current_user.is_authenticated:
+        return None, "unauthorized"
+    raw = data.get("conversation_id") if isinstance(data, dict) else None
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 < raw < 2**62:
+        return None, "bad_request"
+    conversation = db.session.get(Conversation, raw)
+    actor = current_actor()
+    if conversation is None:
+        record_decision(actor, action, None, "conversation", raw, allowed=False, reason="not_found")
+        db.commit()
+        return None, "not_found"
+    decision = decide(actor, action, conversation)
+    if not decision.allowed:
+        record_decision(
+            actor,
+            action,
+            conversation.family_id,
+            "conversation",
+            conversation.id,
+            decision=decision,
+        )
+        db.commit()
+        return None, "not_found" if decision.hide else "forbidden"
+    return conversation, None
+
+
+def join_conversations(sid: str, family_id: int) -> None:
+    """Put a subscribed socket in the rooms of the conversations its user is in."""
+    actor = current_actor()
+    ids = db.session.scalars(
+        select(Participant.conversation_id)
+        .join(Conversation, Conversation.id == Participant.conversation_id)
+        .where(
+            Conversation.family_id == family_id,
+            Participant.user_id == current_user.id,
+            Participant.removed_at.is_(None),
+        )
+    )
+    for conversation_id in ids:
+        conversation = db.session.get(Conversation, conversation_id)
+        if conversation is not None and decide(actor, "message.view", conversation).allowed:
+            socketio.server.enter_room(sid, conversation_room(conversation_id), namespace=NAMESPACE)
+
+
+def on_message_send(data: Any) -> dict[str, Any]:
+    conversation, error = _conversation(data, "message.send")
+    if conversation is None:
+        return {"ok": False, "error": error}
+    body = data.get("body")
+    key = data.get("client_key")
+    if not isinstance(body, str) or not isinstance(key, str):
+        return {"ok": False, "error": "bad_request"}
+    if len(body) > MAX_FRAME_BODY:
+        return {"ok": False, "error": "too_long"}
+    try:
+        sent = services.send(conversation, current_user, body, key)
+    except services.MessagingError as exc:
+        db.rollback()
+        return {"ok": False, "error": exc.code}
+    record_decision(
+        current_actor(),
+        "message.send",
+        conversation.family_id,
+        "message",
+        sent.message.id,
+        decision=decide(current_actor(), "message.send", conversation),
+    )
+    if not sent.duplicate:
+        emit_after_commit(
+            "message.new", message_event(sent.message), conversation_room(conversation.id)
+        )
+    db.commit()
+    return {"ok": True, "seq": sent.message.seq, "id": sent.message.id, "duplicate": sent.duplicate}
+
+
+def on_typing(data: Any) -> dict[str, Any]:
+    conversation, error = _conversation(data, "message.send")
+    if conversation is None:
+        return {"ok": False, "error": error}
+    socketio.emit(
+        "typing",
+        {
+            "family_id": conversation.family_id,
+            "type": "typing",
+            "conversation_id": conversation.id,
+            "user_id": current_user.id,
+            "name": current_user.display_name,
+        },
+        to=conversation_room(conversation.id),
+        namespace=NAMESPACE,
+        skip_sid=request.sid,  # type: ignore[attr-defined]
+    )
+    db.rollback()
+    return {"ok": True}
+
+
+def on_read(data: Any) -> dict[str, Any]:
+    conversation, error = _conversation(data, "message.view")
+    if conversation is None:
+        return {"ok": False, "error": error}
+    seq = data.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        return {"ok": False, "error": "bad_request"}
+    mine = services.mark_read(conversation, current_user, seq)
+    if mine.send_receipts or current_user.is_professional:
+        emit_after_commit(
+            "message.read",
+            {
+                "family_id": conversation.family_id,
+                "type": "message.read",
+                "conversation_id": conversation.id,
+                "user_id": current_user.id,
+                "name": current_user.display_name,
+                "seq": mine.last_read_seq,
+            },
+            conversation_room(conversation.id),
+        )
+    db.commit()
+    return {"ok": True, "seq": mine.last_read_seq}

@@ -1,0 +1,198 @@
+"""Conversations and messages: persist first (with a per-conversation sequence number and an
+idempotency key), the caller emits after commit. Services flush, never commit."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal import db
+from portal.access.policy import Actor, decide, grant_state
+from portal.auth.models import User
+from portal.core import clock
+from portal.core.sanitize import plain_text
+from portal.family.models import Family, Member
+from portal.messaging.models import MAX_BODY, MAX_TOPIC, Conversation, Message, Participant
+
+CLIENT_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+
+
+class MessagingError(Exception):
+    def __init__(self, code: str, field: str | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.field = field
+
+
+def eligible_people(family: Family) -> list[User]:
+    """Who may be added to a conversation: members with a login, and active guests with the
+    messages part."""
+    members = list(
+        db.session.scalars(
+            select(User)
+            .join(Member, Member.user_id == User.id)
+            .where(Member.family_id == family.id, Member.removed_at.is_(None))
+        )
+    )
+    from portal.access.models import Grant
+
+    now = clock.now()
+    guests = []
+    for grant in db.session.scalars(
+        select(Grant).where(Grant.family_id == family.id, Grant.grantee_id.is_not(None))
+    ):
+        if grant_state(grant, now) == "active" and grant.level_for("messages"):
+            user = db.session.get(User, grant.grantee_id)
+            if user is not None and user not in guests:
+                guests.append(user)
+    return members + [g for g in guests if g not in members]
+
+
+def start(family: Family, by: User, topic: str, participant_ids: list[int]) -> Conversation:
+    topic = plain_text(topic, MAX_TOPIC)
+    if not topic:
+        raise MessagingError("topic_required", "topic")
+    allowed = {u.id for u in eligible_people(family)}
+    chosen = set(participant_ids) | {by.id}
+    if not chosen <= allowed:
+        raise MessagingError("not_eligible", "participants")
+    if len(chosen) < 2:
+        raise MessagingError("nobody_else", "participants")
+    conversation = Conversation(family_id=family.id, topic=topic, created_by_id=by.id)
+    db.session.add(conversation)
+    db.session.flush()
+    db.session.add_all(Participant(conversation_id=conversation.id, user_id=uid) for uid in chosen)
+    db.session.flush()
+    return conversation
+
+
+def participant(conversation: Conversation, user_id: int) -> Participant | None:
+    return db.session.scalar(
+        select(Participant).where(
+            Participant.conversation_id == conversation.id,
+            Participant.user_id == user_id,
+            Participant.removed_at.is_(None),
+        )
+    )
+
+
+def my_conversations(family: Family, user: User) -> list[tuple[Conversation, int]]:
+    """Conversations I am in, newest activity first, with my unread count (one query)."""
+    rows = db.session.execute(
+        select(Conversation, Participant.last_read_seq)
+        .join(Participant, Participant.conversation_id == Conversation.id)
+        .where(
+            Conversation.family_id == family.id,
+            Participant.user_id == user.id,
+            Participant.removed_at.is_(None),
+        )
+        .order_by(Conversation.last_seq.desc(), Conversation.id.desc())
+    ).all()
+    return [(c, max(0, c.last_seq - read)) for c, read in rows]
+
+
+@dataclass(frozen=True)
+class Sent:
+    message: Message
+    duplicate: bool  # the client sent this key before: same message, nothing stored twice
+
+
+def send(
+    conversation: Conversation,
+    by: User,
+    body: str,
+    client_key: str,
+    reply_to_seq: int | None = None,
+) -> Sent:
+    if not isinstance(client_key, str) or not CLIENT_KEY.match(client_key):
+        raise MessagingError("bad_client_key", "client_key")
+    text = (body or "").replace("\x00", "").strip()
+    if not text:
+        raise MessagingError("empty", "body")
+    if len(text) > MAX_BODY:
+        raise MessagingError("too_long", "body")
+    existing = _by_key(conversation, by, client_key)
+    if existing is not None:
+        return Sent(existing, True)
+    if reply_to_seq is not None and not 0 < reply_to_seq <= conversation.last_seq:
+        raise MessagingError("unknown_reply", "reply_to")
+    try:
+        with db.session.begin_nested():
+            seq = db.session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation.id)
+                .values(last_seq=Conversation.last_seq + 1)
+                .returning(Conversation.last_seq)
+            ).scalar_one()
+            message = Message(
+                conversation_id=conversation.id,
+                family_id=conversation.family_id,
+                seq=seq,
+                author_id=by.id,
+                author_name=by.display_name,
+                client_key=client_key,
+                body=text,
+                reply_to_seq=reply_to_seq,
+            )
+            db.session.add(message)
+            db.session.flush()
+    except IntegrityError:
+        # The same key raced in from another connection: that one won, this is the duplicate.
+        existing = _by_key(conversation, by, client_key)
+        if existing is None:
+            raise
+        return Sent(existing, True)
+    conversation.last_seq = seq
+    mine = participant(conversation, by.id)
+    if mine is not None:
+        mine.last_read_seq = max(mine.last_read_seq, seq)
+    db.session.flush()
+    return Sent(message, False)
+
+
+def _by_key(conversation: Conversation, by: User, client_key: str) -> Message | None:
+    return db.session.scalar(
+        select(Message).where(
+            Message.conversation_id == conversation.id,
+            Message.author_id == by.id,
+            Message.client_key == client_key,
+        )
+    )
+
+
+def after(conversation: Conversation, seq: int, limit: int) -> list[Message]:
+    return list(
+        db.session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation.id, Message.seq > seq)
+            .order_by(Message.seq)
+            .limit(limit)
+        )
+    )
+
+
+def mark_read(conversation: Conversation, user: User, seq: int) -> Participant:
+    mine = participant(conversation, user.id)
+    if mine is None:
+        raise MessagingError("not_a_participant")
+    seq = max(0, min(seq, conversation.last_seq))
+    if seq > mine.last_read_seq:
+        mine.last_read_seq = seq
+        db.session.flush()
+    return mine
+
+
+def total_unread(user: User) -> int:
+    value = db.session.scalar(
+        select(func.coalesce(func.sum(Conversation.last_seq - Participant.last_read_seq), 0))
+        .join(Participant, Participant.conversation_id == Conversation.id)
+        .where(Participant.user_id == user.id, Participant.removed_at.is_(None))
+    )
+    return int(value or 0)
+
+
+def may(actor: Actor, action: str, conversation: Conversation) -> bool:
+    return decide(actor, action, conversation).allowed
