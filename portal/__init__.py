@@ -77,9 +77,19 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
     from portal.family.views import bp as family_bp
     from portal.main import bp as main_bp
+    from portal.messaging.views import bp as messaging_bp
     from portal.professional.views import bp as professional_bp
 
-    for blueprint in (main_bp, auth_bp, oidc_bp, family_bp, access_bp, professional_bp, api_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        oidc_bp,
+        family_bp,
+        access_bp,
+        professional_bp,
+        messaging_bp,
+        api_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -35,6 +35,10 @@ def allowed_parts(actor: Actor, family: Family) -> set[str]:
 
 
 class LiveNamespace(Namespace):
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        # The contract's event names have dots ("message.send"); methods use underscores.
+        return super().trigger_event((event or "").replace(".", "_"), *args)
+
     def on_connect(self, auth: Any = None) -> None:
         if not current_user.is_authenticated:
             raise ConnectionRefusedError("unauthorized")

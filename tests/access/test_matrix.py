@@ -241,6 +241,25 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/dossier/new", "POST"): Route(
         "POST", family_route(DOSSIER, INVALID), True
     ),
+    # Conversations (pages).
+    ("/families/<int:family_id>/messages", "GET"): Route(
+        "GET", family_route((*FAMILY_MEMBERS, "guest_write")), True
+    ),
+    ("/families/<int:family_id>/messages", "POST"): Route(
+        "POST",
+        {
+            **family_route(CONVERSATION_STARTERS, INVALID),
+            "network": FORBIDDEN,
+            "guest_write": FORBIDDEN,
+        },
+        True,
+    ),
+    ("/families/<int:family_id>/messages/<int:conversation_id>", "GET"): Route(
+        "GET", conversation_route(OK), True
+    ),
+    ("/families/<int:family_id>/messages/<int:conversation_id>", "POST"): Route(
+        "POST", conversation_route(INVALID), True
+    ),
     # Guest access, professional side.
     ("/guest-invite", "GET"): Route("GET", everyone(GONE)),
     ("/guest-invite", "POST"): Route("POST", everyone(GONE)),
@@ -457,6 +476,7 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:gid>", str(world["grant_id"]))
         .replace("<int:rid>", str(world["request_id"]))
         .replace("<int:cid>", str(world["conversation_id"]))
+        .replace("<int:conversation_id>", str(world["conversation_id"]))
         .replace("<path:filename>", "css/portal.css")
         .replace("<token>", "not-a-real-token")
         .replace("<name>", "no-such-provider")

@@ -176,7 +176,11 @@ def test_subscribe_is_a_policy_decision(
     assert parent.subscribe(world["other"].id) == {"ok": False, "error": "not_found"}
     assert parent.subscribe("1; drop table") == {"ok": False, "error": "bad_request"}
     mine = parent.subscribe(world["family"].id)
-    assert mine == {"ok": True, "family_id": world["family"].id, "parts": ["dossier", "plan"]}
+    assert mine == {
+        "ok": True,
+        "family_id": world["family"].id,
+        "parts": ["dossier", "messages", "plan"],
+    }
     with app.app_context():
         rows = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "live.subscribe").order_by(AuditEvent.id)

@@ -1,0 +1,132 @@
+// Live conversation: messages, typing and read receipts over Socket.IO (/live), with an offline
+// queue. User text is only ever inserted with textContent. The page works without this file.
+(function () {
+  "use strict";
+  const list = document.getElementById("messages");
+  if (!list || typeof io === "undefined") return;
+  const familyId = Number(list.dataset.family);
+  const conversationId = Number(list.dataset.conversation);
+  const me = Number(list.dataset.me);
+  let lastSeq = Number(list.dataset.lastSeq);
+  const form = document.getElementById("message-form");
+  const typingLine = document.getElementById("typing");
+  const receipts = document.getElementById("receipts");
+  const status = document.getElementById("connection");
+  const queueKey = "portal-outbox-" + conversationId;
+  const nl = document.documentElement.lang !== "en";
+  const text = {
+    offline: nl ? "Geen verbinding: je berichten worden verstuurd zodra die er weer is." : "Offline: your messages will be sent when the connection is back.",
+    typing: nl ? " typt…" : " is typing…",
+    readBy: nl ? "Gelezen door " : "Read by ",
+    failed: nl ? "Versturen lukte niet: " : "Sending failed: ",
+  };
+
+  function queue() {
+    try { return JSON.parse(localStorage.getItem(queueKey) || "[]"); } catch (e) { return []; }
+  }
+  function saveQueue(items) { localStorage.setItem(queueKey, JSON.stringify(items)); }
+
+  function show(message, pending) {
+    if (message.seq && document.querySelector('[data-seq="' + message.seq + '"]')) return;
+    if (message.client_key) {
+      const waiting = document.querySelector('[data-key="' + message.client_key + '"]');
+      if (waiting) waiting.remove();
+    }
+    const empty = document.getElementById("no-messages");
+    if (empty) empty.remove();
+    const item = document.createElement("li");
+    item.className = "message" + (message.author_id === me ? " mine" : "") + (pending ? " pending" : "");
+    if (message.seq) { item.dataset.seq = message.seq; item.id = "m" + message.seq; }
+    if (pending) item.dataset.key = message.client_key;
+    const meta = document.createElement("p");
+    meta.className = "message-meta";
+    const who = document.createElement("strong");
+    who.textContent = message.author_name || "";
+    meta.appendChild(who);
+    const body = document.createElement("p");
+    body.className = "message-body";
+    body.textContent = message.body;
+    item.appendChild(meta);
+    item.appendChild(body);
+    // Keep the list in sequence order, whatever order events arrive in.
+    const after = Array.from(list.querySelectorAll("[data-seq]")).find((li) => Number(li.dataset.seq) > message.seq);
+    if (message.seq && after) list.insertBefore(item, after); else list.appendChild(item);
+    if (message.seq && message.seq > lastSeq) lastSeq = message.seq;
+  }
+
+  const socket = io("/live", { transports: ["websocket", "polling"] });
+
+  function flush() {
+    const items = queue();
+    if (!items.length || !socket.connected) return;
+    const next = items[0];
+    socket.emit("message.send", { conversation_id: conversationId, client_key: next.client_key, body: next.body }, (ack) => {
+      if (ack && ack.ok) {
+        saveQueue(queue().filter((m) => m.client_key !== next.client_key));
+        flush();
+      } else if (ack && ack.error !== "unauthorized") {
+        saveQueue(queue().filter((m) => m.client_key !== next.client_key));
+        if (status) status.textContent = text.failed + ack.error;
+      }
+    });
+  }
+
+  function catchUp() {
+    fetch("/api/v1/families/" + familyId + "/conversations/" + conversationId + "/messages?after=" + lastSeq, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : { items: [] }))
+      .then((page) => { page.items.forEach((m) => show(m, false)); markRead(); });
+  }
+
+  function markRead() {
+    if (document.visibilityState === "visible" && socket.connected) {
+      socket.emit("read", { conversation_id: conversationId, seq: lastSeq });
+    }
+  }
+
+  socket.on("connect", () => {
+    if (status) status.textContent = "";
+    socket.emit("subscribe", { family_id: familyId }, () => { catchUp(); flush(); });
+  });
+  socket.on("disconnect", () => { if (status) status.textContent = text.offline; });
+  socket.on("message.new", (m) => {
+    if (m.conversation_id !== conversationId) return;
+    show(m, false);
+    markRead();
+  });
+  socket.on("typing", (t) => {
+    if (t.conversation_id !== conversationId || !typingLine) return;
+    typingLine.textContent = t.name + text.typing;
+    clearTimeout(typingLine._timer);
+    typingLine._timer = setTimeout(() => { typingLine.textContent = ""; }, 3000);
+  });
+  socket.on("message.read", (r) => {
+    if (r.conversation_id !== conversationId || r.user_id === me || !receipts) return;
+    receipts.textContent = text.readBy + r.name;
+  });
+  socket.on("access.revoked", () => { window.location.reload(); });
+  document.addEventListener("visibilitychange", markRead);
+
+  queue().forEach((m) => show(m, true));
+  if (form) {
+    const box = form.querySelector("textarea");
+    form.addEventListener("submit", (event) => {
+      const body = box.value.trim();
+      if (!body) return; // let the server say what is wrong
+      event.preventDefault();
+      const key = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/[^A-Za-z0-9-]/g, "");
+      const message = { client_key: key, body: body, author_id: me, author_name: nl ? "Jij" : "You" };
+      saveQueue(queue().concat([message]));
+      show(message, true);
+      box.value = "";
+      if (socket.connected) flush(); else if (status) status.textContent = text.offline;
+    });
+    let lastTyping = 0;
+    box.addEventListener("input", () => {
+      const now = Date.now();
+      if (socket.connected && now - lastTyping > 2000) {
+        lastTyping = now;
+        socket.emit("typing", { conversation_id: conversationId });
+      }
+    });
+  }
+})();

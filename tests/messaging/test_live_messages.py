@@ -1,0 +1,99 @@
+"""Messages over the /live socket with real clients: acknowledged with a sequence number,
+delivered once to participants only, typing and read receipts, every event re-checked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+
+from portal import db
+from portal.auth.models import User
+from portal.family.models import ROLE_PARENT, Family, Member
+from portal.messaging.models import Conversation, Participant
+from tests.conftest import LiveServer
+from tests.live.test_live import Listener, http_sign_in, listeners  # noqa: F401
+
+
+def setup_world(
+    app: Flask,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+) -> dict[str, Any]:
+    mother = make_user(email="mama@example.org", name="Mama")
+    father = make_user(email="papa@example.org", name="Papa")
+    carer = make_user(email="stief@example.org", name="Stiefouder")
+    family = make_family(mother)
+    add_member(family, father, ROLE_PARENT, has_authority=True)
+    add_member(family, carer, ROLE_PARENT)
+    with app.app_context():
+        conversation = Conversation(family_id=family.id, topic="School", created_by_id=mother.id)
+        db.session.add(conversation)
+        db.session.flush()
+        db.session.add_all(
+            [
+                Participant(conversation_id=conversation.id, user_id=mother.id),
+                Participant(conversation_id=conversation.id, user_id=father.id),
+            ]
+        )
+        db.session.commit()
+        cid = conversation.id
+        db.session.remove()
+    return {"family": family, "cid": cid}
+
+
+def send(listener: Listener, cid: int, key: str, body: str) -> Any:
+    return listener.client.call(
+        "message.send",
+        {"conversation_id": cid, "client_key": key, "body": body},
+        namespace="/live",
+        timeout=5,
+    )
+
+
+def test_send_ack_delivery_typing_and_receipts(
+    app: Flask,
+    live_server: LiveServer,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+    listeners: list[Listener],  # noqa: F811
+) -> None:
+    world = setup_world(app, make_user, make_family, add_member)
+    fid, cid = world["family"].id, world["cid"]
+    base = live_server.url
+    mama = Listener(base, http_sign_in(base, "mama@example.org"))
+    papa = Listener(base, http_sign_in(base, "papa@example.org"))
+    stief = Listener(base, http_sign_in(base, "stief@example.org"))
+    listeners.extend([mama, papa, stief])
+    for listener in (mama, papa, stief):
+        assert listener.subscribe(fid)["ok"]
+
+    ack = send(mama, cid, "sock-key-0001", "Wie haalt Sanne op?")
+    assert ack == {"ok": True, "seq": 1, "id": ack["id"], "duplicate": False}
+    event = papa.wait_for("message.new")
+    assert (event["seq"], event["body"], event["author_name"]) == (1, "Wie haalt Sanne op?", "Mama")
+    again = send(mama, cid, "sock-key-0001", "Wie haalt Sanne op?")
+    assert again["seq"] == 1 and again["duplicate"] is True
+
+    papa.client.call("typing", {"conversation_id": cid}, namespace="/live", timeout=5)
+    assert mama.wait_for("typing")["name"] == "Papa"
+    assert papa.client.call(
+        "read", {"conversation_id": cid, "seq": 1}, namespace="/live", timeout=5
+    ) == {"ok": True, "seq": 1}
+    assert mama.wait_for("message.read")["seq"] == 1
+
+    time.sleep(0.3)
+    # The carer is in the family but not in this conversation: nothing arrives, and asking fails.
+    assert [name for name, _ in stief.events] == []
+    assert send(stief, cid, "sock-key-0002", "Mag ik meelezen?") == {
+        "ok": False,
+        "error": "not_found",
+    }
+    assert [name for name, _ in papa.events].count("message.new") == 1
+    assert send(mama, cid, "sock-key-0003", "") == {"ok": False, "error": "empty"}
+    assert send(mama, cid, "x", "hoi") == {"ok": False, "error": "bad_client_key"}
+    assert send(mama, 10**9, "sock-key-0004", "hoi") == {"ok": False, "error": "not_found"}

@@ -1,0 +1,238 @@
+"""Conversations and messages: persisted with sequence numbers, exactly once per client key,
+caught up with ?after=, unread counts per person and device, participants only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import db
+from portal.access.models import Grant, GrantPart
+from portal.auth.models import KIND_PROFESSIONAL, User
+from portal.core import clock
+from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
+from tests.api.client import Api, is_problem
+from tests.helpers import csrf_from, sign_in, years_ago
+
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture
+def world(
+    app: Flask,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+) -> dict[str, Any]:
+    mother, father, teen = make_user(name="Mama"), make_user(name="Papa"), make_user(name="Sanne")
+    coach = make_user(
+        name="Coach", kind=KIND_PROFESSIONAL, totp_secret=SECRET, totp_enabled_at=clock.now()
+    )
+    family = make_family(mother)
+    add_member(family, father, ROLE_PARENT, has_authority=True)
+    add_member(family, teen, ROLE_YOUNG_PERSON, birth_date=years_ago(14))
+    other = make_family(make_user(), name="Ander gezin")
+    now = clock.now()
+    with app.app_context():
+        db.session.add(
+            Grant(
+                family_id=family.id,
+                grantee_id=coach.id,
+                origin="invitation",
+                purpose="Berichten",
+                valid_from=now - timedelta(days=1),
+                expires_at=now + timedelta(days=30),
+                accepted_at=now,
+                approved_at=now,
+                parts=[GrantPart(part="messages", level="write")],
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    return {
+        "mother": mother,
+        "father": father,
+        "teen": teen,
+        "coach": coach,
+        "family": family,
+        "other": other,
+    }
+
+
+def api_for(app: Flask, user: User) -> Api:
+    client = app.test_client()
+    clock.advance(timedelta(seconds=30))
+    sign_in(client, user, totp_secret=SECRET if user.kind == KIND_PROFESSIONAL else None)
+    return Api(client)
+
+
+def start(api: Api, family: Family, topic: str, people: list[User]) -> dict[str, Any]:
+    response = api.post(
+        f"/families/{family.id}/conversations",
+        {"topic": topic, "participants": [p.id for p in people]},
+    )
+    assert response.status_code == 201, response.get_json()
+    return dict(response.get_json())
+
+
+def test_exactly_once_in_order_and_catch_up(app: Flask, world: dict[str, Any]) -> None:
+    mother = api_for(app, world["mother"])
+    fid = world["family"].id
+    conversation = start(mother, world["family"], "School", [world["father"]])
+    base = f"/families/{fid}/conversations/{conversation['id']}/messages"
+    first = mother.post(base, {"client_key": "key-00000001", "body": "Hoi"})
+    again = mother.post(base, {"client_key": "key-00000001", "body": "Hoi"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.get_json()["id"] == again.get_json()["id"] and first.get_json()["seq"] == 1
+    for i in range(2, 6):
+        assert (
+            mother.post(base, {"client_key": f"key-0000000{i}", "body": f"Bericht {i}"}).get_json()[
+                "seq"
+            ]
+            == i
+        )
+    missed = mother.get(f"{base}?after=2").get_json()
+    assert [m["seq"] for m in missed["items"]] == [3, 4, 5]
+    assert [m["body"] for m in missed["items"]] == ["Bericht 3", "Bericht 4", "Bericht 5"]
+    page = mother.get(f"{base}?after=0&limit=2").get_json()
+    assert [m["seq"] for m in page["items"]] == [1, 2] and page["next_cursor"] == "2"
+    assert is_problem(mother.get(f"{base}?after=-1"), 400)
+
+
+def test_unread_counts_per_person_and_across_devices(app: Flask, world: dict[str, Any]) -> None:
+    mother = api_for(app, world["mother"])
+    fid = world["family"].id
+    conversation = start(mother, world["family"], "Omgangsregeling", [world["father"]])
+    cid = conversation["id"]
+    for i in range(3):
+        mother.post(
+            f"/families/{fid}/conversations/{cid}/messages",
+            {"client_key": f"unread-{i:04d}", "body": f"Vraag {i}"},
+        )
+    phone, laptop = api_for(app, world["father"]), api_for(app, world["father"])
+    for device in (phone, laptop):
+        (item,) = device.get(f"/families/{fid}/conversations").get_json()["items"]
+        assert item["unread"] == 3
+    assert mother.get(f"/families/{fid}/conversations").get_json()["items"][0]["unread"] == 0
+    read = phone.post(f"/families/{fid}/conversations/{cid}/read", {"seq": 2})
+    assert read.get_json() == {"conversation_id": cid, "seq": 2, "unread": 1}
+    assert laptop.get(f"/families/{fid}/conversations").get_json()["items"][0]["unread"] == 1
+    # Reading backwards never un-reads; reading past the end stops at the end.
+    assert (
+        laptop.post(f"/families/{fid}/conversations/{cid}/read", {"seq": 1}).get_json()["seq"] == 2
+    )
+    assert (
+        laptop.post(f"/families/{fid}/conversations/{cid}/read", {"seq": 99}).get_json()["seq"] == 3
+    )
+    assert phone.get(f"/families/{fid}/conversations").get_json()["items"][0]["unread"] == 0
+    who = mother.get(f"/families/{fid}/conversations/{cid}").get_json()["participants"]
+    assert {p["name"]: p["last_read_seq"] for p in who} == {"Mama": 3, "Papa": 3}
+
+
+def test_only_participants_see_a_conversation(app: Flask, world: dict[str, Any]) -> None:
+    mother = api_for(app, world["mother"])
+    fid = world["family"].id
+    with_coach = start(mother, world["family"], "PGB-aanvraag", [world["coach"]])
+    family_only = start(mother, world["family"], "Thuis", [world["father"]])
+    coach = api_for(app, world["coach"])
+    listed = [c["topic"] for c in coach.get(f"/families/{fid}/conversations").get_json()["items"]]
+    assert listed == ["PGB-aanvraag"]
+    assert is_problem(coach.get(f"/families/{fid}/conversations/{family_only['id']}"), 404)
+    assert is_problem(
+        coach.post(
+            f"/families/{fid}/conversations/{family_only['id']}/messages",
+            {"client_key": "sneaky-0001", "body": "x"},
+        ),
+        404,
+    )
+    assert (
+        coach.post(
+            f"/families/{fid}/conversations/{with_coach['id']}/messages",
+            {"client_key": "coach-0001", "body": "Ik help graag"},
+        ).status_code
+        == 201
+    )
+    teen = api_for(app, world["teen"])
+    assert is_problem(teen.get(f"/families/{fid}/conversations/{family_only['id']}"), 404)
+    # A guest cannot start conversations: the family decides who is in.
+    assert is_problem(
+        coach.post(
+            f"/families/{fid}/conversations", {"topic": "Eigen gesprek", "participants": []}
+        ),
+        403,
+    )
+    # Another family's conversation through this family's path: 404 as well.
+    stranger_family = world["other"].id
+    assert is_problem(
+        mother.get(f"/families/{stranger_family}/conversations/{with_coach['id']}"), 404
+    )
+
+
+def test_bad_messages_are_refused_clearly_and_nothing_is_stored(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    mother = api_for(app, world["mother"])
+    fid = world["family"].id
+    conversation = start(mother, world["family"], "School", [world["father"]])
+    base = f"/families/{fid}/conversations/{conversation['id']}/messages"
+    cases = [
+        ({"client_key": "empty-0001", "body": "   "}, 422, "body"),
+        ({"client_key": "huge-00001", "body": "x" * 1_000_000}, 422, "body"),
+        ({"client_key": "short", "body": "hoi"}, 422, "client_key"),
+        ({"client_key": "unknown-01", "body": "hoi", "colour": "red"}, 422, "colour"),
+    ]
+    for body, status, field in cases:
+        response = mother.post(base, body)
+        assert is_problem(response, status), body.keys()
+        assert field in {e["field"] for e in response.get_json().get("errors", [])}
+    assert mother.get(f"{base}?after=0").get_json()["items"] == []
+    assert is_problem(
+        mother.post(
+            f"/families/{fid}/conversations", {"topic": "", "participants": [world["father"].id]}
+        ),
+        422,
+    )
+    assert is_problem(
+        mother.post(f"/families/{fid}/conversations", {"topic": "x", "participants": [999999]}), 422
+    )
+    assert is_problem(mother.get(f"/families/{fid}/conversations/999999"), 404)
+
+
+def test_pages_send_once_and_escape_what_people_write(
+    app: Flask, client: FlaskClient, world: dict[str, Any]
+) -> None:
+    sign_in(client, world["mother"])
+    fid = world["family"].id
+    page = client.get(f"/families/{fid}/messages").get_data(as_text=True)
+    response = client.post(
+        f"/families/{fid}/messages",
+        data={
+            "csrf_token": csrf_from(page),
+            "topic": "School",
+            "participants": [str(world["father"].id)],
+        },
+    )
+    assert response.status_code == 302
+    url = response.location.split("#")[0]
+    page = client.get(url).get_data(as_text=True)
+    import re
+
+    key = re.search(r'name="client_key" type="hidden" value="([^"]+)"', page)
+    assert key
+    form = {
+        "csrf_token": csrf_from(page),
+        "client_key": key.group(1),
+        "body": '<script>alert("x")</script> en <b>vet</b>',
+    }
+    assert client.post(url, data=form).status_code == 302
+    assert client.post(url, data=form).status_code == 302  # pressed twice
+    shown = client.get(url).get_data(as_text=True)
+    assert shown.count('class="message-body"') == 1
+    assert "<script>alert" not in shown and "&lt;script&gt;alert" in shown
+    empty = client.post(url, data={**form, "client_key": "page-another-key", "body": ""})
+    assert empty.status_code == 422 and "Vul dit veld in." in empty.get_data(as_text=True)
