@@ -1,0 +1,166 @@
+"""Parent and coach talk live in two browsers: messages, typing, read receipts; the coach goes
+offline while the parent writes 20 messages, comes back, and sees all 20 once, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pyotp
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+
+from portal import db
+from portal.access.models import Grant, GrantPart
+from portal.auth import passwords
+from portal.auth.models import KIND_PROFESSIONAL, User
+from portal.core import clock
+from portal.family.models import ROLE_PARENT, Family, Member
+from portal.messaging.models import Conversation, Participant
+
+PASSWORD = "een sterk wachtwoord"
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def seed(app: Flask) -> tuple[int, int]:
+    now = clock.now()
+    with app.app_context():
+        parent = User(
+            email="marieke@example.org",
+            display_name="Marieke",
+            password_hash=passwords.hash_password(PASSWORD),
+            email_verified_at=now,
+        )
+        coach = User(
+            email="coach@cjg.example",
+            display_name="Coach Linda",
+            kind=KIND_PROFESSIONAL,
+            organisation="CJG Utrecht",
+            password_hash=passwords.hash_password(PASSWORD),
+            email_verified_at=now,
+            totp_secret=SECRET,
+            totp_enabled_at=now,
+        )
+        db.session.add_all([parent, coach])
+        db.session.flush()
+        family = Family(name="Gezin Jansen", created_by_id=parent.id)
+        db.session.add(family)
+        db.session.flush()
+        db.session.add(
+            Member(
+                family_id=family.id,
+                user_id=parent.id,
+                role=ROLE_PARENT,
+                display_name="Mama",
+                has_authority=True,
+                joined_at=now,
+            )
+        )
+        db.session.add(
+            Grant(
+                family_id=family.id,
+                grantee_id=coach.id,
+                origin="invitation",
+                purpose="Opvoedvragen",
+                valid_from=now - timedelta(days=1),
+                expires_at=now + timedelta(days=60),
+                accepted_at=now,
+                approved_at=now,
+                parts=[GrantPart(part="messages", level="write")],
+            )
+        )
+        conversation = Conversation(family_id=family.id, topic="Ochtenden", created_by_id=parent.id)
+        db.session.add(conversation)
+        db.session.flush()
+        db.session.add_all(
+            [
+                Participant(conversation_id=conversation.id, user_id=parent.id),
+                Participant(conversation_id=conversation.id, user_id=coach.id),
+            ]
+        )
+        db.session.commit()
+        ids = (family.id, conversation.id)
+        db.session.remove()
+    return ids
+
+
+def sign_in(page: Page, email: str, totp: bool = False) -> None:
+    page.goto("/signin")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    if totp:
+        clock.advance(timedelta(seconds=30))
+        page.get_by_label("Code").fill(pyotp.TOTP(SECRET).at(clock.now()))
+        page.get_by_role("button", name="Verder").click()
+
+
+def test_live_conversation_with_an_offline_stretch(
+    browser: Browser,
+    live_server,  # type: ignore[no-untyped-def]
+    shoot: Callable[[Page, str], Path],
+    check_a11y: Callable[[Page], None],
+) -> None:
+    family_id, conversation_id = seed(live_server.app)
+    parent_ctx = browser.new_context(base_url=live_server.url, locale="nl-NL")
+    coach_ctx = browser.new_context(base_url=live_server.url, locale="nl-NL")
+    parent, coach = parent_ctx.new_page(), coach_ctx.new_page()
+    url = f"/families/{family_id}/messages/{conversation_id}"
+    try:
+        sign_in(parent, "marieke@example.org")
+        sign_in(coach, "coach@cjg.example", totp=True)
+        parent.goto(f"/families/{family_id}/messages")
+        check_a11y(parent)
+        parent.goto(url)
+        coach.goto(url)
+        coach_messages = coach.locator("#messages .message-body")
+        parent_messages = parent.locator("#messages .message-body")
+        # Both pages connected before anyone types.
+        expect(parent.locator("#connection")).to_have_text("")
+        parent.wait_for_timeout(500)
+
+        parent.get_by_label("Bericht").fill("Goedemorgen! Hoe")
+        expect(coach.locator("#typing")).to_contain_text("Marieke typt")
+        parent.get_by_label("Bericht").fill("Goedemorgen! Hoe pakken we de ochtenden aan?")
+        parent.get_by_role("button", name="Versturen").click()
+        expect(coach_messages).to_have_text(["Goedemorgen! Hoe pakken we de ochtenden aan?"])
+        expect(parent.locator("#receipts")).to_contain_text("Gelezen door Coach Linda")
+        check_a11y(coach)
+        shoot(coach, "coach-receives")
+
+        coach.get_by_label("Bericht").fill("Zullen we beginnen met een vast ritme?")
+        coach.get_by_role("button", name="Versturen").click()
+        expect(parent_messages).to_have_count(2)
+        shoot(parent, "parent-sees-answer")
+
+        coach_ctx.set_offline(True)
+        for i in range(1, 21):
+            parent.get_by_label("Bericht").fill(f"Bericht {i}")
+            parent.get_by_role("button", name="Versturen").click()
+        expect(parent_messages).to_have_count(22)
+        expect(parent.locator("#messages .message.pending")).to_have_count(0)
+        shoot(coach, "coach-offline")
+        coach_ctx.set_offline(False)
+        expected = [f"Bericht {i}" for i in range(1, 21)]
+        expect(coach_messages).to_have_count(22, timeout=20_000)
+        texts = coach_messages.all_inner_texts()
+        assert texts[2:] == expected, texts
+        assert (
+            len(
+                set(
+                    coach.locator("#messages [data-seq]").evaluate_all(
+                        "nodes => nodes.map(n => n.dataset.seq)"
+                    )
+                )
+            )
+            == 22
+        )
+        shoot(coach, "coach-back-online")
+
+        # After a reload everything is still there, once, in order.
+        coach.reload()
+        assert coach_messages.all_inner_texts()[2:] == expected
+    finally:
+        parent_ctx.close()
+        coach_ctx.close()
