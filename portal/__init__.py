@@ -59,6 +59,8 @@ def _init_extensions(app: Flask) -> None:
         async_mode="threading",
         cors_allowed_origins=[settings.base_url],
         message_queue=settings.redis_url or None,
+        # One frame may carry a message (10,000 characters) with room to spare, not a file.
+        max_http_buffer_size=64 * 1024,
     )
     from portal import live
 

@@ -96,6 +96,9 @@ def reset_database(app: Flask) -> None:
 def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     clock.reset()
+    from portal.messaging.limits import send_limit
+
+    send_limit.reset()
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
         reset_database(app)

@@ -25,6 +25,7 @@ from portal.api.serialize import conversation_json, message_json
 from portal.auth.models import User
 from portal.messaging import services
 from portal.messaging.access import load_conversation
+from portal.messaging.limits import send_limit
 from portal.messaging.live import conversation_room, emit_after_commit, message_event
 from portal.messaging.models import Conversation, Participant
 
@@ -146,6 +147,13 @@ def send_message(fid: int, cid: int) -> Any:
             raise field_error("client_key", messaging_error_text("bad_client_key"))
         if reply is not None and (not isinstance(reply, int) or isinstance(reply, bool)):
             raise field_error("reply_to_seq", messaging_error_text("unknown_reply"))
+        wait = send_limit.take(current_user.id)
+        if wait:
+            raise fail(
+                429,
+                _("Je stuurt te veel berichten tegelijk. Wacht even."),
+                headers={"Retry-After": str(max(1, round(wait)))},
+            )
         try:
             sent = services.send(conversation, current_user, body, key, reply)
         except services.MessagingError as exc:

@@ -181,7 +181,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 "Send a message; a repeated client_key returns the stored one (200)",
                 (201, ref("Message")),
                 body=ref("NewMessage"),
-                errors=(*FAMILY_ERRORS, 415, 422),
+                errors=(*FAMILY_ERRORS, 415, 422, 429),
                 also={200: ref("Message")},
             ),
         },

@@ -16,6 +16,7 @@ from portal.access.guard import current_actor, record_decision
 from portal.access.policy import decide
 from portal.extensions import socketio
 from portal.messaging import services
+from portal.messaging.limits import send_limit
 from portal.messaging.models import Conversation, Participant
 
 NAMESPACE = "/live"
@@ -107,6 +108,10 @@ def on_message_send(data: Any) -> dict[str, Any]:
         return {"ok": False, "error": "bad_request"}
     if len(body) > MAX_FRAME_BODY:
         return {"ok": False, "error": "too_long"}
+    wait = send_limit.take(current_user.id)
+    if wait:
+        db.rollback()
+        return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 1)}
     try:
         sent = services.send(conversation, current_user, body, key)
     except services.MessagingError as exc:

@@ -64,6 +64,8 @@
       if (ack && ack.ok) {
         saveQueue(queue().filter((m) => m.client_key !== next.client_key));
         flush();
+      } else if (ack && ack.error === "rate_limited") {
+        setTimeout(flush, Math.ceil((ack.retry_after || 1) * 1000)); // keep it, send it later
       } else if (ack && ack.error !== "unauthorized") {
         saveQueue(queue().filter((m) => m.client_key !== next.client_key));
         if (status) status.textContent = text.failed + ack.error;

@@ -97,3 +97,24 @@ def test_send_ack_delivery_typing_and_receipts(
     assert send(mama, cid, "sock-key-0003", "") == {"ok": False, "error": "empty"}
     assert send(mama, cid, "x", "hoi") == {"ok": False, "error": "bad_client_key"}
     assert send(mama, 10**9, "sock-key-0004", "hoi") == {"ok": False, "error": "not_found"}
+
+
+def test_socket_sender_is_rate_limited_others_keep_being_served(
+    app: Flask,
+    live_server: LiveServer,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+    listeners: list[Listener],  # noqa: F811
+) -> None:
+    world = setup_world(app, make_user, make_family, add_member)
+    fid, cid = world["family"].id, world["cid"]
+    base = live_server.url
+    mama = Listener(base, http_sign_in(base, "mama@example.org"))
+    papa = Listener(base, http_sign_in(base, "papa@example.org"))
+    listeners.extend([mama, papa])
+    assert mama.subscribe(fid)["ok"] and papa.subscribe(fid)["ok"]
+    answers = [send(mama, cid, f"burst-{i:05d}", f"{i}") for i in range(25)]
+    limited = [a for a in answers if not a["ok"]]
+    assert limited and all(a["error"] == "rate_limited" and a["retry_after"] > 0 for a in limited)
+    assert send(papa, cid, "papa-00001", "Ik ben er ook")["ok"]

@@ -236,3 +236,20 @@ def test_pages_send_once_and_escape_what_people_write(
     assert "<script>alert" not in shown and "&lt;script&gt;alert" in shown
     empty = client.post(url, data={**form, "client_key": "page-another-key", "body": ""})
     assert empty.status_code == 422 and "Vul dit veld in." in empty.get_data(as_text=True)
+
+
+def test_a_flood_is_slowed_down_with_a_clear_answer(app: Flask, world: dict[str, Any]) -> None:
+    mother = api_for(app, world["mother"])
+    fid = world["family"].id
+    conversation = start(mother, world["family"], "Veel", [world["father"]])
+    base = f"/families/{fid}/conversations/{conversation['id']}/messages"
+    statuses = [
+        mother.post(base, {"client_key": f"flood-{i:05d}", "body": f"{i}"}).status_code
+        for i in range(25)
+    ]
+    assert statuses[:20] == [201] * 20
+    limited = mother.post(base, {"client_key": "flood-99999", "body": "nog een"})
+    assert is_problem(limited, 429) and int(limited.headers["Retry-After"]) >= 1
+    # Others are not affected by one sender's flood.
+    father = api_for(app, world["father"])
+    assert father.post(base, {"client_key": "father-0001", "body": "Rustig aan"}).status_code == 201
