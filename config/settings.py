@@ -58,6 +58,9 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     session_lifetime_hours: int = 12
+    # Messages one person may send at once, and per minute after that (per instance).
+    message_burst: int = 20
+    message_per_minute: int = 120
     email_token_hours: int = 24
     reset_token_minutes: int = 60
     extra: dict[str, Any] = field(default_factory=dict)

@@ -35,6 +35,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.auth import passwords
 
     passwords.configure(settings.argon2_time_cost, settings.argon2_memory_kib)
+    from portal.messaging.limits import send_limit
+
+    send_limit.configure(settings.message_burst, settings.message_per_minute)
     db.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)

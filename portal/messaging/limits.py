@@ -26,6 +26,12 @@ class RateLimiter:
         self._buckets: dict[int, _Bucket] = {}
         self._lock = threading.Lock()
 
+    def configure(self, burst: int, per_minute: int) -> None:
+        with self._lock:
+            self.burst = burst
+            self.per_second = per_minute / 60
+            self._buckets.clear()
+
     def take(self, user_id: int) -> float:
         """0 when the user may send now; otherwise the seconds to wait."""
         now = time.monotonic()
