@@ -10,7 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
-from portal.access import authorize, load_family, recorded_if_refused
+from portal.access import authorize, current_actor, load_family, recorded_if_refused
+from portal.access.guard import record_decision
 from portal.api import bp
 from portal.api.common import (
     api_login_required,
@@ -26,8 +27,13 @@ from portal.auth.models import User
 from portal.messaging import services
 from portal.messaging.access import load_conversation
 from portal.messaging.limits import send_limit
-from portal.messaging.live import conversation_room, emit_after_commit, message_event
-from portal.messaging.models import Conversation, Participant
+from portal.messaging.live import (
+    change_event,
+    conversation_room,
+    emit_after_commit,
+    message_event,
+)
+from portal.messaging.models import Conversation, Message, Participant
 
 
 def messaging_error_text(code: str) -> str:
@@ -40,6 +46,9 @@ def messaging_error_text(code: str) -> str:
         "too_long": _("Dit bericht is te lang (hoogstens 10.000 tekens)."),
         "unknown_reply": _("Het bericht waarop je reageert bestaat niet."),
         "not_a_participant": _("Je doet niet mee in dit gesprek."),
+        "not_yours": _("Je kunt alleen je eigen berichten veranderen."),
+        "too_late": _("Veranderen of verwijderen kan tot 15 minuten na het versturen."),
+        "deleted": _("Dit bericht is al verwijderd."),
     }.get(code, _("Dit kon niet. Controleer wat je invulde."))
 
 
@@ -198,3 +207,61 @@ def mark_read(fid: int, cid: int) -> Any:
             "unread": max(0, conversation.last_seq - mine.last_read_seq),
         }
     )
+
+
+def refuse_unless_author(message: Message) -> None:
+    """Only the author changes a message: anyone else is refused (403) and that is logged."""
+    if message.author_id != current_user.id:
+        record_decision(
+            current_actor(),
+            "message.edit",
+            message.family_id,
+            "message",
+            message.id,
+            allowed=False,
+            reason="not_author",
+        )
+        db.commit()
+        raise fail(403, messaging_error_text("not_yours"))
+
+
+def _change(fid: int, cid: int, seq: int, apply: Any) -> Any:
+    family = load_family(fid, "conversation.list", record=False)
+    conversation = load_conversation(family, cid, "message.send", record=False)
+    message = services.by_seq(conversation, seq)
+    if message is None:
+        authorize("message.view", conversation)
+        raise fail(404)
+    refuse_unless_author(message)
+    with recorded_if_refused("message.view", conversation):
+        try:
+            apply(message)
+        except services.MessagingError as exc:
+            status = 422 if exc.field else 409
+            if exc.code == "not_yours":
+                status = 403
+            raise field_error(exc.field, messaging_error_text(exc.code), status) from None
+    authorize("message.send", conversation)
+    emit_after_commit("message.changed", change_event(message), conversation_room(cid))
+    return ok(message_json(message))
+
+
+@bp.patch("/families/<int:fid>/conversations/<int:cid>/messages/<int:seq>")
+@api_login_required
+def edit_message(fid: int, cid: int, seq: int) -> Any:
+    def apply(message: Any) -> None:
+        payload = json_body()
+        if set(payload) - {"body"}:
+            raise field_error(sorted(set(payload) - {"body"})[0], _("Dit veld bestaat niet."))
+        body = payload.get("body")
+        if not isinstance(body, str):
+            raise field_error("body", messaging_error_text("empty"))
+        services.edit(message, current_user, body)
+
+    return _change(fid, cid, seq, apply)
+
+
+@bp.delete("/families/<int:fid>/conversations/<int:cid>/messages/<int:seq>")
+@api_login_required
+def delete_message(fid: int, cid: int, seq: int) -> Any:
+    return _change(fid, cid, seq, lambda message: services.delete(message, current_user))

@@ -185,6 +185,19 @@ def _paths() -> dict[str, dict[str, Any]]:
                 also={200: ref("Message")},
             ),
         },
+        "/api/v1/families/{fid}/conversations/{cid}/messages/{seq}": {
+            "patch": _op(
+                "Edit your own message within 15 minutes (shown as edited)",
+                (200, ref("Message")),
+                body=ref("MessageEdit"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+            "delete": _op(
+                "Delete your own message within 15 minutes (shown as deleted)",
+                (200, ref("Message")),
+                errors=(*FAMILY_ERRORS, 409),
+            ),
+        },
         "/api/v1/families/{fid}/conversations/{cid}/read": {
             "post": _op(
                 "Mark read up to a sequence number",
@@ -274,6 +287,7 @@ PARAMETERS = {
     "gid": {"name": "gid", "in": "path", "required": True, "schema": ID},
     "rid": {"name": "rid", "in": "path", "required": True, "schema": ID},
     "cid": {"name": "cid", "in": "path", "required": True, "schema": ID},
+    "seq": {"name": "seq", "in": "path", "required": True, "schema": ID},
     "after": {
         "name": "after",
         "in": "query",

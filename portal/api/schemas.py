@@ -358,6 +358,8 @@ SCHEMAS: dict[str, Any] = {
         at=TIME,
         reply_to_seq=INT_NULL,
         client_key=S,
+        edited_at=TIME_NULL,
+        deleted={**B, "description": "Deleted by its author: the body is empty"},
     ),
     "NewMessage": obj(
         ["client_key", "body"],
@@ -370,6 +372,7 @@ SCHEMAS: dict[str, Any] = {
         body={"type": "string", "maxLength": 10000},
         reply_to_seq=INT,
     ),
+    "MessageEdit": obj(["body"], closed=True, body={"type": "string", "maxLength": 10000}),
     "ReadMark": obj(["seq"], closed=True, seq=INT),
     "ReadState": obj(
         ["conversation_id", "seq", "unread"], conversation_id=INT, seq=INT, unread=INT

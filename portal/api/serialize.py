@@ -150,4 +150,6 @@ def message_json(message: Any) -> dict[str, Any]:
         "at": iso(message.created_at),
         "reply_to_seq": message.reply_to_seq,
         "client_key": message.client_key,
+        "edited_at": iso(message.edited_at),
+        "deleted": message.deleted_at is not None,
     }

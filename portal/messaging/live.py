@@ -43,6 +43,20 @@ def message_event(message: Any) -> dict[str, Any]:
     }
 
 
+def change_event(message: Any) -> dict[str, Any]:
+    return {
+        "family_id": message.family_id,
+        "type": "message.changed",
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "at": (message.deleted_at or message.edited_at or message.created_at).isoformat(),
+        "body": message.body,
+        "edited": message.edited_at is not None,
+        "deleted": message.deleted_at is not None,
+    }
+
+
 def emit_after_commit(
     event: str, payload: dict[str, Any], room: str, skip_sid: str | None = None
 ) -> None:

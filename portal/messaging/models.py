@@ -68,3 +68,20 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+
+
+EDIT_WINDOW_MINUTES = 15
+
+
+class MessageRevision(Base):
+    """What a message said before its author edited or deleted it: kept, never shown to others."""
+
+    __tablename__ = "message_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    replaced_at: Mapped[datetime] = mapped_column(default=clock.now)
+    change: Mapped[str] = mapped_column(String(10))  # edited / deleted

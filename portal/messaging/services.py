@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,15 @@ from portal.auth.models import User
 from portal.core import clock
 from portal.core.sanitize import plain_text
 from portal.family.models import Family, Member
-from portal.messaging.models import MAX_BODY, MAX_TOPIC, Conversation, Message, Participant
+from portal.messaging.models import (
+    EDIT_WINDOW_MINUTES,
+    MAX_BODY,
+    MAX_TOPIC,
+    Conversation,
+    Message,
+    MessageRevision,
+    Participant,
+)
 
 CLIENT_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 
@@ -196,3 +205,43 @@ def total_unread(user: User) -> int:
 
 def may(actor: Actor, action: str, conversation: Conversation) -> bool:
     return decide(actor, action, conversation).allowed
+
+
+def _own_recent(message: Message, by: User) -> None:
+    if message.author_id != by.id:
+        raise MessagingError("not_yours")
+    if message.deleted_at is not None:
+        raise MessagingError("deleted")
+    if clock.now() - message.created_at > timedelta(minutes=EDIT_WINDOW_MINUTES):
+        raise MessagingError("too_late")
+
+
+def edit(message: Message, by: User, body: str) -> Message:
+    """The author may change a message within 15 minutes; it shows as edited, the old text is
+    kept (MessageRevision) and the change is in the audit log."""
+    _own_recent(message, by)
+    text = (body or "").replace("\x00", "").strip()
+    if not text:
+        raise MessagingError("empty", "body")
+    if len(text) > MAX_BODY:
+        raise MessagingError("too_long", "body")
+    db.session.add(MessageRevision(message_id=message.id, body=message.body, change="edited"))
+    message.body = text
+    message.edited_at = clock.now()
+    db.session.flush()
+    return message
+
+
+def delete(message: Message, by: User) -> Message:
+    _own_recent(message, by)
+    db.session.add(MessageRevision(message_id=message.id, body=message.body, change="deleted"))
+    message.body = ""
+    message.deleted_at = clock.now()
+    db.session.flush()
+    return message
+
+
+def by_seq(conversation: Conversation, seq: int) -> Message | None:
+    return db.session.scalar(
+        select(Message).where(Message.conversation_id == conversation.id, Message.seq == seq)
+    )

@@ -19,6 +19,7 @@
     typing: nl ? " typt…" : " is typing…",
     readBy: nl ? "Gelezen door " : "Read by ",
     failed: nl ? "Versturen lukte niet: " : "Sending failed: ",
+    deleted: nl ? "Dit bericht is verwijderd." : "This message was deleted.",
   };
 
   function queue() {
@@ -94,6 +95,13 @@
     if (m.conversation_id !== conversationId) return;
     show(m, false);
     markRead();
+  });
+  socket.on("message.changed", (m) => {
+    if (m.conversation_id !== conversationId) return;
+    const item = document.querySelector('[data-seq="' + m.seq + '"] .message-body');
+    if (!item) return;
+    item.textContent = m.deleted ? text.deleted : m.body;
+    if (m.deleted) item.classList.add("deleted");
   });
   socket.on("typing", (t) => {
     if (t.conversation_id !== conversationId || !typingLine) return;

@@ -20,7 +20,7 @@ from portal.access.models import AuditEvent, Grant, GrantPart
 from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
 from portal.family.models import ROLE_NETWORK, ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
-from portal.messaging.models import Conversation, Participant
+from portal.messaging.models import Conversation, Message, Participant
 from tests.helpers import csrf_token, sign_in, years_ago
 
 ACTORS = (
@@ -111,6 +111,15 @@ def conversation_route(ok: object) -> dict[str, object]:
     for actor in FAMILY_MEMBERS:
         if actor not in IN_CONVERSATION:
             expected[actor] = NOT_FOUND
+    return expected
+
+
+def own_message_route(ok: object) -> dict[str, object]:
+    """The parent wrote message 1: only the author may change it; other participants 403."""
+    expected = conversation_route(ok)
+    for actor in IN_CONVERSATION:
+        if actor != "parent":
+            expected[actor] = FORBIDDEN
     return expected
 
 
@@ -260,6 +269,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/messages/<int:conversation_id>", "POST"): Route(
         "POST", conversation_route(INVALID), True
     ),
+    ("/families/<int:family_id>/messages/<int:conversation_id>/<int:seq>/edit", "GET"): Route(
+        "GET", own_message_route(OK), True
+    ),
+    ("/families/<int:family_id>/messages/<int:conversation_id>/<int:seq>/edit", "POST"): Route(
+        "POST", own_message_route(INVALID), True
+    ),
     # Guest access, professional side.
     ("/guest-invite", "GET"): Route("GET", everyone(GONE)),
     ("/guest-invite", "POST"): Route("POST", everyone(GONE)),
@@ -310,6 +325,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("/api/v1/families/<int:fid>/conversations/<int:cid>/messages", "POST"): api(
         "POST", conversation_route(INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/conversations/<int:cid>/messages/<int:seq>", "PATCH"): api(
+        "PATCH", own_message_route(INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/conversations/<int:cid>/messages/<int:seq>", "DELETE"): api(
+        "DELETE", own_message_route(OK), True
     ),
     ("/api/v1/families/<int:fid>/conversations/<int:cid>/read", "POST"): api(
         "POST", conversation_route(INVALID), True
@@ -451,6 +472,18 @@ def world(
             for actor in IN_CONVERSATION
         )
         conversation_id = conversation.id
+        conversation.last_seq = 1
+        db.session.add(
+            Message(
+                conversation_id=conversation.id,
+                family_id=family.id,
+                seq=1,
+                author_id=users["parent"].id,
+                author_name="Ouder Een",
+                client_key="matrix-0001",
+                body="Hallo",
+            )
+        )
         db.session.commit()
         db.session.remove()
     return {
@@ -477,6 +510,7 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:rid>", str(world["request_id"]))
         .replace("<int:cid>", str(world["conversation_id"]))
         .replace("<int:conversation_id>", str(world["conversation_id"]))
+        .replace("<int:seq>", "1")
         .replace("<path:filename>", "css/portal.css")
         .replace("<token>", "not-a-real-token")
         .replace("<name>", "no-such-provider")

@@ -253,3 +253,40 @@ def test_a_flood_is_slowed_down_with_a_clear_answer(app: Flask, world: dict[str,
     # Others are not affected by one sender's flood.
     father = api_for(app, world["father"])
     assert father.post(base, {"client_key": "father-0001", "body": "Rustig aan"}).status_code == 201
+
+
+def test_edit_or_delete_own_message_within_15_minutes(
+    app: Flask, client: FlaskClient, world: dict[str, Any]
+) -> None:
+    from sqlalchemy import select
+
+    from portal.messaging.models import MessageRevision
+
+    mother = api_for(app, world["mother"])
+    fid = world["family"].id
+    conversation = start(mother, world["family"], "School", [world["father"]])
+    base = f"/families/{fid}/conversations/{conversation['id']}/messages"
+    mother.post(base, {"client_key": "edit-00001", "body": "Ik haal haar om 3 uur"})
+    mother.post(base, {"client_key": "edit-00002", "body": "Oeps, verkeerd gesprek"})
+    edited = mother.patch(f"{base}/1", {"body": "Ik haal haar om 4 uur"})
+    assert edited.status_code == 200 and edited.get_json()["edited_at"]
+    assert mother.delete(f"{base}/2").get_json()["deleted"] is True
+    father = api_for(app, world["father"])
+    assert is_problem(father.patch(f"{base}/1", {"body": "Nee, 5 uur"}), 403)
+    items = father.get(f"{base}?after=0").get_json()["items"]
+    assert [(m["body"], m["deleted"]) for m in items] == [
+        ("Ik haal haar om 4 uur", False),
+        ("", True),
+    ]
+    sign_in(client, world["father"])
+    page = client.get(f"/families/{fid}/messages/{conversation['id']}").get_data(as_text=True)
+    assert "bewerkt" in page and "Dit bericht is verwijderd." in page
+    assert "Oeps, verkeerd gesprek" not in page
+    with app.app_context():
+        kept = db.session.scalars(select(MessageRevision.body).order_by(MessageRevision.id)).all()
+        db.session.remove()
+    assert kept == ["Ik haal haar om 3 uur", "Oeps, verkeerd gesprek"]
+    clock.advance(timedelta(minutes=16))
+    late = api_for(app, world["mother"])
+    assert is_problem(late.patch(f"{base}/1", {"body": "Toch 3 uur"}), 409)
+    assert "15 minuten" in late.patch(f"{base}/1", {"body": "x"}).get_json()["detail"]
