@@ -45,6 +45,17 @@ def send_reminders() -> None:
     click.echo(f"Reminders sent for {count} grant(s).")
 
 
+@portal_cli.command("send-message-mails")
+def send_message_mails() -> None:
+    """Mail people about messages waiting unread (run every 5 minutes from cron)."""
+    from portal import db
+    from portal.messaging.notify import send_message_mails as send
+
+    count = send()
+    db.commit()
+    click.echo(f"Message mails sent: {count}.")
+
+
 @portal_cli.command("seed-demo")
 def seed_demo() -> None:
     """Load a realistic demo family (for trying the portal, never in production)."""

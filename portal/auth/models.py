@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,6 +44,9 @@ class User(Base):
     oidc_issuer: Mapped[str | None] = mapped_column(String(300))
     oidc_subject: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # When to mail about unread messages: off, 15min (after 15 minutes unread) or daily (digest).
+    message_mail: Mapped[str] = mapped_column(String(10), default="15min", server_default="15min")
+    last_digest_on: Mapped[date | None]
 
     # Flask-Login protocol. The id Flask-Login keeps in the cookie is the server-side session
     # token, so signing out (revoking that row) makes a copied cookie useless.

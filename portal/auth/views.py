@@ -338,3 +338,28 @@ def require_second_factor_for_professionals() -> Any:
         return None
     flash(_("Zet eerst tweestapsverificatie aan. Dat is verplicht voor professionals."), "info")
     return redirect(url_for("auth.totp_enrol"))
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def notifications() -> Any:
+    from portal.messaging.notify import MAIL_CHOICES
+
+    choices = [
+        ("15min", _("Als een bericht 15 minuten ongelezen is")),
+        ("daily", _("Eén keer per dag een overzicht")),
+        ("off", _("Nooit")),
+    ]
+    if request.method == "POST":
+        choice = request.form.get("message_mail", "")
+        if choice not in MAIL_CHOICES:
+            flash(_("Kies een van de mogelijkheden."), "error")
+            return render_template(
+                "auth/notifications.html", choices=choices, current=current_user.message_mail
+            ), 422
+        current_user.message_mail = choice
+        flash(_("Je keuze is opgeslagen."), "success")
+        return redirect(url_for("auth.notifications"))
+    return render_template(
+        "auth/notifications.html", choices=choices, current=current_user.message_mail
+    )

@@ -43,6 +43,8 @@ class Participant(Base):
     added_at: Mapped[datetime] = mapped_column(default=clock.now)
     removed_at: Mapped[datetime | None]
     last_read_seq: Mapped[int] = mapped_column(default=0)
+    # Up to which message this person has been told by mail (never about the same one twice).
+    notified_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     # Family members may stop sending read receipts; professionals' reads are always shown.
     send_receipts: Mapped[bool] = mapped_column(default=True)
 

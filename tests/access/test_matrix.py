@@ -167,6 +167,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/reset/<token>", "GET"): Route("GET", everyone(REDIRECT)),
     ("/reset/new", "GET"): Route("GET", everyone(NOT_FOUND)),
     ("/account/two-factor", "GET"): Route("GET", signed_in(OK)),
+    ("/account/notifications", "GET"): Route("GET", signed_in(OK)),
+    ("/account/notifications", "POST"): Route("POST", signed_in(INVALID)),
     ("/professional", "GET"): Route("GET", {**family_users(REDIRECT, OK)}),
     ("/families", "GET"): Route("GET", family_users(OK, REDIRECT)),
     ("/families/new", "GET"): Route("GET", family_users(OK, REDIRECT)),

@@ -290,3 +290,49 @@ def test_edit_or_delete_own_message_within_15_minutes(
     late = api_for(app, world["mother"])
     assert is_problem(late.patch(f"{base}/1", {"body": "Toch 3 uur"}), 409)
     assert "15 minuten" in late.patch(f"{base}/1", {"body": "x"}).get_json()["detail"]
+
+
+def test_unread_mail_after_15_minutes_without_content_once(
+    app: Flask, client: FlaskClient, world: dict[str, Any], smtp_server: Any
+) -> None:
+    mother = api_for(app, world["mother"])
+    fid = world["family"].id
+    conversation = start(
+        mother, world["family"], "Omgangsregeling", [world["father"], world["teen"]]
+    )
+    base = f"/families/{fid}/conversations/{conversation['id']}/messages"
+    mother.post(base, {"client_key": "mail-00001", "body": "Geheime inhoud over Sanne"})
+    with app.app_context():
+        teen = db.session.get(User, world["teen"].id)
+        assert teen is not None
+        teen.message_mail = "off"
+        db.session.commit()
+        db.session.remove()
+    runner = app.test_cli_runner()
+    clock.advance(timedelta(minutes=10))
+    assert "sent: 0" in runner.invoke(args=["portal", "send-message-mails"]).output
+    clock.advance(timedelta(minutes=6))
+    assert "sent: 1" in runner.invoke(args=["portal", "send-message-mails"]).output
+    assert "sent: 0" in runner.invoke(args=["portal", "send-message-mails"]).output  # once
+    mail = smtp_server.wait_for(lambda m: m["To"] == world["father"].email)
+    text = mail.get_body(("plain",)).get_content()
+    assert "Geheime inhoud" not in text and "Omgangsregeling" not in text
+    assert "Gezin De Vries" not in text and "bericht" in text
+    recipients = {m["To"] for m in smtp_server.messages()}
+    assert world["mother"].email not in recipients  # the author has read it
+    assert world["teen"].email not in recipients  # switched off
+
+
+def test_notification_choice_page(app: Flask, client: FlaskClient, world: dict[str, Any]) -> None:
+    sign_in(client, world["father"])
+    page = client.get("/account/notifications").get_data(as_text=True)
+    assert 'value="15min" checked' in page
+    bad = client.post(
+        "/account/notifications", data={"csrf_token": csrf_from(page), "message_mail": "hourly"}
+    )
+    assert bad.status_code == 422
+    ok = client.post(
+        "/account/notifications", data={"csrf_token": csrf_from(page), "message_mail": "daily"}
+    )
+    assert ok.status_code == 302
+    assert 'value="daily" checked' in client.get("/account/notifications").get_data(as_text=True)
