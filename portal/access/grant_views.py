@@ -75,10 +75,10 @@ def state_text(state: str) -> str:
     }.get(state, state)
 
 
-def _ctx(family: Family) -> dict[str, Any]:
-    from portal.family.views import _ctx as family_ctx
+def family_context(family: Family) -> dict[str, Any]:
+    from portal.family.views import family_context
 
-    return family_ctx(family)
+    return family_context(family)
 
 
 def _young_people(family: Family) -> list[Member]:
@@ -138,7 +138,7 @@ def grants_page(family_id: int) -> Any:
         state_text=state_text,
         part_labels=part_labels(),
         missing=grants.missing_approvals,
-        **_ctx(family),
+        **family_context(family),
     )
 
 
@@ -184,9 +184,9 @@ def grant_new(family_id: int) -> Any:
             )
             return redirect(url_for("access.grants_page", family_id=family.id))
     authorize("family.view", family)
-    return render_template("access/grant_new.html", family=family, form=form, **_ctx(family)), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template(
+        "access/grant_new.html", family=family, form=form, **family_context(family)
+    ), (422 if request.method == "POST" else 200)
 
 
 @bp.route("/families/<int:family_id>/access/<int:grant_id>", methods=["GET"])
@@ -240,7 +240,7 @@ def _detail(
         renew_form=renew_form,
         confirm=ConfirmForm(formdata=None, data={"version": str(grant.version)}),
         error=error,
-        **_ctx(family),
+        **family_context(family),
     ), status
 
 
@@ -330,7 +330,7 @@ def grant_revoke(family_id: int, grant_id: int) -> Any:
             grant=grant,
             grantee=grantee,
             form=form,
-            **_ctx(family),
+            **family_context(family),
         )
     if not form.validate():
         return _invalid(family, grant)

@@ -81,7 +81,7 @@ def audit_log(family_id: int) -> Any:
     start = _parse_day(request.args.get("from"))
     end = _parse_day(request.args.get("to"))
     events, next_cursor = audit_query(family, person, start, end, _int_arg("before"), PAGE_SIZE)
-    from portal.family.views import _ctx
+    from portal.family.views import family_context
 
     older_url = None
     if next_cursor:
@@ -105,5 +105,5 @@ def audit_log(family_id: int) -> Any:
         start=start,
         end=end,
         older_url=older_url,
-        **_ctx(family),
+        **family_context(family),
     )

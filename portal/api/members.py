@@ -62,19 +62,6 @@ def list_members(fid: int) -> Any:
     return ok({"items": [shown(m, manager) for m in items], "next_cursor": next_cursor})
 
 
-def _member_data(form: MemberForm) -> services.MemberData:
-    return services.MemberData(
-        role=form.role.data or "",
-        display_name=(form.display_name.data or "").strip(),
-        birth_date=form.birth_date.data,
-        has_authority=bool(form.has_authority.data),
-        household=(form.household.data or "").strip() or None,
-        relation=(form.relation.data or "").strip() or None,
-        email=(form.email.data or "").strip() or None,
-        invite=bool(form.invite.data),
-    )
-
-
 def _family_error(exc: services.FamilyError) -> ApiProblem:
     message = error_text(exc.message)
     if exc.message in STATE_ERRORS:
@@ -100,7 +87,7 @@ def add_member(fid: int) -> Any:
     with recorded_if_refused("family.view", family):
         form = validate(MemberForm, json_body())
         try:
-            member = services.add_member(family, current_user, _member_data(form))
+            member = services.add_member(family, current_user, form.member_data())
         except services.FamilyError as exc:
             raise _family_error(exc) from None
     authorize("member.add", member)
@@ -143,7 +130,7 @@ def _update_member(family: Family, member: Member, payload: dict[str, Any]) -> N
     changes = {key: value for key, value in payload.items() if key != "version"}
     form = validate(MemberForm, {**stored, **changes})
     try:
-        services.update_member(family, member, _member_data(form), version)
+        services.update_member(family, member, form.member_data(), version)
     except services.FamilyError as exc:
         raise _family_error(exc) from None
     except services.Conflict:

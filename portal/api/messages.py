@@ -28,6 +28,7 @@ from portal.messaging import services
 from portal.messaging.access import load_conversation
 from portal.messaging.limits import send_limit
 from portal.messaging.live import (
+    announce_read,
     change_event,
     conversation_room,
     emit_after_commit,
@@ -187,19 +188,7 @@ def mark_read(fid: int, cid: int) -> Any:
     if not isinstance(seq, int) or isinstance(seq, bool):
         raise field_error("seq", _("seq moet een heel getal zijn."))
     mine = services.mark_read(conversation, current_user, seq)
-    if mine.send_receipts or current_user.is_professional:
-        emit_after_commit(
-            "message.read",
-            {
-                "family_id": conversation.family_id,
-                "type": "message.read",
-                "conversation_id": conversation.id,
-                "user_id": current_user.id,
-                "name": current_user.display_name,
-                "seq": mine.last_read_seq,
-            },
-            conversation_room(conversation.id),
-        )
+    announce_read(conversation, mine)
     return ok(
         {
             "conversation_id": conversation.id,

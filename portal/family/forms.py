@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.auth.forms import EMAIL_INVALID, REQUIRED
 from portal.core.forms import Form as FlaskForm
+from portal.family.services import MemberData
 
 
 class FamilyForm(FlaskForm):
@@ -84,6 +85,19 @@ class MemberForm(FlaskForm):
         description=_l("Kan voor volwassenen en voor jongeren vanaf 12 jaar."),
     )
     version = HiddenField()
+
+    def member_data(self) -> MemberData:
+        """What the services need, from what was typed (pages and API share this)."""
+        return MemberData(
+            role=self.role.data or "",
+            display_name=(self.display_name.data or "").strip(),
+            birth_date=self.birth_date.data,
+            has_authority=bool(self.has_authority.data),
+            household=(self.household.data or "").strip() or None,
+            relation=(self.relation.data or "").strip() or None,
+            email=(self.email.data or "").strip() or None,
+            invite=bool(self.invite.data),
+        )
 
 
 class ConfirmForm(FlaskForm):

@@ -90,7 +90,7 @@ def create() -> Any:
 @login_required
 def overview(family_id: int) -> Any:
     family = load_family(family_id, "family.view")
-    context = _ctx(family)
+    context = family_context(family)
     if context["my_role"] == "guest":
         from portal.access.forms import part_labels
 
@@ -120,18 +120,22 @@ def edit(family_id: int) -> Any:
             )
             form.version.data = str(family.version)
             return render_template(
-                "family/edit.html", family=family, form=form, conflict=family.name, **_ctx(family)
+                "family/edit.html",
+                family=family,
+                form=form,
+                conflict=family.name,
+                **family_context(family),
             ), 409
         authorize("family.edit", family)
         flash(_("De naam is opgeslagen."), "success")
         return redirect(url_for("family.overview", family_id=family.id))
     authorize("family.view", family)
-    return render_template("family/edit.html", family=family, form=form, **_ctx(family)), (
-        422 if request.method == "POST" else 200
-    )
+    return render_template(
+        "family/edit.html", family=family, form=form, **family_context(family)
+    ), (422 if request.method == "POST" else 200)
 
 
-def _ctx(family: Family) -> dict[str, Any]:
+def family_context(family: Family) -> dict[str, Any]:
     """What every family page shows about the signed-in person's own role (or guest access)."""
     actor = current_actor()
     member = actor.membership(family.id)
@@ -159,7 +163,7 @@ def _ctx(family: Family) -> dict[str, Any]:
     return context
 
 
-guest_context = _ctx
+guest_context = family_context
 
 
 def _int(value: Any) -> int:
@@ -176,20 +180,7 @@ def members(family_id: int) -> Any:
     today = clock.today()
     rows = [(m, age_on(m.birth_date, today) if m.birth_date else None) for m in _members(family)]
     return render_template(
-        "family/members.html", family=family, rows=rows, roles=ROLES, **_ctx(family)
-    )
-
-
-def _member_data(form: MemberForm) -> services.MemberData:
-    return services.MemberData(
-        role=form.role.data or "",
-        display_name=(form.display_name.data or "").strip(),
-        birth_date=form.birth_date.data,
-        has_authority=bool(form.has_authority.data),
-        household=(form.household.data or "").strip() or None,
-        relation=(form.relation.data or "").strip() or None,
-        email=(form.email.data or "").strip() or None,
-        invite=bool(form.invite.data),
+        "family/members.html", family=family, rows=rows, roles=ROLES, **family_context(family)
     )
 
 
@@ -202,7 +193,7 @@ def add_member(family_id: int) -> Any:
         form.role.data = request.args["role"]
     if form.validate_on_submit():
         try:
-            member = services.add_member(family, current_user, _member_data(form))
+            member = services.add_member(family, current_user, form.member_data())
         except services.FamilyError as exc:
             _attach_error(form, exc)
         else:
@@ -216,7 +207,7 @@ def add_member(family_id: int) -> Any:
             return redirect(url_for("family.members", family_id=family.id))
     authorize("family.view", family)
     return render_template(
-        "family/member_form.html", family=family, form=form, member=None, **_ctx(family)
+        "family/member_form.html", family=family, form=form, member=None, **family_context(family)
     ), (422 if request.method == "POST" else 200)
 
 
@@ -241,7 +232,7 @@ def edit_member(family_id: int, member_id: int) -> Any:
     conflict = None
     if form.validate_on_submit():
         try:
-            services.update_member(family, member, _member_data(form), _int(form.version.data))
+            services.update_member(family, member, form.member_data(), _int(form.version.data))
         except services.FamilyError as exc:
             _attach_error(form, exc)
         except services.Conflict:
@@ -261,7 +252,7 @@ def edit_member(family_id: int, member_id: int) -> Any:
         form=form,
         member=member,
         conflict=conflict,
-        **_ctx(family),
+        **family_context(family),
     ), status
 
 
@@ -299,7 +290,7 @@ def remove_member(family_id: int, member_id: int) -> Any:
         member=member,
         form=form,
         error=error,
-        **_ctx(family),
+        **family_context(family),
     ), (409 if error else 200)
 
 

@@ -66,6 +66,23 @@ def emit_after_commit(
     db.after_commit(send)
 
 
+def announce_read(conversation: Conversation, mine: Participant) -> None:
+    """Tell the conversation how far this person read; professionals' reads always show."""
+    if mine.send_receipts or current_user.is_professional:
+        emit_after_commit(
+            "message.read",
+            {
+                "family_id": conversation.family_id,
+                "type": "message.read",
+                "conversation_id": conversation.id,
+                "user_id": current_user.id,
+                "name": current_user.display_name,
+                "seq": mine.last_read_seq,
+            },
+            conversation_room(conversation.id),
+        )
+
+
 def _conversation(data: Any, action: str) -> tuple[Conversation | None, str | None]:
     """The conversation named by a client event, if the policy allows `action` on it now."""
     if not current_user.is_authenticated:
@@ -176,18 +193,6 @@ def on_read(data: Any) -> dict[str, Any]:
     if not isinstance(seq, int) or isinstance(seq, bool):
         return {"ok": False, "error": "bad_request"}
     mine = services.mark_read(conversation, current_user, seq)
-    if mine.send_receipts or current_user.is_professional:
-        emit_after_commit(
-            "message.read",
-            {
-                "family_id": conversation.family_id,
-                "type": "message.read",
-                "conversation_id": conversation.id,
-                "user_id": current_user.id,
-                "name": current_user.display_name,
-                "seq": mine.last_read_seq,
-            },
-            conversation_room(conversation.id),
-        )
+    announce_read(conversation, mine)
     db.commit()
     return {"ok": True, "seq": mine.last_read_seq}
