@@ -21,8 +21,10 @@ from portal.family.models import (
     ROLE_NETWORK,
     ROLE_PARENT,
     ROLE_YOUNG_PERSON,
+    Agreement,
     DossierEntry,
     Family,
+    Goal,
     Member,
     Plan,
 )
@@ -164,7 +166,7 @@ class Decision:
     hide: bool = True
 
 
-Resource = Family | Member | Grant | Plan | DossierEntry | Conversation
+Resource = Family | Member | Grant | Plan | DossierEntry | Conversation | Goal | Agreement
 
 
 def family_id_of(resource: Resource) -> int:

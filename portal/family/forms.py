@@ -8,12 +8,13 @@ from wtforms import (
     DateField,
     EmailField,
     HiddenField,
+    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from portal.auth.forms import EMAIL_INVALID, REQUIRED
 from portal.core.forms import Form as FlaskForm
@@ -124,3 +125,51 @@ class DossierEntryForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=20000)],
         description=_l("Je kunt **vet**, *schuin* en lijstjes met - gebruiken."),
     )
+
+
+GOAL_OWNER_CHOICES = [
+    SelectChoice("family", _l("Het hele gezin")),
+    SelectChoice("parent", _l("Ouder")),
+    SelectChoice("young_person", _l("Jongere")),
+]
+GOAL_PHASE_CHOICES = [
+    SelectChoice("not_started", _l("Nog niet begonnen")),
+    SelectChoice("in_progress", _l("Bezig")),
+    SelectChoice("achieved", _l("Bereikt")),
+    SelectChoice("adjusted", _l("Bijgesteld")),
+]
+
+
+class GoalForm(FlaskForm):
+    title = StringField(
+        _l("Doel"),
+        validators=[DataRequired(REQUIRED), Length(max=200)],
+        description=_l(
+            "Meetbaar en in jullie eigen woorden. Bijvoorbeeld: "
+            "Sanne is drie ochtenden per week op tijd op school."
+        ),
+    )
+    owner = SelectField(_l("Van wie is dit doel?"), choices=GOAL_OWNER_CHOICES, default="family")
+    phase = SelectField(_l("Fase"), choices=GOAL_PHASE_CHOICES, default="not_started")
+    description = TextAreaField(_l("Toelichting (optioneel)"), validators=[Length(max=5000)])
+    version = HiddenField()
+
+
+class ScoreForm(FlaskForm):
+    score = IntegerField(
+        _l("Score (0 tot en met 10)"),
+        validators=[
+            InputRequired(REQUIRED),
+            NumberRange(0, 10, _l("Kies een getal van 0 tot en met 10.")),
+        ],
+    )
+    scored_on = DateField(_l("Datum"), validators=[Optional()])
+
+
+class AgreementForm(FlaskForm):
+    what = StringField(
+        _l("Wat spreken we af?"), validators=[DataRequired(REQUIRED), Length(max=300)]
+    )
+    owner = SelectField(_l("Wie doet het?"), choices=[], validators=[DataRequired(REQUIRED)])
+    due_on = DateField(_l("Wanneer klaar?"), validators=[Optional()])
+    goal_id = SelectField(_l("Bij welk doel? (optioneel)"), choices=[], default="")

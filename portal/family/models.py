@@ -136,3 +136,66 @@ class DossierEntry(Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+GOAL_PHASES = ("not_started", "in_progress", "achieved", "adjusted")
+GOAL_OWNERS = ("family", "parent", "young_person")
+
+
+class Goal(Base):
+    """A measurable goal in the plan (Doelen): whose it is, its phase, scores over time."""
+
+    __tablename__ = "plan_goal"
+    __table_args__ = (Index("ix_plan_goal_family_id_id", "family_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(20), default="family")
+    phase: Mapped[str] = mapped_column(String(20), default="not_started")
+    created_by_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_by_name: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class GoalScore(Base):
+    """A scale score (0-10) at an evaluation: the goal's progress over time."""
+
+    __tablename__ = "plan_goal_score"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("plan_goal.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"))
+    score: Mapped[int]
+    scored_on: Mapped[date]
+    by_name: Mapped[str] = mapped_column(String(100))
+
+
+class Agreement(Base):
+    """Wie doet wat en wanneer: an agreement with an owner, a due date, done or not."""
+
+    __tablename__ = "plan_agreement"
+    __table_args__ = (Index("ix_plan_agreement_family_id_id", "family_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"))
+    what: Mapped[str] = mapped_column(String(300))
+    owner_name: Mapped[str] = mapped_column(String(100))
+    owner_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    due_on: Mapped[date | None]
+    done_at: Mapped[datetime | None]
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("plan_goal.id", ondelete="SET NULL"))
+    created_by_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    removed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -12,11 +12,28 @@ from sqlalchemy import select
 
 from portal import db
 from portal.access import authorize, current_actor, load_family
+from portal.access.guard import not_found
 from portal.access.policy import grant_state
 from portal.core import clock
 from portal.core.sanitize import plain_text
-from portal.family.forms import DossierEntryForm, PlanQuestionsForm
-from portal.family.models import WRAPAROUND_QUESTIONS, DossierEntry, Family, Plan
+from portal.family import plan_services
+from portal.family.forms import (
+    AgreementForm,
+    ConfirmForm,
+    DossierEntryForm,
+    GoalForm,
+    PlanQuestionsForm,
+    ScoreForm,
+)
+from portal.family.models import (
+    WRAPAROUND_QUESTIONS,
+    Agreement,
+    DossierEntry,
+    Family,
+    Goal,
+    Plan,
+)
+from portal.family.services import Conflict, FamilyError
 from portal.family.views import bp, guest_context
 from portal.live import notify
 
@@ -41,18 +58,8 @@ def question_labels() -> list[tuple[str, str]]:
 @login_required
 def plan(family_id: int) -> Any:
     family = load_family(family_id, "plan.view", record=False)
-    current = plan_of(family)
-    decision = authorize("plan.view", current)
-    can_edit = _may("plan.edit", current)
-    return render_template(
-        "family/plan.html",
-        family=family,
-        plan=current,
-        questions=question_labels(),
-        can_edit=can_edit,
-        basis=decision.basis,
-        **guest_context(family),
-    )
+    authorize("plan.view", plan_of(family))
+    return _plan_page(family)
 
 
 def _may(action: str, resource: Plan | Family) -> bool:
@@ -175,3 +182,238 @@ def dossier_new(family_id: int) -> Any:
     return render_template(
         "family/dossier_new.html", family=family, form=form, **guest_context(family)
     ), (422 if request.method == "POST" else 200)
+
+
+# --- goals (doelen) and agreements (afspraken) ---------------------------------------------------
+
+
+def people_for_agreements(family: Family) -> list[tuple[str, str, int | None]]:
+    """(choice value, name, user id) for everyone who can own an agreement: members (also
+    children and network without a login) and guests with the plan part."""
+    from portal.access.models import Grant
+    from portal.auth.models import User
+    from portal.family.models import Member
+
+    people: list[tuple[str, str, int | None]] = [
+        (f"member:{m.id}", m.display_name, m.user_id)
+        for m in db.session.scalars(
+            select(Member)
+            .where(Member.family_id == family.id, Member.removed_at.is_(None))
+            .order_by(Member.display_name)
+        )
+    ]
+    now = clock.now()
+    for grant in db.session.scalars(select(Grant).where(Grant.family_id == family.id)):
+        if grant.grantee_id and grant_state(grant, now) == "active" and grant.level_for("plan"):
+            user = db.session.get(User, grant.grantee_id)
+            if user is not None:
+                people.append((f"guest:{user.id}", user.display_name, user.id))
+    return people
+
+
+def _agreement_form(family: Family, goals_list: list[Goal]) -> AgreementForm:
+    form = AgreementForm()
+    form.owner.choices = [("", _("Kies iemand"))] + [
+        (v, n) for v, n, _u in people_for_agreements(family)
+    ]
+    form.goal_id.choices = [("", _("Geen"))] + [(str(g.id), g.title) for g in goals_list]
+    return form
+
+
+def _plan_page(
+    family: Family,
+    status: int = 200,
+    goal_form: GoalForm | None = None,
+    agreement_form: AgreementForm | None = None,
+) -> Any:
+    current = plan_of(family)
+    goals_list = plan_services.goals(family)
+    return render_template(
+        "family/plan.html",
+        family=family,
+        plan=current,
+        questions=question_labels(),
+        can_edit=_may("plan.edit", current),
+        goals=goals_list,
+        scores=plan_services.scores_by_goal(family),
+        agreements=plan_services.agreements(family),
+        goal_form=goal_form or GoalForm(formdata=None),
+        agreement_form=agreement_form or _agreement_form(family, goals_list),
+        score_form=ScoreForm(formdata=None),
+        today=clock.today(),
+        **guest_context(family),
+    ), status
+
+
+def _changed(family: Family, kind: str, obj: Goal | Agreement) -> None:
+    notify(family.id, "plan", "plan.changed", obj.id, obj.version, {"part": kind})
+
+
+@bp.route("/families/<int:family_id>/plan/goals", methods=["POST"])
+@login_required
+def goal_add(family_id: int) -> Any:
+    family = load_family(family_id, "plan.edit", record=False)
+    form = GoalForm()
+    if form.validate():
+        goal = plan_services.add_goal(
+            family,
+            current_user,
+            plan_services.GoalData(
+                form.title.data or "",
+                form.description.data or "",
+                form.owner.data or "",
+                form.phase.data or "",
+            ),
+        )
+        authorize("plan.edit", goal)
+        _changed(family, "goal", goal)
+        flash(_("Het doel is toegevoegd."), "success")
+        return redirect(url_for("family.plan", family_id=family.id) + f"#goal-{goal.id}")
+    authorize("plan.view", family)
+    return _plan_page(family, 422, goal_form=form)
+
+
+def _goal(family: Family, goal_id: int, action: str) -> Goal:
+    goal = db.session.scalar(
+        select(Goal).where(
+            Goal.id == goal_id, Goal.family_id == family.id, Goal.removed_at.is_(None)
+        )
+    )
+    if goal is None:
+        not_found(action, "goal", goal_id, family.id)
+        raise AssertionError("unreachable")
+    authorize(action, goal, record=False)
+    return goal
+
+
+@bp.route("/families/<int:family_id>/plan/goals/<int:goal_id>/edit", methods=["GET", "POST"])
+@login_required
+def goal_edit(family_id: int, goal_id: int) -> Any:
+    family = load_family(family_id, "plan.edit", record=False)
+    goal = _goal(family, goal_id, "plan.edit")
+    form = GoalForm(obj=goal if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(goal.version)
+    conflict = None
+    status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        try:
+            plan_services.update_goal(
+                goal,
+                current_user,
+                plan_services.GoalData(
+                    form.title.data or "",
+                    form.description.data or "",
+                    form.owner.data or "",
+                    form.phase.data or "",
+                ),
+                int(form.version.data or -1) if (form.version.data or "").isdigit() else -1,
+            )
+        except Conflict:
+            conflict, status = goal, 409
+            form.version.data = str(goal.version)
+        else:
+            authorize("plan.edit", goal)
+            _changed(family, "goal", goal)
+            flash(_("Het doel is opgeslagen."), "success")
+            return redirect(url_for("family.plan", family_id=family.id) + f"#goal-{goal.id}")
+    authorize("plan.view", goal)
+    return render_template(
+        "family/goal_edit.html",
+        family=family,
+        goal=goal,
+        form=form,
+        conflict=conflict,
+        **guest_context(family),
+    ), status
+
+
+@bp.route("/families/<int:family_id>/plan/goals/<int:goal_id>/scores", methods=["POST"])
+@login_required
+def goal_score(family_id: int, goal_id: int) -> Any:
+    family = load_family(family_id, "plan.edit", record=False)
+    goal = _goal(family, goal_id, "plan.edit")
+    form = ScoreForm()
+    error = None
+    if form.validate():
+        try:
+            plan_services.add_score(goal, current_user, form.score.data or 0, form.scored_on.data)
+        except FamilyError as exc:
+            error = exc.field
+        else:
+            authorize("plan.edit", goal)
+            _changed(family, "score", goal)
+            flash(_("De score is opgeslagen."), "success")
+            return redirect(url_for("family.plan", family_id=family.id) + f"#goal-{goal.id}")
+    authorize("plan.view", goal)
+    messages = [m for errors in form.errors.values() for m in errors]
+    flash(
+        " ".join(str(m) for m in messages)
+        or (_("Deze datum ligt in de toekomst.") if error else _("Controleer de score.")),
+        "error",
+    )
+    return _plan_page(family, 422)
+
+
+@bp.route("/families/<int:family_id>/plan/agreements", methods=["POST"])
+@login_required
+def agreement_add(family_id: int) -> Any:
+    family = load_family(family_id, "plan.edit", record=False)
+    form = _agreement_form(family, plan_services.goals(family))
+    if form.validate():
+        people = {v: (n, u) for v, n, u in people_for_agreements(family)}
+        name, user_id = people.get(form.owner.data or "", ("", None))
+        try:
+            agreement = plan_services.add_agreement(
+                family,
+                current_user,
+                plan_services.AgreementData(
+                    form.what.data or "",
+                    user_id,
+                    name,
+                    form.due_on.data,
+                    int(form.goal_id.data) if (form.goal_id.data or "").isdigit() else None,
+                ),
+            )
+        except FamilyError:
+            form.owner.errors = [*form.owner.errors, _("Kies iemand")]
+        else:
+            authorize("plan.edit", agreement)
+            _changed(family, "agreement", agreement)
+            flash(_("De afspraak is toegevoegd."), "success")
+            return redirect(url_for("family.plan", family_id=family.id) + "#agreements")
+    authorize("plan.view", family)
+    return _plan_page(family, 422, agreement_form=form)
+
+
+@bp.route("/families/<int:family_id>/plan/agreements/<int:agreement_id>/done", methods=["POST"])
+@login_required
+def agreement_done(family_id: int, agreement_id: int) -> Any:
+    family = load_family(family_id, "plan.edit", record=False)
+    agreement = db.session.scalar(
+        select(Agreement).where(
+            Agreement.id == agreement_id,
+            Agreement.family_id == family.id,
+            Agreement.removed_at.is_(None),
+        )
+    )
+    if agreement is None:
+        not_found("plan.edit", "agreement", agreement_id, family.id)
+        raise AssertionError("unreachable")
+    form = ConfirmForm()
+    if not form.validate():
+        authorize("plan.view", agreement)
+        return _plan_page(family, 400)
+    try:
+        version = int(form.version.data or "-1")
+    except ValueError:
+        version = -1
+    try:
+        plan_services.set_done(agreement, request.form.get("done") == "1", version)
+    except Conflict:
+        authorize("plan.view", agreement)
+        flash(_("Iemand anders heeft deze afspraak net veranderd. Kijk nog een keer."), "warning")
+        return _plan_page(family, 409)
+    authorize("plan.edit", agreement)
+    _changed(family, "agreement", agreement)
+    return redirect(url_for("family.plan", family_id=family.id) + "#agreements")

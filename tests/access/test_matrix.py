@@ -19,7 +19,15 @@ from portal import db
 from portal.access.models import AuditEvent, Grant, GrantPart
 from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
-from portal.family.models import ROLE_NETWORK, ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
+from portal.family.models import (
+    ROLE_NETWORK,
+    ROLE_PARENT,
+    ROLE_YOUNG_PERSON,
+    Agreement,
+    Family,
+    Goal,
+    Member,
+)
 from portal.messaging.models import Conversation, Message, Participant
 from tests.helpers import csrf_token, sign_in, years_ago
 
@@ -245,6 +253,24 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/plan", "GET"): Route("GET", family_route(PLAN_READERS), True),
     ("/families/<int:family_id>/plan/edit", "GET"): Route("GET", family_route(PLAN_WRITERS), True),
     ("/families/<int:family_id>/plan/edit", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, CONFLICT), True
+    ),
+    ("/families/<int:family_id>/plan/goals", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/goals/<int:goal_id>/edit", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    ("/families/<int:family_id>/plan/goals/<int:goal_id>/edit", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/goals/<int:goal_id>/scores", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/agreements", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/agreements/<int:agreement_id>/done", "POST"): Route(
         "POST", family_route(PLAN_WRITERS, CONFLICT), True
     ),
     ("/families/<int:family_id>/dossier", "GET"): Route("GET", family_route(DOSSIER), True),
@@ -474,6 +500,19 @@ def world(
             for actor in IN_CONVERSATION
         )
         conversation_id = conversation.id
+        goal = Goal(family_id=family.id, title="Op tijd op school", created_by_name="Ouder Een")
+        db.session.add(goal)
+        db.session.flush()
+        agreement = Agreement(
+            family_id=family.id,
+            what="Wekker zetten",
+            owner_name="Kind",
+            created_by_name="Ouder Een",
+            goal_id=goal.id,
+        )
+        db.session.add(agreement)
+        db.session.flush()
+        goal_id, agreement_id = goal.id, agreement.id
         conversation.last_seq = 1
         db.session.add(
             Message(
@@ -495,6 +534,8 @@ def world(
         "grant_id": grant_ids["guest_read"],
         "request_id": request_id,
         "conversation_id": conversation_id,
+        "goal_id": goal_id,
+        "agreement_id": agreement_id,
     }
 
 
@@ -513,6 +554,8 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:cid>", str(world["conversation_id"]))
         .replace("<int:conversation_id>", str(world["conversation_id"]))
         .replace("<int:seq>", "1")
+        .replace("<int:goal_id>", str(world["goal_id"]))
+        .replace("<int:agreement_id>", str(world["agreement_id"]))
         .replace("<path:filename>", "css/portal.css")
         .replace("<token>", "not-a-real-token")
         .replace("<name>", "no-such-provider")

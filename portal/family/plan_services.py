@@ -1,0 +1,167 @@
+"""Goals (doelen) and agreements (afspraken) in the plan. Services flush; the request commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from portal import db
+from portal.auth.models import User
+from portal.core import clock
+from portal.core.sanitize import plain_text
+from portal.family.models import (
+    GOAL_OWNERS,
+    GOAL_PHASES,
+    Agreement,
+    Family,
+    Goal,
+    GoalScore,
+)
+from portal.family.services import Conflict, FamilyError
+
+
+@dataclass
+class GoalData:
+    title: str
+    description: str = ""
+    owner: str = "family"
+    phase: str = "not_started"
+
+
+def _check_goal(data: GoalData) -> GoalData:
+    title = plain_text(data.title, 200)
+    if not title:
+        raise FamilyError("title_required", "title")
+    if data.owner not in GOAL_OWNERS:
+        raise FamilyError("unknown_owner", "owner")
+    if data.phase not in GOAL_PHASES:
+        raise FamilyError("unknown_phase", "phase")
+    return GoalData(title, (data.description or "").strip()[:5000], data.owner, data.phase)
+
+
+def goals(family: Family) -> list[Goal]:
+    return list(
+        db.session.scalars(
+            select(Goal)
+            .where(Goal.family_id == family.id, Goal.removed_at.is_(None))
+            .order_by(Goal.id)
+        )
+    )
+
+
+def scores_by_goal(family: Family) -> dict[int, list[GoalScore]]:
+    """All scores of the family's goals in one query, oldest first per goal."""
+    result: dict[int, list[GoalScore]] = {}
+    for score in db.session.scalars(
+        select(GoalScore)
+        .where(GoalScore.family_id == family.id)
+        .order_by(GoalScore.scored_on, GoalScore.id)
+    ):
+        result.setdefault(score.goal_id, []).append(score)
+    return result
+
+
+def add_goal(family: Family, by: User, data: GoalData) -> Goal:
+    checked = _check_goal(data)
+    goal = Goal(
+        family_id=family.id,
+        title=checked.title,
+        description=checked.description,
+        owner=checked.owner,
+        phase=checked.phase,
+        created_by_name=by.display_name,
+    )
+    db.session.add(goal)
+    db.session.flush()
+    return goal
+
+
+def update_goal(goal: Goal, by: User, data: GoalData, version: int) -> Goal:
+    if goal.version != version:
+        raise Conflict(goal)
+    checked = _check_goal(data)
+    goal.title, goal.description = checked.title, checked.description
+    goal.owner, goal.phase = checked.owner, checked.phase
+    goal.updated_by_name, goal.updated_at = by.display_name, clock.now()
+    db.session.flush()
+    return goal
+
+
+def add_score(goal: Goal, by: User, score: int, on: date | None) -> GoalScore:
+    if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 10:
+        raise FamilyError("score_range", "score")
+    day = on or clock.today()
+    if day > clock.today():
+        raise FamilyError("birth_date_future", "scored_on")
+    entry = GoalScore(
+        goal_id=goal.id,
+        family_id=goal.family_id,
+        score=score,
+        scored_on=day,
+        by_name=by.display_name,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+@dataclass
+class AgreementData:
+    what: str
+    owner_user_id: int | None
+    owner_name: str
+    due_on: date | None = None
+    goal_id: int | None = None
+
+
+def agreements(family: Family) -> list[Agreement]:
+    return list(
+        db.session.scalars(
+            select(Agreement)
+            .where(Agreement.family_id == family.id, Agreement.removed_at.is_(None))
+            .order_by(Agreement.done_at.is_not(None), Agreement.due_on, Agreement.id)
+        )
+    )
+
+
+def _check_agreement(family: Family, data: AgreementData) -> AgreementData:
+    what = plain_text(data.what, 300)
+    if not what:
+        raise FamilyError("what_required", "what")
+    if not data.owner_name:
+        raise FamilyError("owner_required", "owner")
+    if (
+        data.goal_id is not None
+        and db.session.scalar(
+            select(Goal.id).where(Goal.id == data.goal_id, Goal.family_id == family.id)
+        )
+        is None
+    ):
+        raise FamilyError("unknown_goal", "goal_id")
+    return AgreementData(what, data.owner_user_id, data.owner_name[:100], data.due_on, data.goal_id)
+
+
+def add_agreement(family: Family, by: User, data: AgreementData) -> Agreement:
+    checked = _check_agreement(family, data)
+    agreement = Agreement(
+        family_id=family.id,
+        what=checked.what,
+        owner_user_id=checked.owner_user_id,
+        owner_name=checked.owner_name,
+        due_on=checked.due_on,
+        goal_id=checked.goal_id,
+        created_by_name=by.display_name,
+    )
+    db.session.add(agreement)
+    db.session.flush()
+    return agreement
+
+
+def set_done(agreement: Agreement, done: bool, version: int) -> Agreement:
+    if agreement.version != version:
+        raise Conflict(agreement)
+    agreement.done_at = clock.now() if done else None
+    db.session.flush()
+    return agreement
