@@ -72,5 +72,6 @@ from portal.api import (  # noqa: E402,F401  (routes register on import)
     grants,
     members,
     messages,
+    plan,
     views,
 )

@@ -153,6 +153,51 @@ def _paths() -> dict[str, dict[str, Any]]:
                 errors=(409, 422),
             ),
         },
+        "/api/v1/families/{fid}/plan": {
+            "get": _op(
+                "The plan: the five questions, goals and agreements",
+                (200, ref("Plan")),
+                errors=FAMILY_ERRORS,
+            ),
+            "put": _op(
+                "Answer the five questions (send the version you saw; stale is 409)",
+                (200, ref("Plan")),
+                body=ref("PlanQuestions"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/plan/goals": {
+            "post": _op(
+                "Add a goal",
+                (201, ref("Goal")),
+                body=ref("NewGoal"),
+                errors=(*FAMILY_ERRORS, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/plan/goals/{goal_id}": {
+            "patch": _op(
+                "Change a goal (with its version)",
+                (200, ref("Goal")),
+                body=ref("GoalChange"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/plan/agreements": {
+            "post": _op(
+                "Add an agreement: who does what, and when",
+                (201, ref("Agreement")),
+                body=ref("NewAgreement"),
+                errors=(*FAMILY_ERRORS, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/plan/agreements/{agreement_id}": {
+            "patch": _op(
+                "Mark an agreement done or not done (with its version)",
+                (200, ref("Agreement")),
+                body=ref("AgreementChange"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
         "/api/v1/families/{fid}/conversations": {
             "get": _op(
                 "Conversations I am in, with unread counts",
@@ -287,6 +332,8 @@ PARAMETERS = {
     "gid": {"name": "gid", "in": "path", "required": True, "schema": ID},
     "rid": {"name": "rid", "in": "path", "required": True, "schema": ID},
     "cid": {"name": "cid", "in": "path", "required": True, "schema": ID},
+    "goal_id": {"name": "goal_id", "in": "path", "required": True, "schema": ID},
+    "agreement_id": {"name": "agreement_id", "in": "path", "required": True, "schema": ID},
     "seq": {"name": "seq", "in": "path", "required": True, "schema": ID},
     "after": {
         "name": "after",

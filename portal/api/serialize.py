@@ -153,3 +153,29 @@ def message_json(message: Any) -> dict[str, Any]:
         "edited_at": iso(message.edited_at),
         "deleted": message.deleted_at is not None,
     }
+
+
+def goal_json(goal: Any, scores: list[Any]) -> dict[str, Any]:
+    return {
+        "id": goal.id,
+        "title": goal.title,
+        "description": goal.description,
+        "owner": goal.owner,
+        "phase": goal.phase,
+        "scores": [{"score": s.score, "on": iso(s.scored_on), "by": s.by_name} for s in scores],
+        "updated_at": iso(goal.updated_at),
+        "version": goal.version,
+    }
+
+
+def agreement_json(agreement: Any) -> dict[str, Any]:
+    return {
+        "id": agreement.id,
+        "what": agreement.what,
+        "owner_name": agreement.owner_name,
+        "owner_user_id": agreement.owner_user_id,
+        "due_on": iso(agreement.due_on),
+        "done": agreement.done_at is not None,
+        "goal_id": agreement.goal_id,
+        "version": agreement.version,
+    }

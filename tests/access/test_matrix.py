@@ -339,6 +339,22 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("/api/v1/families/<int:fid>/audit", "GET"): api("GET", family_route(AUDIT_READERS), True),
     ("/api/v1/families/<int:fid>/grants", "GET"): api("GET", family_route(GRANT_READERS), True),
+    ("/api/v1/families/<int:fid>/plan", "GET"): api("GET", family_route(PLAN_READERS), True),
+    ("/api/v1/families/<int:fid>/plan", "PUT"): api(
+        "PUT", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/goals", "POST"): api(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/goals/<int:goal_id>", "PATCH"): api(
+        "PATCH", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/agreements", "POST"): api(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/agreements/<int:agreement_id>", "PATCH"): api(
+        "PATCH", family_route(PLAN_WRITERS, INVALID), True
+    ),
     ("/api/v1/families/<int:fid>/conversations", "GET"): api(
         "GET", family_route((*FAMILY_MEMBERS, "guest_write")), True
     ),
@@ -595,7 +611,7 @@ def test_matrix(app: Flask, world: dict[str, object], actor: str) -> None:
         before_total, before_denied = audit_counts(app)
         if route.json:
             headers = {"X-CSRFToken": client.get("/api/v1/session").get_json()["csrf_token"]}
-            body = {} if method in ("POST", "PATCH") else None
+            body = {} if method in ("POST", "PATCH", "PUT") else None
             response = client.open(url, method=method, json=body, headers=headers)
         elif method == "POST":
             token = csrf_token(client, "/signup")

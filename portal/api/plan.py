@@ -1,0 +1,228 @@
+"""The gezinsplan over the API: the five questions, goals and agreements (same services and
+checks as the pages; plan.view / plan.edit through the policy)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import db
+from portal.access import authorize, load_family, recorded_if_refused
+from portal.access.guard import not_found
+from portal.api import bp
+from portal.api.common import (
+    api_login_required,
+    fail,
+    field_error,
+    json_body,
+    ok,
+    validate,
+    version_from,
+)
+from portal.api.serialize import agreement_json, goal_json
+from portal.core import clock
+from portal.family import plan_services
+from portal.family.forms import GoalForm, PlanQuestionsForm
+from portal.family.models import WRAPAROUND_QUESTIONS, Agreement, Family, Goal
+from portal.family.plan_views import people_for_agreements, plan_of
+from portal.family.services import Conflict, FamilyError
+from portal.family.views import error_text
+from portal.live import notify
+
+
+def _plan_json(family: Family) -> dict[str, Any]:
+    plan = plan_of(family)
+    scores = plan_services.scores_by_goal(family)
+    return {
+        "family_id": family.id,
+        "questions": {name: getattr(plan, name) for name in WRAPAROUND_QUESTIONS},
+        "version": plan.version,
+        "goals": [goal_json(g, scores.get(g.id, [])) for g in plan_services.goals(family)],
+        "agreements": [agreement_json(a) for a in plan_services.agreements(family)],
+    }
+
+
+@bp.get("/families/<int:fid>/plan")
+@api_login_required
+def get_plan(fid: int) -> Any:
+    family = load_family(fid, "plan.view", record=False)
+    authorize("plan.view", plan_of(family))
+    return ok(_plan_json(family))
+
+
+@bp.put("/families/<int:fid>/plan")
+@api_login_required
+def put_plan(fid: int) -> Any:
+    """Replace the answers to the five questions; a stale version is a 409, never an overwrite."""
+    family = load_family(fid, "plan.edit", record=False)
+    plan = plan_of(family)
+    with recorded_if_refused("plan.view", plan):
+        payload = json_body()
+        version = version_from(payload)
+        form = validate(PlanQuestionsForm, {k: v for k, v in payload.items() if k != "version"})
+        if version != plan.version:
+            raise fail(
+                409,
+                _("Iemand anders heeft dit net veranderd."),
+                current_version=plan.version,
+                current=_plan_json(family),
+            )
+        for name in WRAPAROUND_QUESTIONS:
+            if name in payload:
+                setattr(plan, name, (getattr(form, name).data or "").strip())
+        plan.updated_at, plan.updated_by_name = clock.now(), current_user.display_name
+        plan.updated_by_id = current_user.id
+        db.session.flush()
+    authorize("plan.edit", plan)
+    notify(family.id, "plan", "plan.changed", plan.id, plan.version, {"part": "questions"})
+    return ok(_plan_json(family))
+
+
+def _goal(family: Family, gid: int, action: str) -> Goal:
+    goal = db.session.scalar(
+        select(Goal).where(Goal.id == gid, Goal.family_id == family.id, Goal.removed_at.is_(None))
+    )
+    if goal is None:
+        not_found(action, "goal", gid, family.id)
+        raise AssertionError("unreachable")
+    authorize(action, goal, record=False)
+    return goal
+
+
+def _goal_data(form: GoalForm) -> plan_services.GoalData:
+    return plan_services.GoalData(
+        form.title.data or "",
+        form.description.data or "",
+        form.owner.data or "family",
+        form.phase.data or "not_started",
+    )
+
+
+@bp.post("/families/<int:fid>/plan/goals")
+@api_login_required
+def add_goal(fid: int) -> Any:
+    family = load_family(fid, "plan.edit", record=False)
+    with recorded_if_refused("plan.view", family):
+        form = validate(GoalForm, json_body())
+        goal = plan_services.add_goal(family, current_user, _goal_data(form))
+    authorize("plan.edit", goal)
+    notify(family.id, "plan", "plan.changed", goal.id, goal.version, {"part": "goal"})
+    return ok(goal_json(goal, []), 201)
+
+
+@bp.patch("/families/<int:fid>/plan/goals/<int:goal_id>")
+@api_login_required
+def update_goal(fid: int, goal_id: int) -> Any:
+    family = load_family(fid, "plan.edit", record=False)
+    goal = _goal(family, goal_id, "plan.edit")
+    with recorded_if_refused("plan.view", goal):
+        payload = json_body()
+        version = version_from(payload)
+        current = {
+            "title": goal.title,
+            "description": goal.description,
+            "owner": goal.owner,
+            "phase": goal.phase,
+        }
+        changes = {k: v for k, v in payload.items() if k != "version"}
+        form = validate(GoalForm, {**current, **changes})
+        try:
+            plan_services.update_goal(goal, current_user, _goal_data(form), version)
+        except Conflict:
+            raise fail(
+                409,
+                _("Iemand anders heeft dit net veranderd."),
+                current_version=goal.version,
+                current=goal_json(goal, []),
+            ) from None
+    authorize("plan.edit", goal)
+    notify(family.id, "plan", "plan.changed", goal.id, goal.version, {"part": "goal"})
+    return ok(goal_json(goal, plan_services.scores_by_goal(family).get(goal.id, [])))
+
+
+def _agreement_fields(family: Family, payload: dict[str, Any]) -> plan_services.AgreementData:
+    from datetime import date
+
+    what, owner, due, goal_id = (payload.get(k) for k in ("what", "owner", "due_on", "goal_id"))
+    if not isinstance(what, str):
+        raise field_error("what", _("Vul dit veld in."))
+    people = {value: (name, user) for value, name, user in people_for_agreements(family)}
+    if not isinstance(owner, str) or owner not in people:
+        raise field_error("owner", _("Kies iemand uit het gezin of een gast met het plan."))
+    try:
+        due_on = date.fromisoformat(due) if isinstance(due, str) else None
+    except ValueError:
+        raise field_error("due_on", _("Gebruik een datum als 2026-11-22.")) from None
+    if due is not None and not isinstance(due, str):
+        raise field_error("due_on", _("Gebruik een datum als 2026-11-22."))
+    if goal_id is not None and (not isinstance(goal_id, int) or isinstance(goal_id, bool)):
+        raise field_error("goal_id", _("Dit doel bestaat niet."))
+    name, user_id = people[owner]
+    return plan_services.AgreementData(what, user_id, name, due_on, goal_id)
+
+
+@bp.post("/families/<int:fid>/plan/agreements")
+@api_login_required
+def add_agreement(fid: int) -> Any:
+    """Owner is one of the choices the page offers: "member:<id>" or "guest:<user id>"."""
+    family = load_family(fid, "plan.edit", record=False)
+    with recorded_if_refused("plan.view", family):
+        payload = json_body()
+        unknown = set(payload) - {"what", "owner", "due_on", "goal_id"}
+        if unknown:
+            raise field_error(sorted(unknown)[0], _("Dit veld bestaat niet."))
+        try:
+            agreement = plan_services.add_agreement(
+                family, current_user, _agreement_fields(family, payload)
+            )
+        except FamilyError as exc:
+            raise field_error(exc.field, error_text(exc.message)) from None
+    authorize("plan.edit", agreement)
+    notify(
+        family.id, "plan", "plan.changed", agreement.id, agreement.version, {"part": "agreement"}
+    )
+    return ok(agreement_json(agreement), 201)
+
+
+@bp.patch("/families/<int:fid>/plan/agreements/<int:agreement_id>")
+@api_login_required
+def update_agreement(fid: int, agreement_id: int) -> Any:
+    """Mark done or not done (the page's one-click change), with the version you saw."""
+    family = load_family(fid, "plan.edit", record=False)
+    agreement = db.session.scalar(
+        select(Agreement).where(
+            Agreement.id == agreement_id,
+            Agreement.family_id == family.id,
+            Agreement.removed_at.is_(None),
+        )
+    )
+    if agreement is None:
+        not_found("plan.edit", "agreement", agreement_id, family.id)
+        raise AssertionError("unreachable")
+    with recorded_if_refused("plan.view", agreement):
+        payload = json_body()
+        version = version_from(payload)
+        if set(payload) - {"done", "version"}:
+            raise field_error(
+                sorted(set(payload) - {"done", "version"})[0], _("Dit veld bestaat niet.")
+            )
+        done = payload.get("done")
+        if not isinstance(done, bool):
+            raise field_error("done", _("Dit veld moet true of false zijn."))
+        try:
+            plan_services.set_done(agreement, done, version)
+        except Conflict:
+            raise fail(
+                409,
+                _("Iemand anders heeft dit net veranderd."),
+                current_version=agreement.version,
+                current=agreement_json(agreement),
+            ) from None
+    authorize("plan.edit", agreement)
+    notify(
+        family.id, "plan", "plan.changed", agreement.id, agreement.version, {"part": "agreement"}
+    )
+    return ok(agreement_json(agreement))
