@@ -11,4 +11,5 @@ sys.path.insert(0, str(HERE.parent))
 
 for script in sorted(HERE.glob("bench_*.py")):
     print(f"== {script.name}", flush=True)
+    sys.argv = [str(script)]  # each benchmark runs with its own defaults
     runpy.run_path(str(script), run_name="__main__")
