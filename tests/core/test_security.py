@@ -150,3 +150,29 @@ def test_oversized_request_body_is_refused_clearly(client: FlaskClient) -> None:
     )
     assert response.status_code == 413
     assert "te groot" in response.get_data(as_text=True)
+
+
+def test_nul_characters_in_form_text_are_dropped_not_a_500(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+) -> None:
+    """PostgreSQL refuses NUL in text; a page form drops it instead of failing."""
+    user = make_user()
+    family = make_family(user)
+    sign_in(client, user)
+    page = client.get(f"/families/{family.id}/dossier/new").get_data(as_text=True)
+    from tests.helpers import csrf_from
+
+    response = client.post(
+        f"/families/{family.id}/dossier/new",
+        data={
+            "csrf_token": csrf_from(page),
+            "title": "Brief\x00 van school",
+            "body": "Tekst\x00 hier",
+        },
+    )
+    assert response.status_code == 302
+    shown = client.get(f"/families/{family.id}/dossier").get_data(as_text=True)
+    assert "Brief van school" in shown and "Tekst hier" in shown
