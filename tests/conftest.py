@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
 from config import Settings
@@ -77,6 +79,19 @@ def reset_database(app: Flask) -> None:
     from portal.db import Base
 
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    # A live server thread may still be finishing a socket event (a disconnect, a read receipt)
+    # when the test ends; TRUNCATE can then deadlock with it. Try again briefly.
+    for attempt in range(10):
+        try:
+            _empty(engine, tables)
+            return
+        except OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(0.2)
+
+
+def _empty(engine: Any, tables: list[str]) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
