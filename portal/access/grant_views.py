@@ -14,7 +14,7 @@ from sqlalchemy import select
 from portal import db
 from portal.access import authorize, current_actor, grants, load_family
 from portal.access.forms import ApproveForm, GuestInviteForm, RenewForm, part_labels
-from portal.access.guard import not_found
+from portal.access.guard import load_in_family
 from portal.access.models import Grant
 from portal.access.policy import grant_state
 from portal.access.views import bp
@@ -93,18 +93,6 @@ def _young_people(family: Family) -> list[Member]:
             .order_by(Member.display_name)
         )
     )
-
-
-def _load_grant(family: Family, grant_id: int, action: str, record: bool = True) -> Grant:
-    """A grant of *this* family only; another family's grant is a 404 (and audited)."""
-    grant = db.session.scalar(
-        select(Grant).where(Grant.id == grant_id, Grant.family_id == family.id)
-    )
-    if grant is None:
-        not_found(action, "grant", grant_id, family.id)
-        raise AssertionError("unreachable")
-    authorize(action, grant, record=record)
-    return grant
 
 
 def _int(value: Any) -> int | None:
@@ -193,7 +181,7 @@ def grant_new(family_id: int) -> Any:
 @login_required
 def grant_detail(family_id: int, grant_id: int) -> Any:
     family = load_family(family_id, "grant.view", record=False)
-    grant = _load_grant(family, grant_id, "grant.view")
+    grant = load_in_family(Grant, family, grant_id, "grant.view")
     return _detail(family, grant)
 
 
@@ -246,7 +234,7 @@ def _detail(
 
 def _decision_view(family_id: int, grant_id: int, action: str) -> tuple[Family, Grant]:
     family = load_family(family_id, action, record=False)
-    return family, _load_grant(family, grant_id, action, record=False)
+    return family, load_in_family(Grant, family, grant_id, action, record=False)
 
 
 def _carry_out(

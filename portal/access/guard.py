@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from flask import abort, g, request
 from flask_babel import gettext as _
@@ -15,7 +16,8 @@ from portal import db
 from portal.access import audit
 from portal.access.models import Grant
 from portal.access.policy import Actor, Decision, Resource, decide, family_id_of
-from portal.family.models import Family, Member
+from portal.family.models import Agreement, Family, Goal, Member
+from portal.messaging.models import Conversation
 
 
 def current_actor() -> Actor:
@@ -173,15 +175,26 @@ def load_family(family_id: int, action: str, *, record: bool = True) -> Family:
     return family
 
 
+T = TypeVar("T", Member, Grant, Goal, Agreement, Conversation)
+
+
+def load_in_family(
+    model: type[T], family: Family, object_id: int, action: str, *, record: bool = True
+) -> T:
+    """An object of *this* family only (and not removed, where objects can be removed):
+    another family's object, or one that does not exist, is an audited 404."""
+    query = select(model).where(model.id == object_id, model.family_id == family.id)
+    removed_at = getattr(model, "removed_at", None)
+    if removed_at is not None:
+        query = query.where(removed_at.is_(None))
+    found = db.session.scalar(query)
+    if found is None:
+        not_found(action, model.__name__.lower(), object_id, family.id)
+        raise AssertionError("unreachable")
+    authorize(action, found, record=record)
+    return found
+
+
 def load_member(family: Family, member_id: int, action: str, *, record: bool = True) -> Member:
     """A member of *this* family only: another family's member is a 404."""
-    member = db.session.scalar(
-        select(Member).where(
-            Member.id == member_id, Member.family_id == family.id, Member.removed_at.is_(None)
-        )
-    )
-    if member is None:
-        not_found(action, "member", member_id, family.id)
-        raise AssertionError("unreachable")
-    authorize(action, member, record=record)
-    return member
+    return load_in_family(Member, family, member_id, action, record=record)

@@ -19,7 +19,7 @@ from portal.access import (
     record_grant_event,
 )
 from portal.access.grant_views import grant_error_text
-from portal.access.guard import not_found
+from portal.access.guard import load_in_family
 from portal.access.models import ORIGIN_REQUEST, Grant
 from portal.access.policy import grant_state
 from portal.api import bp
@@ -79,15 +79,6 @@ def _text(payload: dict[str, Any], name: str, max_length: int) -> str:
 def _version(payload: dict[str, Any]) -> int | None:
     value = payload.get("version")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _family_grant(family: Family, gid: int, action: str, record: bool = True) -> Grant:
-    grant = db.session.scalar(select(Grant).where(Grant.id == gid, Grant.family_id == family.id))
-    if grant is None:
-        not_found(action, "grant", gid, family.id)
-        raise AssertionError("unreachable")
-    authorize(action, grant, record=record)
-    return grant
 
 
 def _list(family: Family, requests_only: bool) -> Any:
@@ -150,13 +141,13 @@ def create_grant(fid: int) -> Any:
 @login_required
 def get_grant(fid: int, gid: int) -> Any:
     family = load_family(fid, "grant.view", record=False)
-    grant = _family_grant(family, gid, "grant.view")
+    grant = load_in_family(Grant, family, gid, "grant.view")
     return ok(grant_json(grant, grant_state(grant, clock.now())))
 
 
 def _decide(fid: int, gid: int, action: str, change: Any) -> Any:
     family = load_family(fid, action, record=False)
-    grant = _family_grant(family, gid, action, record=False)
+    grant = load_in_family(Grant, family, gid, action, record=False)
     try:
         payload = json_body() if request.content_length else {}
         change(grant, payload)
@@ -232,7 +223,7 @@ def create_access_request(fid: int) -> Any:
 
 def _request_decision(fid: int, rid: int, action: str, change: Any) -> Any:
     family = load_family(fid, action, record=False)
-    grant = _family_grant(family, rid, action, record=False)
+    grant = load_in_family(Grant, family, rid, action, record=False)
     if grant.origin != ORIGIN_REQUEST:
         authorize("grant.view", grant)
         raise fail(404)

@@ -54,13 +54,23 @@ def messaging_error_text(code: str) -> str:
 
 
 def people_of(conversation: Conversation) -> list[tuple[User, int]]:
+    return people_by_conversation([conversation.id]).get(conversation.id, [])
+
+
+def people_by_conversation(ids: list[int]) -> dict[int, list[tuple[User, int]]]:
+    """Participants (and how far each read) of several conversations, in one query."""
+    result: dict[int, list[tuple[User, int]]] = {}
+    if not ids:
+        return result
     rows = db.session.execute(
-        select(User, Participant.last_read_seq)
+        select(Participant.conversation_id, User, Participant.last_read_seq)
         .join(Participant, Participant.user_id == User.id)
-        .where(Participant.conversation_id == conversation.id, Participant.removed_at.is_(None))
+        .where(Participant.conversation_id.in_(ids), Participant.removed_at.is_(None))
         .order_by(User.display_name)
     ).all()
-    return [(user, read) for user, read in rows]
+    for conversation_id, user, read in rows:
+        result.setdefault(conversation_id, []).append((user, read))
+    return result
 
 
 def _unread(conversation: Conversation) -> int:
@@ -85,9 +95,10 @@ def list_conversations(fid: int) -> Any:
     offset = cursor or 0  # ordered by latest activity, so the cursor is a position
     items = rows[offset : offset + limit]
     next_cursor = str(offset + limit) if len(rows) > offset + limit else None
+    people = people_by_conversation([c.id for c, _unread in items])
     return ok(
         {
-            "items": [conversation_json(c, unread, people_of(c)) for c, unread in items],
+            "items": [conversation_json(c, unread, people.get(c.id, [])) for c, unread in items],
             "next_cursor": next_cursor,
         }
     )

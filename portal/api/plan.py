@@ -7,11 +7,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal import db
 from portal.access import authorize, load_family, recorded_if_refused
-from portal.access.guard import not_found
+from portal.access.guard import load_in_family
 from portal.api import bp
 from portal.api.common import (
     api_login_required,
@@ -81,33 +80,13 @@ def put_plan(fid: int) -> Any:
     return ok(_plan_json(family))
 
 
-def _goal(family: Family, gid: int, action: str) -> Goal:
-    goal = db.session.scalar(
-        select(Goal).where(Goal.id == gid, Goal.family_id == family.id, Goal.removed_at.is_(None))
-    )
-    if goal is None:
-        not_found(action, "goal", gid, family.id)
-        raise AssertionError("unreachable")
-    authorize(action, goal, record=False)
-    return goal
-
-
-def _goal_data(form: GoalForm) -> plan_services.GoalData:
-    return plan_services.GoalData(
-        form.title.data or "",
-        form.description.data or "",
-        form.owner.data or "family",
-        form.phase.data or "not_started",
-    )
-
-
 @bp.post("/families/<int:fid>/plan/goals")
 @api_login_required
 def add_goal(fid: int) -> Any:
     family = load_family(fid, "plan.edit", record=False)
     with recorded_if_refused("plan.view", family):
         form = validate(GoalForm, json_body())
-        goal = plan_services.add_goal(family, current_user, _goal_data(form))
+        goal = plan_services.add_goal(family, current_user, form.goal_data())
     authorize("plan.edit", goal)
     notify(family.id, "plan", "plan.changed", goal.id, goal.version, {"part": "goal"})
     return ok(goal_json(goal, []), 201)
@@ -117,7 +96,7 @@ def add_goal(fid: int) -> Any:
 @api_login_required
 def update_goal(fid: int, goal_id: int) -> Any:
     family = load_family(fid, "plan.edit", record=False)
-    goal = _goal(family, goal_id, "plan.edit")
+    goal = load_in_family(Goal, family, goal_id, "plan.edit", record=False)
     with recorded_if_refused("plan.view", goal):
         payload = json_body()
         version = version_from(payload)
@@ -130,7 +109,7 @@ def update_goal(fid: int, goal_id: int) -> Any:
         changes = {k: v for k, v in payload.items() if k != "version"}
         form = validate(GoalForm, {**current, **changes})
         try:
-            plan_services.update_goal(goal, current_user, _goal_data(form), version)
+            plan_services.update_goal(goal, current_user, form.goal_data(), version)
         except Conflict:
             raise fail(
                 409,
@@ -192,16 +171,7 @@ def add_agreement(fid: int) -> Any:
 def update_agreement(fid: int, agreement_id: int) -> Any:
     """Mark done or not done (the page's one-click change), with the version you saw."""
     family = load_family(fid, "plan.edit", record=False)
-    agreement = db.session.scalar(
-        select(Agreement).where(
-            Agreement.id == agreement_id,
-            Agreement.family_id == family.id,
-            Agreement.removed_at.is_(None),
-        )
-    )
-    if agreement is None:
-        not_found("plan.edit", "agreement", agreement_id, family.id)
-        raise AssertionError("unreachable")
+    agreement = load_in_family(Agreement, family, agreement_id, "plan.edit", record=False)
     with recorded_if_refused("plan.view", agreement):
         payload = json_body()
         version = version_from(payload)

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from portal.auth.forms import EMAIL_INVALID, REQUIRED
 from portal.core.forms import Form as FlaskForm
+from portal.family.plan_services import GoalData
 from portal.family.services import MemberData
 
 
@@ -153,6 +154,15 @@ class GoalForm(FlaskForm):
     phase = SelectField(_l("Fase"), choices=GOAL_PHASE_CHOICES, default="not_started")
     description = TextAreaField(_l("Toelichting (optioneel)"), validators=[Length(max=5000)])
     version = HiddenField()
+
+    def goal_data(self) -> GoalData:
+        """What the plan services need, from what was typed (pages and API share this)."""
+        return GoalData(
+            self.title.data or "",
+            self.description.data or "",
+            self.owner.data or "family",
+            self.phase.data or "not_started",
+        )
 
 
 class ScoreForm(FlaskForm):

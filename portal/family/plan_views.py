@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from portal import db
 from portal.access import authorize, current_actor, load_family
-from portal.access.guard import not_found
+from portal.access.guard import load_in_family
 from portal.access.policy import grant_state
 from portal.core import clock
 from portal.core.sanitize import plain_text
@@ -258,12 +258,7 @@ def goal_add(family_id: int) -> Any:
         goal = plan_services.add_goal(
             family,
             current_user,
-            plan_services.GoalData(
-                form.title.data or "",
-                form.description.data or "",
-                form.owner.data or "",
-                form.phase.data or "",
-            ),
+            form.goal_data(),
         )
         authorize("plan.edit", goal)
         _changed(family, "goal", goal)
@@ -273,24 +268,11 @@ def goal_add(family_id: int) -> Any:
     return _plan_page(family, 422, goal_form=form)
 
 
-def _goal(family: Family, goal_id: int, action: str) -> Goal:
-    goal = db.session.scalar(
-        select(Goal).where(
-            Goal.id == goal_id, Goal.family_id == family.id, Goal.removed_at.is_(None)
-        )
-    )
-    if goal is None:
-        not_found(action, "goal", goal_id, family.id)
-        raise AssertionError("unreachable")
-    authorize(action, goal, record=False)
-    return goal
-
-
 @bp.route("/families/<int:family_id>/plan/goals/<int:goal_id>/edit", methods=["GET", "POST"])
 @login_required
 def goal_edit(family_id: int, goal_id: int) -> Any:
     family = load_family(family_id, "plan.edit", record=False)
-    goal = _goal(family, goal_id, "plan.edit")
+    goal = load_in_family(Goal, family, goal_id, "plan.edit", record=False)
     form = GoalForm(obj=goal if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = str(goal.version)
@@ -301,12 +283,7 @@ def goal_edit(family_id: int, goal_id: int) -> Any:
             plan_services.update_goal(
                 goal,
                 current_user,
-                plan_services.GoalData(
-                    form.title.data or "",
-                    form.description.data or "",
-                    form.owner.data or "",
-                    form.phase.data or "",
-                ),
+                form.goal_data(),
                 int(form.version.data or -1) if (form.version.data or "").isdigit() else -1,
             )
         except Conflict:
@@ -332,7 +309,7 @@ def goal_edit(family_id: int, goal_id: int) -> Any:
 @login_required
 def goal_score(family_id: int, goal_id: int) -> Any:
     family = load_family(family_id, "plan.edit", record=False)
-    goal = _goal(family, goal_id, "plan.edit")
+    goal = load_in_family(Goal, family, goal_id, "plan.edit", record=False)
     form = ScoreForm()
     error = None
     if form.validate():
@@ -390,16 +367,7 @@ def agreement_add(family_id: int) -> Any:
 @login_required
 def agreement_done(family_id: int, agreement_id: int) -> Any:
     family = load_family(family_id, "plan.edit", record=False)
-    agreement = db.session.scalar(
-        select(Agreement).where(
-            Agreement.id == agreement_id,
-            Agreement.family_id == family.id,
-            Agreement.removed_at.is_(None),
-        )
-    )
-    if agreement is None:
-        not_found("plan.edit", "agreement", agreement_id, family.id)
-        raise AssertionError("unreachable")
+    agreement = load_in_family(Agreement, family, agreement_id, "plan.edit", record=False)
     form = ConfirmForm()
     if not form.validate():
         authorize("plan.view", agreement)

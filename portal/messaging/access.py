@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from portal import db
-from portal.access import authorize
-from portal.access.guard import not_found
+from portal.access.guard import load_in_family
 from portal.family.models import Family
 from portal.messaging.models import Conversation
 
@@ -14,13 +10,4 @@ from portal.messaging.models import Conversation
 def load_conversation(
     family: Family, conversation_id: int, action: str, *, record: bool = True
 ) -> Conversation:
-    conversation = db.session.scalar(
-        select(Conversation).where(
-            Conversation.id == conversation_id, Conversation.family_id == family.id
-        )
-    )
-    if conversation is None:
-        not_found(action, "conversation", conversation_id, family.id)
-        raise AssertionError("unreachable")
-    authorize(action, conversation, record=record)
-    return conversation
+    return load_in_family(Conversation, family, conversation_id, action, record=record)
