@@ -48,8 +48,11 @@ class Settings:
     outbox_dir: str = str(INSTANCE_DIR / "outbox")
     redis_url: str = ""
     oidc_providers: tuple[OIDCProvider, ...] = ()
-    # Request bodies larger than this are refused with 413 (uploads get their own limit later).
+    # Request bodies larger than this are refused with 413; upload routes allow a little more
+    # than max_upload_bytes, so that a too-large file gets a clear message and the form survives.
     max_content_length: int = 2 * 1024 * 1024
+    # One uploaded file (attachment) at most.
+    max_upload_bytes: int = 10 * 1024 * 1024
     # Sign-in throttling: failures per address and per client within the window.
     signin_max_failures_per_account: int = 5
     signin_max_failures_per_client: int = 20

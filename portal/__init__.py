@@ -50,7 +50,9 @@ def _init_extensions(app: Flask) -> None:
     from portal.auth import login
     from portal.core import errors, i18n, security
     from portal.extensions import csrf, socketio
+    from portal.files import limits
 
+    limits.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     login.init_app(app)
@@ -81,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.auth.oidc import bp as oidc_bp
     from portal.auth.views import bp as auth_bp
     from portal.family.views import bp as family_bp
+    from portal.files.views import bp as files_bp
     from portal.main import bp as main_bp
     from portal.messaging.views import bp as messaging_bp
     from portal.professional.views import bp as professional_bp
@@ -93,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         access_bp,
         professional_bp,
         messaging_bp,
+        files_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

@@ -5,4 +5,5 @@ def load_all() -> None:
     import portal.access.models
     import portal.auth.models
     import portal.family.models
+    import portal.files.models
     import portal.messaging.models  # noqa: F401

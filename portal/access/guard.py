@@ -101,6 +101,23 @@ def authorize(action: str, resource: Resource, *, record: bool = True) -> Decisi
     return decision
 
 
+def enforce(
+    action: str, decision: Decision, *, family_id: int, object_type: str, object_id: object
+) -> None:
+    """Log a decision about an object that borrows its access from another one (a file from
+    its conversation) and refuse unless it allows."""
+    _record(
+        current_actor(),
+        action,
+        decision,
+        family_id=family_id,
+        object_type=object_type,
+        object_id=str(object_id),
+    )
+    if not decision.allowed:
+        _refuse(decision)
+
+
 def record_decision(
     actor: Actor,
     action: str,

@@ -74,6 +74,8 @@ RULES: dict[str, frozenset[str]] = {
     # Messaging: the family decides who is in a conversation; only participants see it.
     "conversation.list": EVERY_MEMBER,
     "conversation.create": PARENTS | YOUNG_PEOPLE,
+    # Adding or removing people: the family members who may start conversations, from inside.
+    "conversation.manage": PARENTS | YOUNG_PEOPLE,
     "message.view": EVERY_MEMBER,
     "message.send": EVERY_MEMBER,
 }
@@ -89,7 +91,7 @@ PART_ACTIONS: dict[str, tuple[str, str]] = {
     "message.send": ("messages", LEVEL_WRITE),
 }
 # Actions on a conversation that also need the actor to be one of its participants.
-PARTICIPANT_ACTIONS = frozenset({"message.view", "message.send"})
+PARTICIPANT_ACTIONS = frozenset({"message.view", "message.send", "conversation.manage"})
 # What any active grant allows: seeing the family's name and what was granted.
 GUEST_ACTIONS = frozenset({"family.view"})
 GUEST = "guest"

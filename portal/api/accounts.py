@@ -148,6 +148,35 @@ def me() -> Any:
     return ok({"user": user_json(user), "families": families, "grants": _own_grants(user)})
 
 
+@bp.patch("/me")
+@api_login_required
+def update_me() -> Any:
+    """Message settings: `message_mail` (15min, daily, off) and, for family members,
+    `send_read_receipts`."""
+    from portal.messaging.notify import MAIL_CHOICES
+
+    payload = json_body()
+    unknown = set(payload) - {"message_mail", "send_read_receipts"}
+    if unknown:
+        raise field_error(sorted(unknown)[0], _("Dit veld bestaat niet."))
+    user: User = current_user
+    if "message_mail" in payload:
+        if payload["message_mail"] not in MAIL_CHOICES:
+            raise field_error("message_mail", _("Kies 15min, daily of off."))
+        user.message_mail = payload["message_mail"]
+    if "send_read_receipts" in payload:
+        value = payload["send_read_receipts"]
+        if not isinstance(value, bool):
+            raise field_error("send_read_receipts", _("Kies true of false."))
+        if user.is_professional and not value:
+            raise field_error(
+                "send_read_receipts",
+                _("Van professionals ziet het gezin altijd of ze een bericht gelezen hebben."),
+            )
+        user.send_read_receipts = value
+    return ok(user_json(user))
+
+
 def _own_grants(user: User) -> list[dict[str, Any]]:
     """A professional's grants; an ended one says only that (and when) access ended."""
     from sqlalchemy import select

@@ -22,7 +22,7 @@ from portal.api.common import (
     page,
     page_args,
 )
-from portal.api.serialize import conversation_json, message_json
+from portal.api.serialize import conversation_json
 from portal.auth.models import User
 from portal.messaging import services
 from portal.messaging.access import load_conversation
@@ -32,9 +32,11 @@ from portal.messaging.live import (
     change_event,
     conversation_room,
     emit_after_commit,
-    message_event,
+    new_event,
+    participants_changed,
 )
 from portal.messaging.models import Conversation, Message, Participant
+from portal.messaging.present import messages_json
 
 
 def messaging_error_text(code: str) -> str:
@@ -50,26 +52,38 @@ def messaging_error_text(code: str) -> str:
         "not_yours": _("Je kunt alleen je eigen berichten veranderen."),
         "too_late": _("Veranderen of verwijderen kan tot 15 minuten na het versturen."),
         "deleted": _("Dit bericht is al verwijderd."),
+        "unknown_file": _(
+            "Een van de bijlagen bestaat niet of is al verstuurd. Voeg het bestand opnieuw toe."
+        ),
+        "too_many": _("Je kunt hoogstens 5 bestanden tegelijk sturen."),
+        "already_in": _("Deze persoon doet al mee in dit gesprek."),
+        "last_participant": _("Er moet iemand in het gesprek blijven."),
+        "query_too_short": _("Zoek op minstens 2 tekens."),
     }.get(code, _("Dit kon niet. Controleer wat je invulde."))
 
 
-def people_of(conversation: Conversation) -> list[tuple[User, int]]:
+def people_of(conversation: Conversation) -> list[tuple[User, int | None]]:
     return people_by_conversation([conversation.id]).get(conversation.id, [])
 
 
-def people_by_conversation(ids: list[int]) -> dict[int, list[tuple[User, int]]]:
-    """Participants (and how far each read) of several conversations, in one query."""
-    result: dict[int, list[tuple[User, int]]] = {}
+def people_by_conversation(ids: list[int]) -> dict[int, list[tuple[User, int | None]]]:
+    """Participants (and how far each read, unless they keep that to themselves) of several
+    conversations, in one query."""
+    result: dict[int, list[tuple[User, int | None]]] = {}
     if not ids:
         return result
     rows = db.session.execute(
-        select(Participant.conversation_id, User, Participant.last_read_seq)
+        select(Participant, User)
         .join(Participant, Participant.user_id == User.id)
         .where(Participant.conversation_id.in_(ids), Participant.removed_at.is_(None))
         .order_by(User.display_name)
     ).all()
-    for conversation_id, user, read in rows:
-        result.setdefault(conversation_id, []).append((user, read))
+    for row, user in rows:
+        # Someone who switched off read receipts shows no reading position to others.
+        read = row.last_read_seq if services.shows_receipts(user, row) else None
+        if user.id == current_user.id:
+            read = row.last_read_seq
+        result.setdefault(row.conversation_id, []).append((user, read))
     return result
 
 
@@ -148,7 +162,7 @@ def list_messages(fid: int, cid: int) -> Any:
         raise fail(400, _("after moet 0 of meer zijn, limit tussen 1 en 200."))
     rows = services.after(conversation, after, limit + 1)
     items, next_cursor = page(rows, limit, key=lambda m: m.seq)
-    return ok({"items": [message_json(m) for m in items], "next_cursor": next_cursor})
+    return ok({"items": messages_json(conversation, items), "next_cursor": next_cursor})
 
 
 @bp.post("/families/<int:fid>/conversations/<int:cid>/messages")
@@ -158,10 +172,12 @@ def send_message(fid: int, cid: int) -> Any:
     conversation = load_conversation(family, cid, "message.send", record=False)
     with recorded_if_refused("message.view", conversation):
         payload = json_body()
-        unknown = set(payload) - {"client_key", "body", "reply_to_seq"}
+        unknown = set(payload) - {"client_key", "body", "reply_to_seq", "attachments"}
         if unknown:
             raise field_error(sorted(unknown)[0], _("Dit veld bestaat niet."))
         body, key, reply = (payload.get(k) for k in ("body", "client_key", "reply_to_seq"))
+        body = "" if body is None else body
+        attachments = _int_list(payload.get("attachments", []), "attachments")
         if not isinstance(body, str):
             raise field_error("body", messaging_error_text("empty"))
         if not isinstance(key, str):
@@ -176,15 +192,15 @@ def send_message(fid: int, cid: int) -> Any:
                 headers={"Retry-After": str(max(1, round(wait)))},
             )
         try:
-            sent = services.send(conversation, current_user, body, key, reply)
+            sent = services.send(conversation, current_user, body, key, reply, attachments)
         except services.MessagingError as exc:
             raise field_error(exc.field, messaging_error_text(exc.code)) from None
     authorize("message.send", conversation)
+    event = new_event(conversation, sent)
     if not sent.duplicate:
-        emit_after_commit(
-            "message.new", message_event(sent.message), conversation_room(conversation.id)
-        )
-    return ok(message_json(sent.message), 200 if sent.duplicate else 201)
+        emit_after_commit("message.new", event, conversation_room(conversation.id))
+    payload = {k: v for k, v in event.items() if k != "type"}
+    return ok(payload, 200 if sent.duplicate else 201)
 
 
 @bp.post("/families/<int:fid>/conversations/<int:cid>/read")
@@ -243,7 +259,7 @@ def _change(fid: int, cid: int, seq: int, apply: Any) -> Any:
             raise field_error(exc.field, messaging_error_text(exc.code), status) from None
     authorize("message.send", conversation)
     emit_after_commit("message.changed", change_event(message), conversation_room(cid))
-    return ok(message_json(message))
+    return ok(messages_json(conversation, [message])[0])
 
 
 @bp.patch("/families/<int:fid>/conversations/<int:cid>/messages/<int:seq>")
@@ -265,3 +281,66 @@ def edit_message(fid: int, cid: int, seq: int) -> Any:
 @api_login_required
 def delete_message(fid: int, cid: int, seq: int) -> Any:
     return _change(fid, cid, seq, lambda message: services.delete(message, current_user))
+
+
+@bp.get("/families/<int:fid>/messages")
+@api_login_required
+def search_messages(fid: int) -> Any:
+    """?q= (2 to 100 characters): messages in my conversations whose text or topic contains it,
+    newest first; ?cursor= continues."""
+    family = load_family(fid, "conversation.list")
+    limit, cursor = page_args()
+    try:
+        found = services.search(family, current_user, request.args.get("q", ""), limit + 1, cursor)
+    except services.MessagingError as exc:
+        raise field_error("q", messaging_error_text(exc.code), 400) from None
+    items, next_cursor = page(found, limit, key=lambda m: m.id)
+    by_conversation: dict[int, list[Message]] = {}
+    for message in items:
+        by_conversation.setdefault(message.conversation_id, []).append(message)
+    shown = {}
+    for conversation_id, messages in by_conversation.items():
+        conversation = db.session.get(Conversation, conversation_id)
+        assert conversation is not None
+        authorize("message.view", conversation)  # the policy sees each conversation found
+        for row in messages_json(conversation, messages):
+            shown[row["id"]] = row | {"topic": conversation.topic}
+    return ok({"items": [shown[m.id] for m in items], "next_cursor": next_cursor})
+
+
+@bp.post("/families/<int:fid>/conversations/<int:cid>/participants")
+@api_login_required
+def add_participant(fid: int, cid: int) -> Any:
+    family = load_family(fid, "conversation.list", record=False)
+    conversation = load_conversation(family, cid, "conversation.manage", record=False)
+    with recorded_if_refused("message.view", conversation):
+        payload = json_body()
+        if set(payload) - {"user_id"}:
+            raise field_error(sorted(set(payload) - {"user_id"})[0], _("Dit veld bestaat niet."))
+        user_id = payload.get("user_id")
+        if not isinstance(user_id, int) or isinstance(user_id, bool):
+            raise field_error("user_id", _("user_id moet een heel getal zijn."))
+        try:
+            services.add_participant(conversation, family, user_id)
+        except services.MessagingError as exc:
+            status = 409 if exc.code == "already_in" else 422
+            raise field_error(exc.field, messaging_error_text(exc.code), status) from None
+    authorize("conversation.manage", conversation)
+    participants_changed(conversation, user_id)
+    return ok(conversation_json(conversation, _unread(conversation), people_of(conversation)))
+
+
+@bp.delete("/families/<int:fid>/conversations/<int:cid>/participants/<int:uid>")
+@api_login_required
+def remove_participant(fid: int, cid: int, uid: int) -> Any:
+    family = load_family(fid, "conversation.list", record=False)
+    conversation = load_conversation(family, cid, "conversation.manage", record=False)
+    with recorded_if_refused("message.view", conversation):
+        try:
+            services.remove_participant(conversation, uid)
+        except services.MessagingError as exc:
+            status = 404 if exc.code == "not_a_participant" else 409
+            raise field_error(exc.field, messaging_error_text(exc.code), status) from None
+    authorize("conversation.manage", conversation)
+    participants_changed(conversation, uid)
+    return ok(conversation_json(conversation, _unread(conversation), people_of(conversation)))

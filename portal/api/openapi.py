@@ -99,7 +99,12 @@ def _paths() -> dict[str, dict[str, Any]]:
         "/api/v1/me": {
             "get": _op(
                 "Who am I: my account, my families with my role, my grants", (200, ref("Me"))
-            )
+            ),
+            "patch": _op(
+                "Change my message settings (mails about unread messages, read receipts)",
+                (200, ref("User")),
+                body=ref("MeChange"),
+            ),
         },
         "/api/v1/me/totp": {
             "post": _op(
@@ -243,6 +248,58 @@ def _paths() -> dict[str, dict[str, Any]]:
                 errors=(*FAMILY_ERRORS, 409),
             ),
         },
+        "/api/v1/families/{fid}/conversations/{cid}/participants": {
+            "post": _op(
+                "Add someone to the conversation (they see its whole history)",
+                (200, ref("Conversation")),
+                body=ref("NewParticipant"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/conversations/{cid}/participants/{uid}": {
+            "delete": _op(
+                "Take someone out of the conversation (what they wrote stays)",
+                (200, ref("Conversation")),
+                errors=(*FAMILY_ERRORS, 409),
+            ),
+        },
+        "/api/v1/families/{fid}/messages": {
+            "get": _op(
+                "Search the messages of the conversations I am in (?q=, newest first)",
+                (200, page_of("FoundMessage")),
+                params=("q", *PAGING),
+                errors=FAMILY_ERRORS,
+            ),
+        },
+        "/api/v1/families/{fid}/files": {
+            "post": {
+                **_op(
+                    "Upload a file for a conversation; send it with a message's attachments",
+                    (201, ref("File")),
+                    errors=(*FAMILY_ERRORS, 413, 422),
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": ref("NewFile")}},
+                },
+            },
+        },
+        "/api/v1/families/{fid}/files/{file_id}": {
+            "get": _op(
+                "Download a file (always as an attachment, never shown inline)",
+                (200, None),
+                errors=FAMILY_ERRORS,
+                also={},
+            )
+            | {
+                "responses": {
+                    "200": {
+                        "description": "The file's bytes, with its checked content type.",
+                        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                    }
+                }
+            },
+        },
         "/api/v1/families/{fid}/conversations/{cid}/read": {
             "post": _op(
                 "Mark read up to a sequence number",
@@ -335,6 +392,15 @@ PARAMETERS = {
     "goal_id": {"name": "goal_id", "in": "path", "required": True, "schema": ID},
     "agreement_id": {"name": "agreement_id", "in": "path", "required": True, "schema": ID},
     "seq": {"name": "seq", "in": "path", "required": True, "schema": ID},
+    "uid": {"name": "uid", "in": "path", "required": True, "schema": ID},
+    "file_id": {"name": "file_id", "in": "path", "required": True, "schema": ID},
+    "q": {
+        "name": "q",
+        "in": "query",
+        "required": True,
+        "description": "2 to 100 characters, found in a message's text or its topic",
+        "schema": {"type": "string", "minLength": 2, "maxLength": 100},
+    },
     "after": {
         "name": "after",
         "in": "query",

@@ -22,6 +22,9 @@ def user_json(user: User) -> dict[str, Any]:
         "locale": user.locale,
         "email_verified": user.email_verified_at is not None,
         "totp_enabled": user.totp_enabled,
+        "message_mail": user.message_mail,
+        # Professionals' reads are always shown to the family.
+        "send_read_receipts": user.is_professional or user.send_read_receipts,
     }
     if user.is_professional:
         body.update(
@@ -138,7 +141,36 @@ def conversation_json(conversation: Any, unread: int, people: list[Any]) -> dict
     }
 
 
-def message_json(message: Any) -> dict[str, Any]:
+def file_json(stored: Any) -> dict[str, Any]:
+    return {
+        "id": stored.id,
+        "name": stored.name,
+        "content_type": stored.content_type,
+        "size": stored.size,
+        "uploaded_by": stored.uploader_name,
+        "at": iso(stored.created_at),
+        "url": f"/api/v1/families/{stored.family_id}/files/{stored.id}",
+    }
+
+
+QUOTE_LENGTH = 140
+
+
+def quote_json(quoted: Any) -> dict[str, Any] | None:
+    """What a reply shows of the message it answers: who, and the start of the text."""
+    if quoted is None:
+        return None
+    deleted = quoted.deleted_at is not None
+    text = "" if deleted else quoted.body
+    return {
+        "seq": quoted.seq,
+        "author_name": quoted.author_name,
+        "excerpt": text[:QUOTE_LENGTH] + ("…" if len(text) > QUOTE_LENGTH else ""),
+        "deleted": deleted,
+    }
+
+
+def message_json(message: Any, attachments: Any = (), quoted: Any = None) -> dict[str, Any]:
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
@@ -152,6 +184,8 @@ def message_json(message: Any) -> dict[str, Any]:
         "client_key": message.client_key,
         "edited_at": iso(message.edited_at),
         "deleted": message.deleted_at is not None,
+        "reply_to": quote_json(quoted),
+        "attachments": [] if message.deleted_at else [file_json(f) for f in attachments],
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core import clock
@@ -47,6 +47,8 @@ class User(Base):
     # When to mail about unread messages: off, 15min (after 15 minutes unread) or daily (digest).
     message_mail: Mapped[str] = mapped_column(String(10), default="15min", server_default="15min")
     last_digest_on: Mapped[date | None]
+    # Family members may stop showing others that they read a message (professionals cannot).
+    send_read_receipts: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     # Flask-Login protocol. The id Flask-Login keeps in the cookie is the server-side session
     # token, so signing out (revoking that row) makes a copied cookie useless.

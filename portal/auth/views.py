@@ -358,6 +358,8 @@ def notifications() -> Any:
                 "auth/notifications.html", choices=choices, current=current_user.message_mail
             ), 422
         current_user.message_mail = choice
+        if not current_user.is_professional:
+            current_user.send_read_receipts = request.form.get("send_read_receipts") == "on"
         flash(_("Je keuze is opgeslagen."), "success")
         return redirect(url_for("auth.notifications"))
     return render_template(

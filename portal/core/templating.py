@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from markupsafe import Markup
 
 from portal.core.sanitize import render_markdown
@@ -33,3 +33,10 @@ def init_app(app: Flask) -> None:
     @app.template_filter("day")
     def _day(value: date | None, style: str = "long") -> str:
         return format_date(value, style) if value else ""
+
+    @app.template_filter("filesize")
+    def _filesize(value: int) -> str:
+        # Sizes as people say them: "850 kB", "2,4 MB" (decimal comma in Dutch).
+        if value < 1000 * 1000:
+            return f"{max(1, round(value / 1000))} kB"
+        return format_decimal(round(value / (1000 * 1000), 1)) + " MB"

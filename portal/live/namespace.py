@@ -23,6 +23,7 @@ from portal.extensions import socketio
 from portal.family.models import Family, Member
 from portal.live.events import room
 from portal.live.registry import Connection, registry
+from portal.messaging.models import Conversation, Participant
 
 NAMESPACE = "/live"
 SWEEP_SECONDS = 0.5
@@ -181,7 +182,8 @@ def _sweep_forever(app: Flask) -> None:
 def sweep(since: datetime) -> datetime:
     """Re-check every local socket touched by a change since `since`; return the new mark.
 
-    Three small queries a sweep: revoked or expired grants, ended sessions, removed members.
+    Four small queries a sweep: revoked or expired grants, ended sessions, removed members,
+    people added to or removed from a conversation.
     Expiry and future validity need no event: the clock crossing expires_at is the change.
     """
     now = clock.now()
@@ -202,6 +204,15 @@ def sweep(since: datetime) -> datetime:
     ):
         if member.user_id:
             changed_pairs.add((member.user_id, member.family_id))
+    for row in db.session.scalars(
+        select(Participant).where(
+            ((Participant.removed_at > since) & (Participant.removed_at <= now))
+            | ((Participant.added_at > since) & (Participant.added_at <= now))
+        )
+    ):
+        conversation = db.session.get(Conversation, row.conversation_id)
+        if conversation is not None:
+            refresh_conversation(conversation.id, conversation.family_id, row.user_id)
     ended_sessions = set(
         db.session.scalars(
             select(UserSession.token_hash).where(
@@ -240,6 +251,41 @@ def recheck(connection: Connection, family_ids: list[int]) -> None:
         registry.subscribe(
             connection.sid, family_id, parts | ({"messages"} if had_messages else set())
         )
+
+
+def refresh_conversation(conversation_id: int, family_id: int, user_id: int) -> None:
+    """Put this user's local sockets in or out of a conversation's room, as the policy says now;
+    a socket taken out is told (conversation.removed) and hears nothing more from it."""
+    from portal.messaging.live import conversation_room
+
+    mine = [
+        c
+        for c in registry.snapshot()
+        if c.user_id == user_id and "messages" in c.families.get(family_id, set())
+    ]
+    if not mine:
+        return
+    conversation = db.session.get(Conversation, conversation_id)
+    actor = Actor(user=db.session.get(User, user_id))
+    inside = conversation is not None and decide(actor, "message.view", conversation).allowed
+    name = conversation_room(conversation_id)
+    for connection in mine:
+        if inside:
+            socketio.server.enter_room(connection.sid, name, namespace=NAMESPACE)
+            continue
+        if name in socketio.server.rooms(connection.sid, namespace=NAMESPACE):
+            leave_room(name, sid=connection.sid, namespace=NAMESPACE)
+            socketio.emit(
+                "conversation.removed",
+                {
+                    "family_id": family_id,
+                    "type": "conversation.removed",
+                    "conversation_id": conversation_id,
+                    "at": clock.now().isoformat(),
+                },
+                to=connection.sid,
+                namespace=NAMESPACE,
+            )
 
 
 def recheck_now(user_id: int, family_id: int) -> None:

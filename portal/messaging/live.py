@@ -14,6 +14,7 @@ from sqlalchemy import select
 from portal import db
 from portal.access.guard import current_actor, record_decision
 from portal.access.policy import decide
+from portal.core import clock
 from portal.extensions import socketio
 from portal.messaging import services
 from portal.messaging.limits import send_limit
@@ -27,20 +28,17 @@ def conversation_room(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
 
 
-def message_event(message: Any) -> dict[str, Any]:
-    return {
-        "family_id": message.family_id,
-        "type": "message.new",
-        "id": message.id,
-        "conversation_id": message.conversation_id,
-        "seq": message.seq,
-        "at": message.created_at.isoformat(),
-        "author_id": message.author_id,
-        "author_name": message.author_name,
-        "body": message.body,
-        "reply_to_seq": message.reply_to_seq,
-        "client_key": message.client_key,
-    }
+def message_event(message: Any, attachments: Any = (), quoted: Any = None) -> dict[str, Any]:
+    """message.new: the message as the API shows it, so a client renders both the same way."""
+    from portal.api.serialize import message_json
+
+    return {"type": "message.new", **message_json(message, attachments, quoted)}
+
+
+def new_event(conversation: Conversation, sent: services.Sent) -> dict[str, Any]:
+    reply = sent.message.reply_to_seq
+    quoted = services.quoted(conversation, [reply]).get(reply) if reply else None
+    return message_event(sent.message, sent.attachments, quoted)
 
 
 def change_event(message: Any) -> dict[str, Any]:
@@ -68,7 +66,7 @@ def emit_after_commit(
 
 def announce_read(conversation: Conversation, mine: Participant) -> None:
     """Tell the conversation how far this person read; professionals' reads always show."""
-    if mine.send_receipts or current_user.is_professional:
+    if services.shows_receipts(current_user, mine):
         emit_after_commit(
             "message.read",
             {
@@ -81,6 +79,29 @@ def announce_read(conversation: Conversation, mine: Participant) -> None:
             },
             conversation_room(conversation.id),
         )
+
+
+def participants_changed(conversation: Conversation, user_id: int) -> None:
+    """After someone was added or removed: their sockets on this instance join or leave the
+    conversation's room at once (other instances follow within one sweep), and everyone in it
+    hears who is in now."""
+    from portal.live.namespace import refresh_conversation
+
+    def run() -> None:
+        refresh_conversation(conversation.id, conversation.family_id, user_id)
+
+    db.after_commit(run)
+    emit_after_commit(
+        "conversation.changed",
+        {
+            "family_id": conversation.family_id,
+            "type": "conversation.changed",
+            "id": conversation.id,
+            "conversation_id": conversation.id,
+            "at": clock.now().isoformat(),
+        },
+        conversation_room(conversation.id),
+    )
 
 
 def _conversation(data: Any, action: str) -> tuple[Conversation | None, str | None]:
@@ -133,9 +154,17 @@ def on_message_send(data: Any) -> dict[str, Any]:
     conversation, error = _conversation(data, "message.send")
     if conversation is None:
         return {"ok": False, "error": error}
-    body = data.get("body")
+    body = data.get("body", "")
     key = data.get("client_key")
+    reply = data.get("reply_to_seq")
+    attachments = data.get("attachments", [])
     if not isinstance(body, str) or not isinstance(key, str):
+        return {"ok": False, "error": "bad_request"}
+    if reply is not None and (not isinstance(reply, int) or isinstance(reply, bool)):
+        return {"ok": False, "error": "bad_request"}
+    if not isinstance(attachments, list) or not all(
+        isinstance(a, int) and not isinstance(a, bool) and 0 < a < 2**62 for a in attachments
+    ):
         return {"ok": False, "error": "bad_request"}
     if len(body) > MAX_FRAME_BODY:
         return {"ok": False, "error": "too_long"}
@@ -144,7 +173,7 @@ def on_message_send(data: Any) -> dict[str, Any]:
         db.rollback()
         return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 1)}
     try:
-        sent = services.send(conversation, current_user, body, key)
+        sent = services.send(conversation, current_user, body, key, reply, attachments)
     except services.MessagingError as exc:
         db.rollback()
         return {"ok": False, "error": exc.code}
@@ -158,7 +187,7 @@ def on_message_send(data: Any) -> dict[str, Any]:
     )
     if not sent.duplicate:
         emit_after_commit(
-            "message.new", message_event(sent.message), conversation_room(conversation.id)
+            "message.new", new_event(conversation, sent), conversation_room(conversation.id)
         )
     db.commit()
     return {"ok": True, "seq": sent.message.seq, "id": sent.message.id, "duplicate": sent.duplicate}

@@ -4,6 +4,7 @@ idempotency key), the caller emits after commit. Services flush, never commit.""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,6 +17,9 @@ from portal.auth.models import User
 from portal.core import clock
 from portal.core.sanitize import plain_text
 from portal.family.models import Family, Member
+from portal.files import services as files
+from portal.files.checks import FileRefused
+from portal.files.models import StoredFile
 from portal.messaging.models import (
     EDIT_WINDOW_MINUTES,
     MAX_BODY,
@@ -107,6 +111,7 @@ def my_conversations(family: Family, user: User) -> list[tuple[Conversation, int
 class Sent:
     message: Message
     duplicate: bool  # the client sent this key before: same message, nothing stored twice
+    attachments: tuple[StoredFile, ...] = ()
 
 
 def send(
@@ -115,19 +120,26 @@ def send(
     body: str,
     client_key: str,
     reply_to_seq: int | None = None,
+    attachment_ids: Iterable[int] = (),
 ) -> Sent:
+    """Store a message (with the uploads it carries) under the next sequence number. A message
+    needs text, attachments, or both."""
     if not isinstance(client_key, str) or not CLIENT_KEY.match(client_key):
         raise MessagingError("bad_client_key", "client_key")
     text = (body or "").replace("\x00", "").strip()
-    if not text:
-        raise MessagingError("empty", "body")
     if len(text) > MAX_BODY:
         raise MessagingError("too_long", "body")
     existing = _by_key(conversation, by, client_key)
     if existing is not None:
-        return Sent(existing, True)
+        return _duplicate(existing)
+    try:
+        attachments = files.pending_for(conversation, by, attachment_ids)
+    except FileRefused as exc:
+        raise MessagingError(exc.code, "attachments") from None
+    if not text and not attachments:
+        raise MessagingError("empty", "body")
     if reply_to_seq is not None and not 0 < reply_to_seq <= conversation.last_seq:
-        raise MessagingError("unknown_reply", "reply_to")
+        raise MessagingError("unknown_reply", "reply_to_seq")
     try:
         with db.session.begin_nested():
             seq = db.session.execute(
@@ -153,13 +165,18 @@ def send(
         existing = _by_key(conversation, by, client_key)
         if existing is None:
             raise
-        return Sent(existing, True)
+        return _duplicate(existing)
     conversation.last_seq = seq
+    files.attach(attachments, message)
     mine = participant(conversation, by.id)
     if mine is not None:
         mine.last_read_seq = max(mine.last_read_seq, seq)
     db.session.flush()
-    return Sent(message, False)
+    return Sent(message, False, tuple(attachments))
+
+
+def _duplicate(message: Message) -> Sent:
+    return Sent(message, True, tuple(files.by_message([message.id]).get(message.id, [])))
 
 
 def _by_key(conversation: Conversation, by: User, client_key: str) -> Message | None:
@@ -245,3 +262,107 @@ def by_seq(conversation: Conversation, seq: int) -> Message | None:
     return db.session.scalar(
         select(Message).where(Message.conversation_id == conversation.id, Message.seq == seq)
     )
+
+
+def quoted(conversation: Conversation, seqs: Iterable[int]) -> dict[int, Message]:
+    """The messages that replies point to, in one query."""
+    wanted = sorted({s for s in seqs if s})
+    if not wanted:
+        return {}
+    return {
+        m.seq: m
+        for m in db.session.scalars(
+            select(Message).where(
+                Message.conversation_id == conversation.id, Message.seq.in_(wanted)
+            )
+        )
+    }
+
+
+def add_participant(conversation: Conversation, family: Family, user_id: int) -> Participant:
+    """Bring someone (back) into a conversation; they see its whole history."""
+    if user_id not in {u.id for u in eligible_people(family)}:
+        raise MessagingError("not_eligible", "user_id")
+    row = db.session.get(Participant, (conversation.id, user_id))
+    if row is None:
+        row = Participant(conversation_id=conversation.id, user_id=user_id)
+        db.session.add(row)
+    elif row.removed_at is None:
+        raise MessagingError("already_in", "user_id")
+    else:
+        row.removed_at = None
+        row.added_at = clock.now()
+    db.session.flush()
+    return row
+
+
+def remove_participant(conversation: Conversation, user_id: int) -> Participant:
+    """Take someone out: from now on they get nothing from this conversation. The row and what
+    they wrote stay (the history is the family's)."""
+    row = participant(conversation, user_id)
+    if row is None:
+        raise MessagingError("not_a_participant", "user_id")
+    others = db.session.scalar(
+        select(func.count())
+        .select_from(Participant)
+        .where(
+            Participant.conversation_id == conversation.id,
+            Participant.removed_at.is_(None),
+            Participant.user_id != user_id,
+        )
+    )
+    if not others:
+        raise MessagingError("last_participant", "user_id")
+    row.removed_at = clock.now()
+    db.session.flush()
+    return row
+
+
+MIN_QUERY = 2
+MAX_QUERY = 100
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search(
+    family: Family, user: User, query: str, limit: int, before_id: int | None = None
+) -> list[Message]:
+    """Messages in the conversations `user` is in now whose text (or topic) contains `query`,
+    newest first. Deleted messages are not found."""
+    text = plain_text(query, MAX_QUERY)
+    if len(text) < MIN_QUERY:
+        raise MessagingError("query_too_short", "q")
+    pattern = _like(text)
+    mine = (
+        select(Participant.conversation_id)
+        .join(Conversation, Conversation.id == Participant.conversation_id)
+        .where(
+            Conversation.family_id == family.id,
+            Participant.user_id == user.id,
+            Participant.removed_at.is_(None),
+        )
+    )
+    statement = (
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.conversation_id.in_(mine),
+            Message.deleted_at.is_(None),
+            func.lower(Message.body).like(pattern, escape="\\")
+            | func.lower(Conversation.topic).like(pattern, escape="\\"),
+        )
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        statement = statement.where(Message.id < before_id)
+    return list(db.session.scalars(statement))
+
+
+def shows_receipts(user: User, row: Participant) -> bool:
+    """Professionals' reads are always shown to the family; family members may switch theirs
+    off (account setting)."""
+    return user.is_professional or (user.send_read_receipts and row.send_receipts)

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal import db
 from portal.access import authorize, current_actor, load_family
@@ -21,15 +21,20 @@ from portal.auth.forms import REQUIRED
 from portal.core import clock
 from portal.core.forms import Form
 from portal.family.views import guest_context
+from portal.files import services as files
+from portal.files.checks import FileRefused
+from portal.files.models import MAX_PER_MESSAGE
+from portal.files.texts import refusal_text as file_refusal_text
 from portal.messaging import services
 from portal.messaging.access import load_conversation
 from portal.messaging.live import (
     change_event,
     conversation_room,
     emit_after_commit,
-    message_event,
+    new_event,
+    participants_changed,
 )
-from portal.messaging.models import EDIT_WINDOW_MINUTES, MAX_BODY, MAX_TOPIC
+from portal.messaging.models import EDIT_WINDOW_MINUTES, MAX_BODY, MAX_TOPIC, Conversation
 
 bp = Blueprint("messaging", __name__)
 PAGE = 100
@@ -40,8 +45,32 @@ class NewConversationForm(Form):
 
 
 class MessageForm(Form):
-    body = TextAreaField(_l("Bericht"), validators=[DataRequired(REQUIRED), Length(max=MAX_BODY)])
+    # Text may be left empty when files are attached; the service says when both are missing.
+    body = TextAreaField(_l("Bericht"), validators=[Optional(), Length(max=MAX_BODY)])
     client_key = HiddenField()
+    reply_to_seq = HiddenField()
+
+
+def _reply_seq(raw: str | None, conversation: Conversation) -> int | None:
+    if raw and raw.isdigit() and 0 < int(raw) <= conversation.last_seq:
+        return int(raw)
+    return None
+
+
+def _store_uploads(conversation: Conversation) -> tuple[list[int], list[str]]:
+    """The page form's attachments: stored (private until sent) or refused with the reason."""
+    ids: list[int] = []
+    problems: list[str] = []
+    uploads = [f for f in request.files.getlist("attachments") if f and f.filename]
+    if len(uploads) > MAX_PER_MESSAGE:
+        return [], [messaging_error_text("too_many")]
+    for upload in uploads:
+        name = upload.filename or ""
+        try:
+            ids.append(files.store(conversation, current_user, name, upload.read()).id)
+        except FileRefused as exc:
+            problems.append(file_refusal_text(exc, files.clean_name(name)))
+    return ids, problems
 
 
 @bp.route("/families/<int:family_id>/messages", methods=["GET", "POST"])
@@ -95,20 +124,33 @@ def conversation(family_id: int, conversation_id: int) -> Any:
     may_send = decide(current_actor(), "message.send", current).allowed
     form = MessageForm()
     status = 200
+    upload_problems: list[str] = []
     if request.method == "POST":
         if not may_send:
             authorize("message.send", current)
         if form.validate():
+            attachment_ids, upload_problems = _store_uploads(current)
             try:
+                if upload_problems:
+                    # Nothing is sent half: the text stays in the box, the files are named.
+                    raise services.MessagingError("files_refused")
                 sent = services.send(
-                    current, current_user, form.body.data or "", form.client_key.data or ""
+                    current,
+                    current_user,
+                    form.body.data or "",
+                    form.client_key.data or "",
+                    _reply_seq(form.reply_to_seq.data, current),
+                    attachment_ids,
                 )
             except services.MessagingError as exc:
-                form.body.errors = [*form.body.errors, messaging_error_text(exc.code)]
+                db.rollback()
+                authorize("message.view", current)
+                if exc.code != "files_refused":
+                    form.body.errors = [*form.body.errors, messaging_error_text(exc.code)]
             else:
                 if not sent.duplicate:
                     emit_after_commit(
-                        "message.new", message_event(sent.message), conversation_room(current.id)
+                        "message.new", new_event(current, sent), conversation_room(current.id)
                     )
                 return redirect(
                     url_for(
@@ -120,8 +162,12 @@ def conversation(family_id: int, conversation_id: int) -> Any:
     # A fresh key each time the form is shown: pressing send twice stores the message once.
     if status == 200 or not form.client_key.data:
         form.client_key.data = "page-" + secrets.token_urlsafe(16)
+    if request.method == "GET":
+        form.reply_to_seq.data = str(_reply_seq(request.args.get("reply"), current) or "")
+    reply_seq = _reply_seq(form.reply_to_seq.data, current)
     start = max(0, current.last_seq - PAGE)
     messages = services.after(current, start, PAGE)
+    quotes = services.quoted(current, [m.reply_to_seq or 0 for m in messages] + [reply_seq or 0])
     mine = services.mark_read(current, current_user, current.last_seq)
     db.session.flush()
     return render_template(
@@ -129,12 +175,18 @@ def conversation(family_id: int, conversation_id: int) -> Any:
         family=family,
         conversation=current,
         messages=messages,
+        attachments=files.by_message(m.id for m in messages),
+        quotes=quotes,
+        replying_to=quotes.get(reply_seq or 0),
+        upload_problems=upload_problems,
         people=people_of(current),
         form=form,
         may_send=may_send,
+        may_manage=decide(current_actor(), "conversation.manage", current).allowed,
         last_read=mine.last_read_seq,
         editable_after=clock.now() - timedelta(minutes=EDIT_WINDOW_MINUTES),
         older=start > 0,
+        max_upload_mb=files.max_upload_bytes() // (1024 * 1024),
         **guest_context(family),
     ), status
 
@@ -187,3 +239,123 @@ def edit_message(family_id: int, conversation_id: int, seq: int) -> Any:
         error=error,
         **guest_context(family),
     ), status
+
+
+@bp.route(
+    "/families/<int:family_id>/messages/<int:conversation_id>/people", methods=["GET", "POST"]
+)
+@login_required
+def people(family_id: int, conversation_id: int) -> Any:
+    """Who is in the conversation; the family adds people here (removing asks first)."""
+    family = load_family(family_id, "conversation.list", record=False)
+    current = load_conversation(family, conversation_id, "message.view", record=False)
+    may_manage = decide(current_actor(), "conversation.manage", current).allowed
+    error = None
+    if request.method == "POST":
+        if not may_manage:
+            authorize("conversation.manage", current)
+        raw = request.form.get("user_id", "")
+        try:
+            if not raw.isdigit() or int(raw) >= 2**62:
+                raise services.MessagingError("not_eligible")
+            services.add_participant(current, family, int(raw))
+        except services.MessagingError as exc:
+            db.rollback()
+            error = messaging_error_text(exc.code)
+        else:
+            authorize("conversation.manage", current)
+            participants_changed(current, int(raw))
+            return redirect(
+                url_for("messaging.people", family_id=family.id, conversation_id=current.id)
+            )
+    authorize("message.view", current)
+    inside = people_of(current)
+    inside_ids = {user.id for user, _read in inside}
+    addable = [u for u in services.eligible_people(family) if u.id not in inside_ids]
+    return render_template(
+        "messaging/people.html",
+        family=family,
+        conversation=current,
+        people=inside,
+        addable=addable,
+        may_manage=may_manage,
+        error=error,
+        **guest_context(family),
+    ), (422 if error else 200)
+
+
+@bp.route(
+    "/families/<int:family_id>/messages/<int:conversation_id>/people/<int:user_id>/remove",
+    methods=["GET", "POST"],
+)
+@login_required
+def remove_person(family_id: int, conversation_id: int, user_id: int) -> Any:
+    family = load_family(family_id, "conversation.list", record=False)
+    current = load_conversation(family, conversation_id, "conversation.manage", record=False)
+    person = next((u for u, _read in people_of(current) if u.id == user_id), None)
+    if person is None:
+        authorize("message.view", current)
+        abort(404)
+    error = None
+    if request.method == "POST":
+        try:
+            services.remove_participant(current, user_id)
+        except services.MessagingError as exc:
+            db.rollback()
+            error = messaging_error_text(exc.code)
+        else:
+            authorize("conversation.manage", current)
+            participants_changed(current, user_id)
+            if user_id == current_user.id:
+                return redirect(url_for("messaging.conversations", family_id=family.id))
+            return redirect(
+                url_for("messaging.people", family_id=family.id, conversation_id=current.id)
+            )
+    authorize("message.view", current)
+    return render_template(
+        "messaging/remove_person.html",
+        family=family,
+        conversation=current,
+        person=person,
+        error=error,
+        **guest_context(family),
+    ), (409 if error else 200)
+
+
+@bp.get("/families/<int:family_id>/messages/search")
+@login_required
+def search(family_id: int) -> Any:
+    family = load_family(family_id, "conversation.list")
+    query = request.args.get("q", "")
+    before = request.args.get("before", "")
+    error = None
+    found: list[Any] = []
+    if query:
+        try:
+            found = services.search(
+                family,
+                current_user,
+                query,
+                SEARCH_PAGE + 1,
+                int(before) if before.isdigit() and int(before) < 2**62 else None,
+            )
+        except services.MessagingError as exc:
+            error = messaging_error_text(exc.code)
+    more = len(found) > SEARCH_PAGE
+    found = found[:SEARCH_PAGE]
+    topics = {c.id: c for c, _unread in services.my_conversations(family, current_user)}
+    for conversation_id in {m.conversation_id for m in found}:
+        authorize("message.view", topics[conversation_id])
+    return render_template(
+        "messaging/search.html",
+        family=family,
+        query=query,
+        found=found,
+        topics=topics,
+        more=more,
+        error=error,
+        **guest_context(family),
+    ), (400 if error else 200)
+
+
+SEARCH_PAGE = 25

@@ -20,7 +20,12 @@
     readBy: nl ? "Gelezen door " : "Read by ",
     failed: nl ? "Versturen lukte niet: " : "Sending failed: ",
     deleted: nl ? "Dit bericht is verwijderd." : "This message was deleted.",
+    reply: nl ? "Reageren" : "Reply",
+    removed: nl ? "Je doet niet meer mee in dit gesprek." : "You are no longer in this conversation.",
   };
+  const replyField = form ? form.querySelector('input[name="reply_to_seq"]') : null;
+  const replying = document.getElementById("replying");
+  const fileInput = document.getElementById("attachments");
 
   function queue() {
     try { return JSON.parse(localStorage.getItem(queueKey) || "[]"); } catch (e) { return []; }
@@ -44,11 +49,47 @@
     const who = document.createElement("strong");
     who.textContent = message.author_name || "";
     meta.appendChild(who);
-    const body = document.createElement("p");
-    body.className = "message-body";
-    body.textContent = message.body;
+    if (message.seq && form) {
+      const link = document.createElement("a");
+      link.className = "reply-link";
+      link.href = "?reply=" + message.seq + "#message-form";
+      link.dataset.reply = message.seq;
+      link.textContent = text.reply;
+      meta.appendChild(document.createTextNode(" · "));
+      meta.appendChild(link);
+    }
+    item.dataset.author = message.author_name || "";
     item.appendChild(meta);
-    item.appendChild(body);
+    if (message.reply_to) {
+      const quote = document.createElement("blockquote");
+      quote.className = "quote";
+      const to = document.createElement("a");
+      to.href = "#m" + message.reply_to.seq;
+      to.textContent = message.reply_to.author_name;
+      quote.appendChild(to);
+      quote.appendChild(document.createTextNode(": " + (message.reply_to.deleted ? text.deleted : message.reply_to.excerpt)));
+      item.appendChild(quote);
+    }
+    if (message.body) {
+      const body = document.createElement("p");
+      body.className = "message-body";
+      body.textContent = message.body;
+      item.appendChild(body);
+    }
+    if (message.attachments && message.attachments.length) {
+      const files = document.createElement("ul");
+      files.className = "attachments";
+      message.attachments.forEach((f) => {
+        const li = document.createElement("li");
+        const a = document.createElement("a");
+        a.href = "/families/" + familyId + "/files/" + Number(f.id);
+        a.setAttribute("download", "");
+        a.textContent = f.name;
+        li.appendChild(a);
+        files.appendChild(li);
+      });
+      item.appendChild(files);
+    }
     // Keep the list in sequence order, whatever order events arrive in.
     const after = Array.from(list.querySelectorAll("[data-seq]")).find((li) => Number(li.dataset.seq) > message.seq);
     if (message.seq && after) list.insertBefore(item, after); else list.appendChild(item);
@@ -61,7 +102,9 @@
     const items = queue();
     if (!items.length || !socket.connected) return;
     const next = items[0];
-    socket.emit("message.send", { conversation_id: conversationId, client_key: next.client_key, body: next.body }, (ack) => {
+    const payload = { conversation_id: conversationId, client_key: next.client_key, body: next.body };
+    if (next.reply_to_seq) payload.reply_to_seq = next.reply_to_seq;
+    socket.emit("message.send", payload, (ack) => {
       if (ack && ack.ok) {
         saveQueue(queue().filter((m) => m.client_key !== next.client_key));
         flush();
@@ -114,6 +157,40 @@
     receipts.textContent = text.readBy + r.name;
   });
   socket.on("access.revoked", () => { window.location.reload(); });
+  socket.on("conversation.removed", (r) => {
+    if (r.conversation_id !== conversationId) return;
+    if (form) form.remove();
+    if (status) status.textContent = text.removed;
+    const notice = document.createElement("p");
+    notice.className = "error-summary";
+    notice.setAttribute("role", "alert");
+    notice.textContent = text.removed;
+    list.after(notice);
+  });
+
+  function replyTo(seq) {
+    const item = document.querySelector('[data-seq="' + seq + '"]');
+    if (!item || !replyField || !replying) return;
+    const body = item.querySelector(".message-body");
+    replyField.value = String(seq);
+    document.getElementById("replying-name").textContent = item.dataset.author || "";
+    const excerpt = body ? body.textContent : "";
+    document.getElementById("replying-text").textContent = excerpt.length > 140 ? excerpt.slice(0, 140) + "…" : excerpt;
+    replying.hidden = false;
+    form.querySelector("textarea").focus();
+  }
+  function stopReplying() {
+    if (replyField) replyField.value = "";
+    if (replying) replying.hidden = true;
+  }
+  list.addEventListener("click", (event) => {
+    const link = event.target.closest("a.reply-link");
+    if (!link || !form) return;
+    event.preventDefault();
+    replyTo(Number(link.dataset.reply));
+  });
+  const cancel = document.getElementById("reply-cancel");
+  if (cancel) cancel.addEventListener("click", (event) => { event.preventDefault(); stopReplying(); });
   document.addEventListener("visibilitychange", markRead);
 
   queue().forEach((m) => show(m, true));
@@ -122,12 +199,16 @@
     form.addEventListener("submit", (event) => {
       const body = box.value.trim();
       if (!body) return; // let the server say what is wrong
+      if (fileInput && fileInput.files.length) return; // files go with the form post itself
       event.preventDefault();
       const key = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/[^A-Za-z0-9-]/g, "");
       const message = { client_key: key, body: body, author_id: me, author_name: nl ? "Jij" : "You" };
+      const reply = replyField && Number(replyField.value);
+      if (reply) message.reply_to_seq = reply;
       saveQueue(queue().concat([message]));
       show(message, true);
       box.value = "";
+      stopReplying();
       if (socket.connected) flush(); else if (status) status.textContent = text.offline;
     });
     let lastTyping = 0;

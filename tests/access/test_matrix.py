@@ -28,6 +28,7 @@ from portal.family.models import (
     Goal,
     Member,
 )
+from portal.files.models import FileContent, StoredFile
 from portal.messaging.models import Conversation, Message, Participant
 from tests.helpers import csrf_token, sign_in, years_ago
 
@@ -129,6 +130,12 @@ def own_message_route(ok: object) -> dict[str, object]:
         if actor != "parent":
             expected[actor] = FORBIDDEN
     return expected
+
+
+def manage_route(ok: object) -> dict[str, object]:
+    """Adding or removing people: family members who may start conversations, from inside it.
+    A network member or a guest in it may not (403)."""
+    return {**conversation_route(ok), "network": FORBIDDEN, "guest_write": FORBIDDEN}
 
 
 def family_users(ok: object, professional: object) -> dict[str, object]:
@@ -297,6 +304,28 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/messages/<int:conversation_id>", "POST"): Route(
         "POST", conversation_route(INVALID), True
     ),
+    ("/families/<int:family_id>/messages/<int:conversation_id>/people", "GET"): Route(
+        "GET", conversation_route(OK), True
+    ),
+    ("/families/<int:family_id>/messages/<int:conversation_id>/people", "POST"): Route(
+        "POST", manage_route(INVALID), True
+    ),
+    # The user in the URL is the young person of 12-15 (who may leave the conversation).
+    (
+        "/families/<int:family_id>/messages/<int:conversation_id>/people/<int:user_id>/remove",
+        "GET",
+    ): Route("GET", manage_route(OK), True),
+    (
+        "/families/<int:family_id>/messages/<int:conversation_id>/people/<int:user_id>/remove",
+        "POST",
+    ): Route("POST", manage_route(REDIRECT), True),
+    ("/families/<int:family_id>/messages/search", "GET"): Route(
+        "GET", family_route((*FAMILY_MEMBERS, "guest_write")), True
+    ),
+    # The parent's attachment on message 1: as visible as the conversation.
+    ("/families/<int:family_id>/files/<int:file_id>", "GET"): Route(
+        "GET", conversation_route(OK), True
+    ),
     ("/families/<int:family_id>/messages/<int:conversation_id>/<int:seq>/edit", "GET"): Route(
         "GET", own_message_route(OK), True
     ),
@@ -318,6 +347,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/session", "POST"): api("POST", everyone(INVALID)),
     ("/api/v1/session", "DELETE"): api("DELETE", everyone(NO_CONTENT)),
     ("/api/v1/me", "GET"): api("GET", signed_in(OK)),
+    ("/api/v1/me", "PATCH"): api("PATCH", signed_in(OK)),
     ("/api/v1/me/totp", "POST"): api(
         "POST", {**signed_in(CREATED), **dict.fromkeys(PROFESSIONALS, CONFLICT)}
     ),
@@ -378,6 +408,23 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("/api/v1/families/<int:fid>/conversations/<int:cid>/read", "POST"): api(
         "POST", conversation_route(INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/conversations/<int:cid>/participants", "POST"): api(
+        "POST", manage_route(INVALID), True
+    ),
+    # The user in the URL is the network member.
+    ("/api/v1/families/<int:fid>/conversations/<int:cid>/participants/<int:uid>", "DELETE"): api(
+        "DELETE", manage_route(OK), True
+    ),
+    # Search without a query is a 400 for those who may search at all.
+    ("/api/v1/families/<int:fid>/messages", "GET"): api(
+        "GET", family_route((*FAMILY_MEMBERS, "guest_write"), 400), True
+    ),
+    ("/api/v1/families/<int:fid>/files", "POST"): api(
+        "POST", family_route((*FAMILY_MEMBERS, "guest_write"), INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/files/<int:file_id>", "GET"): api(
+        "GET", conversation_route(OK), True
     ),
     ("/api/v1/families/<int:fid>/grants", "POST"): api(
         "POST", family_route(GUEST_INVITERS, INVALID), True
@@ -530,17 +577,32 @@ def world(
         db.session.flush()
         goal_id, agreement_id = goal.id, agreement.id
         conversation.last_seq = 1
-        db.session.add(
-            Message(
-                conversation_id=conversation.id,
-                family_id=family.id,
-                seq=1,
-                author_id=users["parent"].id,
-                author_name="Ouder Een",
-                client_key="matrix-0001",
-                body="Hallo",
-            )
+        message = Message(
+            conversation_id=conversation.id,
+            family_id=family.id,
+            seq=1,
+            author_id=users["parent"].id,
+            author_name="Ouder Een",
+            client_key="matrix-0001",
+            body="Hallo",
         )
+        db.session.add(message)
+        db.session.flush()
+        attachment = StoredFile(
+            family_id=family.id,
+            uploaded_by_id=users["parent"].id,
+            uploader_name="Ouder Een",
+            name="rooster.pdf",
+            content_type="application/pdf",
+            size=9,
+            sha256="0" * 64,
+            conversation_id=conversation.id,
+            message_id=message.id,
+        )
+        db.session.add(attachment)
+        db.session.flush()
+        db.session.add(FileContent(file_id=attachment.id, data=b"%PDF-1.4\n"))
+        file_id = attachment.id
         db.session.commit()
         db.session.remove()
     return {
@@ -552,12 +614,15 @@ def world(
         "conversation_id": conversation_id,
         "goal_id": goal_id,
         "agreement_id": agreement_id,
+        "file_id": file_id,
     }
 
 
 def url_for_rule(rule: str, world: dict[str, object]) -> str:
     family = world["family"]
     child = world["child"]
+    users = world["users"]
+    assert isinstance(users, dict)
     assert isinstance(family, Family) and isinstance(child, Member)
     return (
         rule.replace("<int:family_id>", str(family.id))
@@ -570,6 +635,9 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:cid>", str(world["conversation_id"]))
         .replace("<int:conversation_id>", str(world["conversation_id"]))
         .replace("<int:seq>", "1")
+        .replace("<int:file_id>", str(world["file_id"]))
+        .replace("<int:uid>", str(users["network"].id))
+        .replace("<int:user_id>", str(users["young_12_15"].id))
         .replace("<int:goal_id>", str(world["goal_id"]))
         .replace("<int:agreement_id>", str(world["agreement_id"]))
         .replace("<path:filename>", "css/portal.css")

@@ -86,8 +86,12 @@ def check_against_document(app: Flask, method: str, url: str, response: Any) -> 
     if content is None:
         assert not response.get_data(), f"{method} {url}: a body where none is documented"
         return
-    assert response.mimetype in content, f"{method} {url}: {response.mimetype} not documented"
-    conforms(document, content[response.mimetype]["schema"], response.get_json())
+    media = response.mimetype if response.mimetype in content else "*/*"
+    assert media in content, f"{method} {url}: {response.mimetype} not documented"
+    schema = content[media]["schema"]
+    if schema.get("format") == "binary":
+        return  # a file's bytes: its headers are checked by the tests that fetch it
+    conforms(document, schema, response.get_json())
 
 
 class Api:

@@ -235,7 +235,7 @@ def test_pages_send_once_and_escape_what_people_write(
     assert shown.count('class="message-body"') == 1
     assert "<script>alert" not in shown and "&lt;script&gt;alert" in shown
     empty = client.post(url, data={**form, "client_key": "page-another-key", "body": ""})
-    assert empty.status_code == 422 and "Vul dit veld in." in empty.get_data(as_text=True)
+    assert empty.status_code == 422 and "Een leeg bericht kan niet." in empty.get_data(as_text=True)
 
 
 def test_a_flood_is_slowed_down_with_a_clear_answer(app: Flask, world: dict[str, Any]) -> None:

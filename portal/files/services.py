@@ -1,0 +1,112 @@
+"""Storing files and attaching them to messages. Services flush, never commit."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal import db
+from portal.auth.models import User
+from portal.core.sanitize import plain_text
+from portal.files.checks import OLE, FileRefused, check, extension_of
+from portal.files.models import MAX_NAME, MAX_PER_MESSAGE, FileContent, StoredFile
+from portal.messaging.models import Conversation, Message
+
+_OLE_TYPES = {
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "ppt": "application/vnd.ms-powerpoint",
+}
+
+
+def max_upload_bytes() -> int:
+    limit: int = current_app.config["PORTAL_SETTINGS"].max_upload_bytes
+    return limit
+
+
+def clean_name(raw: str) -> str:
+    """The file's own name without any folder, control characters or surplus length; the
+    extension survives shortening."""
+    name = plain_text((raw or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = name.lstrip(".") or ""
+    if len(name) > MAX_NAME:
+        ext = extension_of(name)
+        keep = MAX_NAME - len(ext) - 1
+        name = f"{name[:keep]}.{ext}" if ext and keep > 0 else name[:MAX_NAME]
+    return name
+
+
+def store(conversation: Conversation, by: User, raw_name: str, data: bytes) -> StoredFile:
+    """Check and keep an upload meant for `conversation`; private to `by` until attached."""
+    name = clean_name(raw_name)
+    if not name:
+        raise FileRefused("no_name")
+    kind = check(name, data, max_upload_bytes())
+    content_type = _OLE_TYPES[extension_of(name)] if kind is OLE else kind.content_type
+    stored = StoredFile(
+        family_id=conversation.family_id,
+        uploaded_by_id=by.id,
+        uploader_name=by.display_name,
+        name=name,
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        conversation_id=conversation.id,
+    )
+    db.session.add(stored)
+    db.session.flush()
+    db.session.add(FileContent(file_id=stored.id, data=data))
+    db.session.flush()
+    return stored
+
+
+def pending_for(conversation: Conversation, by: User, file_ids: Iterable[int]) -> list[StoredFile]:
+    """The uploads `by` made for this conversation that are not attached yet, in the given
+    order; any other id is refused as a whole (nothing is attached half)."""
+    ids = list(dict.fromkeys(file_ids))
+    if not ids:
+        return []
+    if len(ids) > MAX_PER_MESSAGE:
+        raise FileRefused("too_many", limit=MAX_PER_MESSAGE)
+    found = {
+        f.id: f
+        for f in db.session.scalars(
+            select(StoredFile).where(
+                StoredFile.id.in_(ids),
+                StoredFile.conversation_id == conversation.id,
+                StoredFile.uploaded_by_id == by.id,
+                StoredFile.message_id.is_(None),
+            )
+        )
+    }
+    if set(found) != set(ids):
+        raise FileRefused("unknown_file")
+    return [found[i] for i in ids]
+
+
+def attach(files: list[StoredFile], message: Message) -> None:
+    for stored in files:
+        stored.message_id = message.id
+    db.session.flush()
+
+
+def by_message(message_ids: Iterable[int]) -> dict[int, list[StoredFile]]:
+    """Attachments of several messages in one query."""
+    ids = list(message_ids)
+    result: dict[int, list[StoredFile]] = {}
+    if not ids:
+        return result
+    for stored in db.session.scalars(
+        select(StoredFile).where(StoredFile.message_id.in_(ids)).order_by(StoredFile.id)
+    ):
+        if stored.message_id is not None:
+            result.setdefault(stored.message_id, []).append(stored)
+    return result
+
+
+def content_of(stored: StoredFile) -> bytes:
+    row = db.session.get(FileContent, stored.id)
+    return row.data if row is not None else b""
