@@ -21,6 +21,7 @@
     failed: nl ? "Versturen lukte niet: " : "Sending failed: ",
     deleted: nl ? "Dit bericht is verwijderd." : "This message was deleted.",
     reply: nl ? "Reageren" : "Reply",
+    replyTo: nl ? " op bericht " : " to message ",
     removed: nl ? "Je doet niet meer mee in dit gesprek." : "You are no longer in this conversation.",
   };
   const replyField = form ? form.querySelector('input[name="reply_to_seq"]') : null;
@@ -55,6 +56,10 @@
       link.href = "?reply=" + message.seq + "#message-form";
       link.dataset.reply = message.seq;
       link.textContent = text.reply;
+      const hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = text.replyTo + message.seq;
+      link.appendChild(hidden);
       meta.appendChild(document.createTextNode(" · "));
       meta.appendChild(link);
     }

@@ -18,6 +18,7 @@ from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
 from portal.family.models import ROLE_PARENT, Family, Member
 from portal.messaging.models import Conversation, Participant
+from tests.files import samples
 
 PASSWORD = "een sterk wachtwoord"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -162,6 +163,71 @@ def test_live_conversation_with_an_offline_stretch(
         # After a reload everything is still there, once, in order.
         coach.reload()
         assert coach_messages.all_inner_texts()[2:] == expected
+    finally:
+        parent_ctx.close()
+        coach_ctx.close()
+
+
+def test_reply_attachment_and_search_in_the_browser(
+    browser: Browser,
+    live_server,  # type: ignore[no-untyped-def]
+    shoot: Callable[[Page, str], Path],
+    check_a11y: Callable[[Page], None],
+) -> None:
+    family_id, conversation_id = seed(live_server.app)
+    parent_ctx = browser.new_context(base_url=live_server.url, locale="nl-NL")
+    coach_ctx = browser.new_context(base_url=live_server.url, locale="nl-NL")
+    parent, coach = parent_ctx.new_page(), coach_ctx.new_page()
+    url = f"/families/{family_id}/messages/{conversation_id}"
+    try:
+        sign_in(parent, "marieke@example.org")
+        sign_in(coach, "coach@cjg.example", totp=True)
+        parent.goto(url)
+        coach.goto(url)
+        expect(parent.locator("#connection")).to_have_text("")
+        parent.wait_for_timeout(500)
+        parent.get_by_label("Bericht").fill("Hoe laat begint school?")
+        parent.get_by_role("button", name="Versturen").click()
+        expect(coach.locator("#messages .message-body")).to_have_text(["Hoe laat begint school?"])
+
+        # The coach answers that message: the quote shows live on the parent's screen.
+        coach.get_by_role("link", name="Reageren op bericht 1").click()
+        expect(coach.locator("#replying")).to_contain_text("Hoe laat begint school?")
+        coach.get_by_label("Bericht").fill("Om half negen.")
+        coach.get_by_role("button", name="Versturen").click()
+        quote = parent.locator("#m2 blockquote.quote")
+        expect(quote).to_contain_text("Marieke: Hoe laat begint school?")
+        expect(coach.locator("#replying")).to_be_hidden()
+        shoot(parent, "reply-quoted")
+
+        # A refused file: the reason is shown and the text stays.
+        parent.get_by_label("Bericht").fill("Het rooster")
+        parent.locator("#attachments").set_input_files(
+            [{"name": "rooster.pdf", "mimeType": "application/pdf", "buffer": b"<html>x</html>"}]
+        )
+        parent.get_by_role("button", name="Versturen").click()
+        expect(parent.locator("#upload-problems")).to_contain_text("rooster.pdf: Dit soort")
+        expect(parent.get_by_label("Bericht")).to_have_value("Het rooster")
+        check_a11y(parent)
+        shoot(parent, "upload-refused")
+        parent.locator("#attachments").set_input_files(
+            [{"name": "rooster.pdf", "mimeType": "application/pdf", "buffer": samples.pdf()}]
+        )
+        parent.get_by_role("button", name="Versturen").click()
+        link = coach.get_by_role("link", name="rooster.pdf")
+        expect(link).to_be_visible()
+        with coach.expect_download() as download:
+            link.click()
+        assert download.value.suggested_filename == "rooster.pdf"
+        shoot(coach, "attachment-arrived")
+
+        parent.goto(f"/families/{family_id}/messages/search?q=half")
+        expect(parent.locator(".search-results .message-body")).to_have_text(["Om half negen."])
+        check_a11y(parent)
+        shoot(parent, "search")
+        parent.goto(f"{url}/people")
+        check_a11y(parent)
+        shoot(parent, "people")
     finally:
         parent_ctx.close()
         coach_ctx.close()

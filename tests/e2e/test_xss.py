@@ -1,6 +1,7 @@
 """Over 100 XSS payloads in every text field of the family's space (names, plan, goals,
-agreements, dossier, conversations, messages): in Chromium no dialog opens and no script runs,
-and in the HTML nothing executable survives."""
+agreements, dossier, conversation topics, message bodies, quoted replies, attachment file names,
+display names, search results): in Chromium no dialog opens and no script runs, and in the HTML
+nothing executable survives."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from portal.family.models import (
     Member,
     Plan,
 )
+from portal.files.models import FileContent, StoredFile
 from portal.messaging.models import Conversation, Message, Participant
 from tests.security.xss_corpus import corpus
 
@@ -139,19 +141,35 @@ def seed(app: Flask) -> dict[str, int]:
                     body=payload,
                 )
             )
-            db.session.add(
-                Message(
-                    conversation_id=conversation.id,
-                    family_id=family.id,
-                    seq=i + 1,
-                    author_id=other.id,
-                    author_name=payload[:100],
-                    client_key=f"xss-{i:05d}",
-                    body=payload,
-                )
+            message = Message(
+                conversation_id=conversation.id,
+                family_id=family.id,
+                seq=i + 1,
+                author_id=other.id,
+                author_name=payload[:100],
+                client_key=f"xss-{i:05d}",
+                body=payload,
+                reply_to_seq=i or None,  # each reply quotes the payload before it
             )
+            db.session.add(message)
+            db.session.flush()
+            # The file's name is the payload: shown on the conversation page as a link.
+            attachment = StoredFile(
+                family_id=family.id,
+                uploaded_by_id=other.id,
+                uploader_name=payload[:100],
+                name=payload[:200],
+                content_type="application/pdf",
+                size=9,
+                sha256="0" * 64,
+                conversation_id=conversation.id,
+                message_id=message.id,
+            )
+            db.session.add(attachment)
+            db.session.flush()
+            db.session.add(FileContent(file_id=attachment.id, data=b"%PDF-1.4\n"))
         db.session.commit()
-        ids = {"family": family.id, "conversation": conversation.id}
+        ids = {"family": family.id, "conversation": conversation.id, "other": other.id}
         db.session.remove()
     return ids
 
@@ -207,6 +225,10 @@ def test_nothing_a_user_wrote_can_run(
             f"/families/{fid}/dossier?before=60",
             f"/families/{fid}/messages",
             f"/families/{fid}/messages/{cid}",
+            f"/families/{fid}/messages/{cid}?reply=5",
+            f"/families/{fid}/messages/{cid}/people",
+            f"/families/{fid}/messages/{cid}/people/{ids['other']}/remove",
+            f"/families/{fid}/messages/search?q=alert",
             f"/families/{fid}/audit",
             "/families",
         ]
