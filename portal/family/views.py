@@ -160,6 +160,11 @@ def family_context(family: Family) -> dict[str, Any]:
                         parts[part.part] = part.level
             context["guest_parts"] = parts
     context.update(my_role=role, can_manage=role == "parent_with_authority")
+    sees_messages = role != "none" and (role != "guest" or "messages" in context["guest_parts"])
+    if sees_messages and actor.user is not None:
+        from portal.messaging.services import total_unread
+
+        context["unread_messages"] = total_unread(actor.user, family)
     return context
 
 

@@ -211,13 +211,16 @@ def mark_read(conversation: Conversation, user: User, seq: int) -> Participant:
     return mine
 
 
-def total_unread(user: User) -> int:
-    value = db.session.scalar(
+def total_unread(user: User, family: Family | None = None) -> int:
+    """Unread messages in all conversations this person is in (in one family, if given)."""
+    statement = (
         select(func.coalesce(func.sum(Conversation.last_seq - Participant.last_read_seq), 0))
         .join(Participant, Participant.conversation_id == Conversation.id)
         .where(Participant.user_id == user.id, Participant.removed_at.is_(None))
     )
-    return int(value or 0)
+    if family is not None:
+        statement = statement.where(Conversation.family_id == family.id)
+    return int(db.session.scalar(statement) or 0)
 
 
 def may(actor: Actor, action: str, conversation: Conversation) -> bool:

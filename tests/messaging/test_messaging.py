@@ -3,6 +3,7 @@ caught up with ?after=, unread counts per person and device, participants only."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -118,6 +119,10 @@ def test_unread_counts_per_person_and_across_devices(app: Flask, world: dict[str
     for device in (phone, laptop):
         (item,) = device.get(f"/families/{fid}/conversations").get_json()["items"]
         assert item["unread"] == 3
+    # The family's navigation shows the total on every page of the family.
+    badge = re.compile(r'data-testid="unread-total">(\d+)<')
+    overview = laptop.client.get(f"/families/{fid}").get_data(as_text=True)
+    assert badge.findall(overview) == ["3"]
     assert mother.get(f"/families/{fid}/conversations").get_json()["items"][0]["unread"] == 0
     read = phone.post(f"/families/{fid}/conversations/{cid}/read", {"seq": 2})
     assert read.get_json() == {"conversation_id": cid, "seq": 2, "unread": 1}
@@ -130,6 +135,7 @@ def test_unread_counts_per_person_and_across_devices(app: Flask, world: dict[str
         laptop.post(f"/families/{fid}/conversations/{cid}/read", {"seq": 99}).get_json()["seq"] == 3
     )
     assert phone.get(f"/families/{fid}/conversations").get_json()["items"][0]["unread"] == 0
+    assert badge.findall(phone.client.get(f"/families/{fid}").get_data(as_text=True)) == []
     who = mother.get(f"/families/{fid}/conversations/{cid}").get_json()["participants"]
     assert {p["name"]: p["last_read_seq"] for p in who} == {"Mama": 3, "Papa": 3}
 
