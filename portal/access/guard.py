@@ -16,7 +16,7 @@ from portal import db
 from portal.access import audit
 from portal.access.models import Grant
 from portal.access.policy import Actor, Decision, Resource, decide, family_id_of
-from portal.family.models import Agreement, Family, Goal, Member
+from portal.family.models import Agreement, DossierEntry, Family, Goal, Member
 from portal.messaging.models import Conversation
 
 
@@ -192,7 +192,7 @@ def load_family(family_id: int, action: str, *, record: bool = True) -> Family:
     return family
 
 
-T = TypeVar("T", Member, Grant, Goal, Agreement, Conversation)
+T = TypeVar("T", Member, Grant, Goal, Agreement, Conversation, DossierEntry)
 
 
 def load_in_family(

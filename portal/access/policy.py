@@ -71,6 +71,7 @@ RULES: dict[str, frozenset[str]] = {
     "plan.edit": PARENTS | YOUNG_PEOPLE,
     "dossier.view": PARENTS | YOUNG_PEOPLE,
     "dossier.edit": PARENTS | YOUNG_PEOPLE,
+    "dossier.change": PARENTS | YOUNG_PEOPLE,
     # Messaging: the family decides who is in a conversation; only participants see it.
     "conversation.list": EVERY_MEMBER,
     "conversation.create": PARENTS | YOUNG_PEOPLE,
@@ -86,10 +87,13 @@ PART_ACTIONS: dict[str, tuple[str, str]] = {
     "plan.edit": ("plan", LEVEL_WRITE),
     "dossier.view": ("dossier", LEVEL_READ),
     "dossier.edit": ("dossier", LEVEL_WRITE),
+    "dossier.change": ("dossier", LEVEL_WRITE),
     "conversation.list": ("messages", LEVEL_READ),
     "message.view": ("messages", LEVEL_READ),
     "message.send": ("messages", LEVEL_WRITE),
 }
+# Changing or taking out a dossier entry: its author only (nobody edits someone else's words).
+ENTRY_AUTHOR_ACTIONS = frozenset({"dossier.change"})
 # Actions on a conversation that also need the actor to be one of its participants.
 PARTICIPANT_ACTIONS = frozenset({"message.view", "message.send", "conversation.manage"})
 # What any active grant allows: seeing the family's name and what was granted.
@@ -236,8 +240,31 @@ def _decide_for_guest(actor: Actor, action: str, family_id: int) -> Decision:
     return Decision(False, f"grant:{active[0].id}", GUEST, "not_for_guests", hide=False)
 
 
+def _entry_visible(actor: Actor, role: str, entry: DossierEntry) -> bool:
+    """Who besides its author may read a dossier entry (its visibility, chosen by the author)."""
+    if actor.user is not None and entry.author_id == actor.user.id:
+        return True
+    visibility = entry.visibility
+    if visibility == "all":
+        return True
+    if visibility == "family":
+        return role not in (GUEST, FORMER_GUEST)
+    if visibility == "parents":
+        return role in PARENTS
+    if visibility == "no_parents":
+        return role not in PARENTS
+    return False  # "me", or anything unknown: the author only
+
+
 def decide(actor: Actor, action: str, resource: Resource) -> Decision:
     decision = _decide(actor, action, resource)
+    if decision.allowed and isinstance(resource, DossierEntry):
+        if resource.deleted_at is not None or not _entry_visible(actor, decision.role, resource):
+            # An entry kept from this person does not exist for them.
+            return Decision(False, decision.basis, decision.role, "entry_private")
+        mine = actor.user is not None and resource.author_id == actor.user.id
+        if action in ENTRY_AUTHOR_ACTIONS and not mine:
+            return Decision(False, decision.basis, decision.role, "not_author", hide=False)
     if (
         decision.allowed
         and action in PARTICIPANT_ACTIONS

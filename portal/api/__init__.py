@@ -68,6 +68,7 @@ def _guard() -> Any:
 from portal.api import (  # noqa: E402,F401  (routes register on import)
     accounts,
     audit,
+    dossier,
     families,
     files,
     grants,

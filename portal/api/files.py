@@ -12,6 +12,7 @@ from portal.access import authorize, load_family, recorded_if_refused
 from portal.api import bp
 from portal.api.common import MAX_ID, api_login_required, field_error, ok
 from portal.api.serialize import file_json
+from portal.family import dossier
 from portal.files import services as files
 from portal.files.access import load_file
 from portal.files.checks import FileRefused
@@ -23,8 +24,10 @@ from portal.messaging.access import load_conversation
 @bp.post("/families/<int:fid>/files")
 @api_login_required
 def upload_file(fid: int) -> Any:
-    """multipart/form-data: `file`, and `conversation_id` it is meant for (attach it by sending
-    a message with `attachments: [id]`)."""
+    """multipart/form-data: `file`, and the `conversation_id` it is meant for (attach it by
+    sending a message with `attachments: [id]`), or `purpose=dossier` (attach it to an entry)."""
+    if request.form.get("purpose") == "dossier":
+        return _upload_for_dossier(fid)
     family = load_family(fid, "conversation.list", record=False)
     raw = request.form.get("conversation_id", "")
     if not raw.isdigit() or not 0 < int(raw) < MAX_ID:
@@ -40,6 +43,22 @@ def upload_file(fid: int) -> Any:
         except FileRefused as exc:
             raise field_error("file", refusal_text(exc)) from None
     authorize("message.send", conversation)
+    return ok(file_json(stored), 201)
+
+
+def _upload_for_dossier(fid: int) -> Any:
+    family = load_family(fid, "dossier.edit", record=False)
+    with recorded_if_refused("family.view", family):
+        upload = request.files.get("file")
+        if upload is None:
+            raise field_error("file", _("Kies een bestand."))
+        try:
+            stored = dossier.store_upload(
+                family, current_user, upload.filename or "", upload.read()
+            )
+        except FileRefused as exc:
+            raise field_error("file", refusal_text(exc)) from None
+    authorize("dossier.edit", family)
     return ok(file_json(stored), 201)
 
 

@@ -271,6 +271,39 @@ def _paths() -> dict[str, dict[str, Any]]:
                 errors=FAMILY_ERRORS,
             ),
         },
+        "/api/v1/families/{fid}/dossier": {
+            "get": _op(
+                "Dossier entries I may read, newest first (?q= searches title and text)",
+                (200, page_of("DossierEntry")),
+                params=("q_optional", *PAGING),
+                errors=FAMILY_ERRORS,
+            ),
+            "post": _op(
+                "Write an entry (Markdown subset), with who may read it and attachments",
+                (201, ref("DossierEntry")),
+                body=ref("NewDossierEntry"),
+                errors=(*FAMILY_ERRORS, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/dossier/{eid}": {
+            "get": _op(
+                "One entry with its earlier versions (revisions, newest first)",
+                (200, ref("DossierEntry")),
+                errors=FAMILY_ERRORS,
+            ),
+            "patch": _op(
+                "The author changes the entry (with its version); the earlier text is kept",
+                (200, ref("DossierEntry")),
+                body=ref("DossierEntryChange"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+            "delete": _op(
+                "The author takes the entry out (?version=); the text is kept",
+                (200, ref("DossierEntry")),
+                params=("version",),
+                errors=(*FAMILY_ERRORS, 409),
+            ),
+        },
         "/api/v1/families/{fid}/files": {
             "post": {
                 **_op(
@@ -393,6 +426,13 @@ PARAMETERS = {
     "agreement_id": {"name": "agreement_id", "in": "path", "required": True, "schema": ID},
     "seq": {"name": "seq", "in": "path", "required": True, "schema": ID},
     "uid": {"name": "uid", "in": "path", "required": True, "schema": ID},
+    "eid": {"name": "eid", "in": "path", "required": True, "schema": ID},
+    "q_optional": {
+        "name": "q",
+        "in": "query",
+        "description": "Only entries whose title or text contains this",
+        "schema": {"type": "string", "maxLength": 100},
+    },
     "file_id": {"name": "file_id", "in": "path", "required": True, "schema": ID},
     "q": {
         "name": "q",

@@ -10,6 +10,14 @@ from portal.auth.models import KIND_FAMILY, KIND_PROFESSIONAL
 from portal.auth.passwords import MIN_LENGTH
 from portal.family.models import ROLES
 
+VISIBILITY = {
+    "type": "string",
+    "enum": ["all", "family", "parents", "no_parents", "me"],
+    "description": "Who besides the author may read it: everyone with dossier access, the "
+    "family only, the parents only, everyone but the parents (young people of 16+), the author "
+    "only. Guests can only choose all.",
+}
+
 
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -401,14 +409,63 @@ SCHEMAS: dict[str, Any] = {
         url={**S, "description": "GET it to download."},
     ),
     "NewFile": obj(
-        ["file", "conversation_id"],
+        ["file"],
         file={
             "type": "string",
             "format": "binary",
             "description": "PDF, JPG, PNG, GIF, WEBP or an Office/OpenDocument file, checked by "
             "content; the name's extension must match",
         },
-        conversation_id=INT,
+        conversation_id={**INT, "description": "The conversation it is for; or use purpose"},
+        purpose={"type": "string", "enum": ["dossier"], "description": "For a dossier entry"},
+    ),
+    "DossierEntry": obj(
+        ["id", "title", "body", "visibility", "author_name", "version", "attachments"],
+        id=INT,
+        family_id=INT,
+        title=S,
+        body={**S, "description": "A small Markdown subset; rendered through the sanitizer."},
+        visibility=VISIBILITY,
+        author_id=INT_NULL,
+        author_name=S,
+        author_organisation=S_NULL,
+        author_kind={"type": "string", "enum": ["member", "guest"]},
+        created_at=TIME,
+        updated_at=TIME_NULL,
+        deleted=B,
+        version=INT,
+        attachments={"type": "array", "items": ref("File")},
+        revisions={
+            "type": "array",
+            "description": "GET one entry only: earlier versions, newest first",
+            "items": obj(
+                ["version", "title", "body", "change"],
+                version=INT,
+                title=S,
+                body=S,
+                visibility=VISIBILITY,
+                written_at=TIME,
+                replaced_at=TIME,
+                change={"type": "string", "enum": ["edited", "deleted"]},
+            ),
+        },
+    ),
+    "NewDossierEntry": obj(
+        ["title", "body"],
+        closed=True,
+        title={"type": "string", "maxLength": 200},
+        body={"type": "string", "maxLength": 20000},
+        visibility=VISIBILITY,
+        attachments={"type": "array", "items": INT, "maxItems": 5},
+    ),
+    "DossierEntryChange": obj(
+        ["version"],
+        closed=True,
+        version=INT,
+        title={"type": "string", "maxLength": 200},
+        body={"type": "string", "maxLength": 20000},
+        visibility=VISIBILITY,
+        attachments={"type": "array", "items": INT, "maxItems": 5},
     ),
     "FoundMessage": {
         "allOf": [ref("Message"), obj(["topic"], topic=S)],

@@ -119,6 +119,16 @@ class PlanQuestionsForm(FlaskForm):
     version = HiddenField()
 
 
+def visibility_labels() -> dict[str, str]:
+    return {
+        "all": _l("Iedereen die het dossier mag zien (ook gasten)"),
+        "family": _l("Alleen het gezin"),
+        "parents": _l("Alleen de ouders"),
+        "no_parents": _l("Iedereen behalve mijn ouders"),
+        "me": _l("Alleen ik"),
+    }
+
+
 class DossierEntryForm(FlaskForm):
     title = StringField(_l("Titel"), validators=[DataRequired(REQUIRED), Length(max=200)])
     body = TextAreaField(
@@ -126,6 +136,12 @@ class DossierEntryForm(FlaskForm):
         validators=[DataRequired(REQUIRED), Length(max=20000)],
         description=_l("Je kunt **vet**, *schuin* en lijstjes met - gebruiken."),
     )
+    visibility = SelectField(_l("Wie mag dit lezen?"), default="all")
+    version = HiddenField()
+
+    def offer(self, choices: tuple[str, ...]) -> None:
+        labels = visibility_labels()
+        self.visibility.choices = [(v, str(labels[v])) for v in choices]
 
 
 GOAL_OWNER_CHOICES = [

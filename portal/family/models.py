@@ -133,9 +133,38 @@ class DossierEntry(Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Who may read it besides the author: see VISIBILITIES (the policy enforces it).
+    visibility: Mapped[str] = mapped_column(String(12), default="all", server_default="all")
+    updated_at: Mapped[datetime | None]
+    # Taken out of the dossier by its author: hidden, but every earlier text stays in the
+    # revisions (a professional's contribution never silently disappears).
+    deleted_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# all: everyone with dossier access (guests too); family: members only; parents: parents only;
+# no_parents: everyone but the parents (a young person of 16+); me: the author only.
+VISIBILITIES = ("all", "family", "parents", "no_parents", "me")
+
+
+class DossierRevision(Base):
+    """What an entry said before each change (and before it was taken out)."""
+
+    __tablename__ = "dossier_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("dossier_entry.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(12))
+    written_at: Mapped[datetime]  # when this text was saved (created or last edited)
+    replaced_at: Mapped[datetime] = mapped_column(default=clock.now)
+    change: Mapped[str] = mapped_column(String(10))  # edited / deleted
 
 
 GOAL_PHASES = ("not_started", "in_progress", "achieved", "adjusted")

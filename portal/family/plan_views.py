@@ -15,12 +15,10 @@ from portal.access import authorize, current_actor, load_family
 from portal.access.guard import load_in_family
 from portal.access.policy import grant_state
 from portal.core import clock
-from portal.core.sanitize import plain_text
 from portal.family import plan_services
 from portal.family.forms import (
     AgreementForm,
     ConfirmForm,
-    DossierEntryForm,
     GoalForm,
     PlanQuestionsForm,
     ScoreForm,
@@ -28,7 +26,6 @@ from portal.family.forms import (
 from portal.family.models import (
     WRAPAROUND_QUESTIONS,
     Agreement,
-    DossierEntry,
     Family,
     Goal,
     Plan,
@@ -110,78 +107,6 @@ def plan_edit(family_id: int) -> Any:
         questions=question_labels(),
         **guest_context(family),
     ), status
-
-
-def _former_guests(entries: list[DossierEntry], family: Family) -> set[int]:
-    """Authors who wrote as guests and have no active grant now: shown as 'former guest'."""
-    from portal.access.models import Grant
-
-    guest_authors = {e.author_id for e in entries if e.author_kind == "guest" and e.author_id}
-    if not guest_authors:
-        return set()
-    now = clock.now()
-    active: set[int] = set()
-    for grant in db.session.scalars(
-        select(Grant).where(Grant.family_id == family.id, Grant.grantee_id.in_(guest_authors))
-    ):
-        if grant_state(grant, now) == "active" and grant.grantee_id:
-            active.add(grant.grantee_id)
-    return {a for a in guest_authors if a not in active}
-
-
-@bp.route("/families/<int:family_id>/dossier")
-@login_required
-def dossier(family_id: int) -> Any:
-    family = load_family(family_id, "dossier.view")
-    try:
-        before = int(request.args.get("before", "0")) or None
-    except ValueError:
-        before = None
-    query = select(DossierEntry).where(DossierEntry.family_id == family.id)
-    if before:
-        query = query.where(DossierEntry.id < before)
-    entries = list(db.session.scalars(query.order_by(DossierEntry.id.desc()).limit(PAGE_SIZE + 1)))
-    older = entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None
-    entries = entries[:PAGE_SIZE]
-    return render_template(
-        "family/dossier.html",
-        family=family,
-        entries=entries,
-        former_guests=_former_guests(entries, family),
-        can_write=_may("dossier.edit", family),
-        older=older,
-        **guest_context(family),
-    )
-
-
-@bp.route("/families/<int:family_id>/dossier/new", methods=["GET", "POST"])
-@login_required
-def dossier_new(family_id: int) -> Any:
-    family = load_family(family_id, "dossier.edit", record=False)
-    form = DossierEntryForm()
-    if form.validate_on_submit():
-        is_member = current_actor().membership(family.id) is not None
-        entry = DossierEntry(
-            family_id=family.id,
-            author_id=current_user.id,
-            author_name=current_user.display_name,
-            author_organisation=current_user.organisation,
-            author_kind="member" if is_member else "guest",
-            title=plain_text(form.title.data or "", 200),
-            body=form.body.data or "",
-        )
-        db.session.add(entry)
-        db.session.flush()
-        authorize("dossier.edit", entry)
-        notify(
-            family.id, "dossier", "dossier.changed", entry.id, entry.version, {"title": entry.title}
-        )
-        flash(_("Het stuk is toegevoegd aan het dossier."), "success")
-        return redirect(url_for("family.dossier", family_id=family.id))
-    authorize("family.view", family)
-    return render_template(
-        "family/dossier_new.html", family=family, form=form, **guest_context(family)
-    ), (422 if request.method == "POST" else 200)
 
 
 # --- goals (doelen) and agreements (afspraken) ---------------------------------------------------

@@ -1,6 +1,7 @@
-"""Loading a file through the policy. A file is as visible as the place it belongs to: an
-attachment as its conversation (participants only), an upload not yet attached only to the
-person who uploaded it. Another family's file, or one you may not see, is an audited 404."""
+"""Loading a file through the policy. A file is as visible as the place it belongs to: a
+message's attachment as its conversation (participants only), a dossier attachment as its entry
+(with the entry's visibility), an upload not yet attached only to the person who uploaded it.
+Another family's file, or one you may not see, is an audited 404."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from portal import db
 from portal.access.guard import current_actor, enforce, not_found
 from portal.access.policy import Decision, decide
-from portal.family.models import Family
+from portal.family.models import DossierEntry, Family
 from portal.files.models import StoredFile
 from portal.messaging.models import Conversation
 
@@ -22,15 +23,22 @@ def load_file(family: Family, file_id: int) -> StoredFile:
         not_found("file.download", "file", file_id, family.id)
         raise AssertionError("unreachable")
     actor = current_actor()
-    conversation = (
-        db.session.get(Conversation, stored.conversation_id) if stored.conversation_id else None
+    mine = actor.user is not None and stored.uploaded_by_id == actor.user.id
+    entry = (
+        db.session.get(DossierEntry, stored.dossier_entry_id) if stored.dossier_entry_id else None
     )
-    if conversation is None:
-        decision = Decision(False, "none", "none", "no_parent")
-    else:
+    if entry is not None:
+        decision = decide(actor, "dossier.view", entry)
+    elif stored.conversation_id is not None:
+        conversation = db.session.get(Conversation, stored.conversation_id)
+        assert conversation is not None  # the foreign key cascades
         decision = decide(actor, "message.view", conversation)
-        mine = actor.user is not None and stored.uploaded_by_id == actor.user.id
         if decision.allowed and stored.message_id is None and not mine:
+            decision = Decision(False, decision.basis, decision.role, "not_attached")
+    else:
+        # Uploaded for the dossier and not attached yet: the uploader's alone.
+        decision = decide(actor, "dossier.edit", family)
+        if decision.allowed and not mine:
             decision = Decision(False, decision.basis, decision.role, "not_attached")
     enforce("file.download", decision, family_id=family.id, object_type="file", object_id=stored.id)
     return stored

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 
-UPLOAD_ENDPOINTS = frozenset({"messaging.conversation", "api.upload_file"})
+UPLOAD_ENDPOINTS = frozenset(
+    {"messaging.conversation", "api.upload_file", "family.dossier_new", "family.dossier_edit"}
+)
 
 
 def _raise_limit_for_uploads() -> None:

@@ -15,8 +15,8 @@ MAX_PER_MESSAGE = 5
 
 
 class StoredFile(Base):
-    """An upload in a family's space. It is made for one place (a conversation, later a dossier
-    entry) and is private to its uploader until it is attached there."""
+    """An upload in a family's space. It is made for one place (a conversation, or the dossier
+    when conversation_id is empty) and is private to its uploader until it is attached there."""
 
     __tablename__ = "stored_file"
     __table_args__ = (Index("ix_stored_file_family_id_id", "family_id", "id"),)
@@ -38,6 +38,9 @@ class StoredFile(Base):
     )
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("message.id", ondelete="SET NULL"), index=True
+    )
+    dossier_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossier_entry.id", ondelete="SET NULL"), index=True
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -41,20 +42,29 @@ def clean_name(raw: str) -> str:
 
 def store(conversation: Conversation, by: User, raw_name: str, data: bytes) -> StoredFile:
     """Check and keep an upload meant for `conversation`; private to `by` until attached."""
+    return store_for(conversation.family_id, by, raw_name, data, conversation_id=conversation.id)
+
+
+def store_for(
+    family: Any, by: User, raw_name: str, data: bytes, *, conversation_id: int | None
+) -> StoredFile:
+    """Check and keep an upload in a family's space (for a conversation, or for the dossier when
+    conversation_id is None); private to `by` until attached."""
+    family_id = family if isinstance(family, int) else family.id
     name = clean_name(raw_name)
     if not name:
         raise FileRefused("no_name")
     kind = check(name, data, max_upload_bytes())
     content_type = _OLE_TYPES[extension_of(name)] if kind is OLE else kind.content_type
     stored = StoredFile(
-        family_id=conversation.family_id,
+        family_id=family_id,
         uploaded_by_id=by.id,
         uploader_name=by.display_name,
         name=name,
         content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        conversation_id=conversation.id,
+        conversation_id=conversation_id,
     )
     db.session.add(stored)
     db.session.flush()

@@ -22,9 +22,7 @@ from portal.core import clock
 from portal.core.forms import Form
 from portal.family.views import guest_context
 from portal.files import services as files
-from portal.files.checks import FileRefused
-from portal.files.models import MAX_PER_MESSAGE
-from portal.files.texts import refusal_text as file_refusal_text
+from portal.files.uploads import store_form_uploads
 from portal.messaging import services
 from portal.messaging.access import load_conversation
 from portal.messaging.live import (
@@ -55,22 +53,6 @@ def _reply_seq(raw: str | None, conversation: Conversation) -> int | None:
     if raw and raw.isdigit() and 0 < int(raw) <= conversation.last_seq:
         return int(raw)
     return None
-
-
-def _store_uploads(conversation: Conversation) -> tuple[list[int], list[str]]:
-    """The page form's attachments: stored (private until sent) or refused with the reason."""
-    ids: list[int] = []
-    problems: list[str] = []
-    uploads = [f for f in request.files.getlist("attachments") if f and f.filename]
-    if len(uploads) > MAX_PER_MESSAGE:
-        return [], [messaging_error_text("too_many")]
-    for upload in uploads:
-        name = upload.filename or ""
-        try:
-            ids.append(files.store(conversation, current_user, name, upload.read()).id)
-        except FileRefused as exc:
-            problems.append(file_refusal_text(exc, files.clean_name(name)))
-    return ids, problems
 
 
 @bp.route("/families/<int:family_id>/messages", methods=["GET", "POST"])
@@ -129,7 +111,9 @@ def conversation(family_id: int, conversation_id: int) -> Any:
         if not may_send:
             authorize("message.send", current)
         if form.validate():
-            attachment_ids, upload_problems = _store_uploads(current)
+            attachment_ids, upload_problems = store_form_uploads(
+                lambda name, data: files.store(current, current_user, name, data)
+            )
             try:
                 if upload_problems:
                     # Nothing is sent half: the text stays in the box, the files are named.

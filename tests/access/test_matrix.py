@@ -24,6 +24,7 @@ from portal.family.models import (
     ROLE_PARENT,
     ROLE_YOUNG_PERSON,
     Agreement,
+    DossierEntry,
     Family,
     Goal,
     Member,
@@ -285,6 +286,23 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/dossier/new", "POST"): Route(
         "POST", family_route(DOSSIER, INVALID), True
     ),
+    # The parent's entry, visible to everyone with dossier access; only its author changes it.
+    ("/families/<int:family_id>/dossier/<int:entry_id>", "GET"): Route(
+        "GET", family_route(DOSSIER), True
+    ),
+    ("/families/<int:family_id>/dossier/<int:entry_id>/edit", "GET"): Route(
+        "GET", family_route(("parent",)), True
+    ),
+    ("/families/<int:family_id>/dossier/<int:entry_id>/edit", "POST"): Route(
+        "POST", family_route(("parent",), INVALID), True
+    ),
+    ("/families/<int:family_id>/dossier/<int:entry_id>/delete", "GET"): Route(
+        "GET", family_route(("parent",)), True
+    ),
+    # Without the version it read, the author's take-out is a conflict (nothing happens).
+    ("/families/<int:family_id>/dossier/<int:entry_id>/delete", "POST"): Route(
+        "POST", family_route(("parent",), CONFLICT), True
+    ),
     # Conversations (pages).
     ("/families/<int:family_id>/messages", "GET"): Route(
         "GET", family_route((*FAMILY_MEMBERS, "guest_write")), True
@@ -419,6 +437,19 @@ ROUTES: dict[tuple[str, str], Route] = {
     # Search without a query is a 400 for those who may search at all.
     ("/api/v1/families/<int:fid>/messages", "GET"): api(
         "GET", family_route((*FAMILY_MEMBERS, "guest_write"), 400), True
+    ),
+    ("/api/v1/families/<int:fid>/dossier", "GET"): api("GET", family_route(DOSSIER), True),
+    ("/api/v1/families/<int:fid>/dossier", "POST"): api(
+        "POST", family_route(DOSSIER, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/dossier/<int:eid>", "GET"): api(
+        "GET", family_route(DOSSIER), True
+    ),
+    ("/api/v1/families/<int:fid>/dossier/<int:eid>", "PATCH"): api(
+        "PATCH", family_route(("parent",), INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/dossier/<int:eid>", "DELETE"): api(
+        "DELETE", family_route(("parent",), 400), True
     ),
     ("/api/v1/families/<int:fid>/files", "POST"): api(
         "POST", family_route((*FAMILY_MEMBERS, "guest_write"), INVALID), True
@@ -603,6 +634,17 @@ def world(
         db.session.flush()
         db.session.add(FileContent(file_id=attachment.id, data=b"%PDF-1.4\n"))
         file_id = attachment.id
+        entry = DossierEntry(
+            family_id=family.id,
+            author_id=users["parent"].id,
+            author_name="Ouder Een",
+            author_kind="member",
+            title="Verslag",
+            body="Het gaat goed.",
+        )
+        db.session.add(entry)
+        db.session.flush()
+        entry_id = entry.id
         db.session.commit()
         db.session.remove()
     return {
@@ -615,6 +657,7 @@ def world(
         "goal_id": goal_id,
         "agreement_id": agreement_id,
         "file_id": file_id,
+        "entry_id": entry_id,
     }
 
 
@@ -636,6 +679,8 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:conversation_id>", str(world["conversation_id"]))
         .replace("<int:seq>", "1")
         .replace("<int:file_id>", str(world["file_id"]))
+        .replace("<int:entry_id>", str(world["entry_id"]))
+        .replace("<int:eid>", str(world["entry_id"]))
         .replace("<int:uid>", str(users["network"].id))
         .replace("<int:user_id>", str(users["young_12_15"].id))
         .replace("<int:goal_id>", str(world["goal_id"]))

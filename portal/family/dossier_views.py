@@ -1,0 +1,282 @@
+"""Dossier pages: the list (with search), writing an entry (with attachments and who may read
+it), one entry with its history, and the author's edit and take-out. The policy decides per
+entry; an entry kept from you does not exist for you."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal import db
+from portal.access import authorize, current_actor, load_family
+from portal.access.guard import enforce, load_in_family
+from portal.access.policy import Decision, decide, grant_state
+from portal.core import clock
+from portal.core.sanitize import plain_text
+from portal.family import dossier
+from portal.family.forms import ConfirmForm, DossierEntryForm, visibility_labels
+from portal.family.models import DossierEntry, Family
+from portal.family.views import bp, guest_context
+from portal.files.uploads import store_form_uploads
+from portal.live import notify
+
+PAGE_SIZE = 50
+
+
+def dossier_error_text(code: str) -> str:
+    return {
+        "title_required": _("Geef het stuk een titel."),
+        "title_too_long": _("De titel is te lang (hoogstens 200 tekens)."),
+        "body_required": _("Schrijf iets in het stuk."),
+        "body_too_long": _("De tekst is te lang (hoogstens 20.000 tekens)."),
+        "bad_visibility": _("Kies wie dit mag lezen."),
+        "too_many": _("Je kunt hoogstens 5 bestanden tegelijk toevoegen."),
+        "unknown_file": _("Een van de bestanden bestaat niet of is al gebruikt."),
+    }.get(code, _("Dit kon niet. Controleer wat je invulde."))
+
+
+def former_guests(entries: list[DossierEntry], family: Family) -> set[int]:
+    """Authors who wrote as guests and have no active grant now: shown as 'former guest'."""
+    from portal.access.models import Grant
+
+    guest_authors = {e.author_id for e in entries if e.author_kind == "guest" and e.author_id}
+    if not guest_authors:
+        return set()
+    now = clock.now()
+    active: set[int] = set()
+    for grant in db.session.scalars(
+        select(Grant).where(Grant.family_id == family.id, Grant.grantee_id.in_(guest_authors))
+    ):
+        if grant_state(grant, now) == "active" and grant.grantee_id:
+            active.add(grant.grantee_id)
+    return {a for a in guest_authors if a not in active}
+
+
+def _may(action: str, resource: Any) -> bool:
+    return decide(current_actor(), action, resource).allowed
+
+
+def _choices(family: Family) -> tuple[str, ...]:
+    decision = decide(current_actor(), "dossier.edit", family)
+    is_member = current_actor().membership(family.id) is not None
+    return dossier.visibility_choices(decision.role, is_member)
+
+
+def announce(entry: DossierEntry) -> None:
+    """Live: only an entry everyone with dossier access may read is announced with its title;
+    a more private one is not announced at all (the room is shared)."""
+    if entry.visibility == "all":
+        notify(
+            entry.family_id,
+            "dossier",
+            "dossier.changed",
+            entry.id,
+            entry.version,
+            {"title": "" if entry.deleted_at else entry.title},
+        )
+
+
+@bp.route("/families/<int:family_id>/dossier", endpoint="dossier")
+@login_required
+def dossier_list(family_id: int) -> Any:
+    family = load_family(family_id, "dossier.view")
+    try:
+        before = int(request.args.get("before", "0")) or None
+    except ValueError:
+        before = None
+    if before is not None and not 0 < before < 2**62:
+        before = None
+    query = plain_text(request.args.get("q", ""), 100)
+    entries = dossier.visible_entries(
+        family, current_actor(), limit=PAGE_SIZE + 1, before_id=before, query=query
+    )
+    older = entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None
+    entries = entries[:PAGE_SIZE]
+    return render_template(
+        "family/dossier.html",
+        family=family,
+        entries=entries,
+        attachments=dossier.attachments_of(e.id for e in entries),
+        former_guests=former_guests(entries, family),
+        can_write=_may("dossier.edit", family),
+        older=older,
+        query=query,
+        labels=visibility_labels(),
+        **guest_context(family),
+    )
+
+
+@bp.route("/families/<int:family_id>/dossier/new", methods=["GET", "POST"])
+@login_required
+def dossier_new(family_id: int) -> Any:
+    family = load_family(family_id, "dossier.edit", record=False)
+    form = DossierEntryForm()
+    form.offer(_choices(family))
+    problems: list[str] = []
+    if form.validate_on_submit():
+        ids, problems = store_form_uploads(
+            lambda name, data: dossier.store_upload(family, current_user, name, data)
+        )
+        if not problems:
+            try:
+                entry = create_entry(family, form, ids)
+            except dossier.DossierError as exc:
+                problems = [dossier_error_text(exc.code)]
+            else:
+                authorize("dossier.edit", entry)
+                announce(entry)
+                flash(_("Het stuk is toegevoegd aan het dossier."), "success")
+                return redirect(url_for("family.dossier", family_id=family.id))
+        db.rollback()
+    authorize("family.view", family)
+    return render_template(
+        "family/dossier_new.html",
+        family=family,
+        form=form,
+        problems=problems,
+        **guest_context(family),
+    ), (422 if request.method == "POST" else 200)
+
+
+def create_entry(family: Family, form: DossierEntryForm, ids: list[int]) -> DossierEntry:
+    actor = current_actor()
+    decision = decide(actor, "dossier.edit", family)
+    return dossier.create(
+        family,
+        current_user,
+        is_member=actor.membership(family.id) is not None,
+        role=decision.role,
+        title=form.title.data or "",
+        body=form.body.data or "",
+        visibility=form.visibility.data or "all",
+        attachment_ids=ids,
+    )
+
+
+@bp.route("/families/<int:family_id>/dossier/<int:entry_id>")
+@login_required
+def dossier_entry(family_id: int, entry_id: int) -> Any:
+    family = load_family(family_id, "dossier.view", record=False)
+    entry = load_in_family(DossierEntry, family, entry_id, "dossier.view")
+    return render_template(
+        "family/dossier_entry.html",
+        family=family,
+        entry=entry,
+        attachments=dossier.attachments_of([entry.id]).get(entry.id, []),
+        history=dossier.history(entry),
+        former_guests=former_guests([entry], family),
+        may_change=_may("dossier.change", entry),
+        labels=visibility_labels(),
+        **guest_context(family),
+    )
+
+
+@bp.route("/families/<int:family_id>/dossier/<int:entry_id>/edit", methods=["GET", "POST"])
+@login_required
+def dossier_edit(family_id: int, entry_id: int) -> Any:
+    family = load_family(family_id, "dossier.view", record=False)
+    entry = load_in_family(DossierEntry, family, entry_id, "dossier.change", record=False)
+    form = DossierEntryForm(obj=entry if request.method == "GET" else None)
+    choices = _choices(family)
+    form.offer(choices if entry.visibility in choices else (*choices, entry.visibility))
+    if request.method == "GET":
+        form.version.data = str(entry.version)
+    conflict = None
+    problems: list[str] = []
+    if form.validate_on_submit():
+        ids, problems = store_form_uploads(
+            lambda name, data: dossier.store_upload(family, current_user, name, data)
+        )
+        try:
+            if problems:
+                raise dossier.DossierError("files_refused")
+            dossier.update(
+                entry,
+                version=_int(form.version.data),
+                title=form.title.data or "",
+                body=form.body.data or "",
+                visibility=form.visibility.data or "all",
+                allowed=[c for c, _label in form.visibility.choices or []],
+                attachment_ids=ids,
+                by=current_user,
+                family=family,
+            )
+        except dossier.Conflict as exc:
+            db.rollback()
+            conflict = exc.current
+        except dossier.DossierError as exc:
+            db.rollback()
+            if exc.code != "files_refused":
+                problems = [dossier_error_text(exc.code)]
+        else:
+            authorize("dossier.change", entry)
+            announce(entry)
+            flash(_("Het stuk is bijgewerkt. De vorige versie is bewaard."), "success")
+            return redirect(url_for("family.dossier_entry", family_id=family.id, entry_id=entry.id))
+    entry = load_in_family(DossierEntry, family, entry_id, "dossier.view")
+    if conflict is not None:
+        form.version.data = str(entry.version)
+    status = 200 if request.method == "GET" else (409 if conflict else 422)
+    return render_template(
+        "family/dossier_edit.html",
+        family=family,
+        entry=entry,
+        form=form,
+        conflict=conflict,
+        problems=problems,
+        **guest_context(family),
+    ), status
+
+
+@bp.route("/families/<int:family_id>/dossier/<int:entry_id>/delete", methods=["GET", "POST"])
+@login_required
+def dossier_delete(family_id: int, entry_id: int) -> Any:
+    """The author takes their entry out of the dossier, after confirming; the text is kept."""
+    family = load_family(family_id, "dossier.view", record=False)
+    entry = load_in_family(DossierEntry, family, entry_id, "dossier.change", record=False)
+    form = ConfirmForm()
+    if request.method == "GET":
+        form.version.data = str(entry.version)
+    conflict = False
+    if form.validate_on_submit():
+        # Decided before the entry is gone (afterwards it no longer exists for anyone).
+        decision = decide(current_actor(), "dossier.change", entry)
+        try:
+            dossier.take_out(entry, _int(form.version.data))
+        except dossier.Conflict:
+            conflict = True
+        else:
+            record_taken_out(decision, entry)
+            announce(entry)
+            flash(_("Het stuk is uit het dossier gehaald."), "success")
+            return redirect(url_for("family.dossier", family_id=family.id))
+    authorize("dossier.view", entry)
+    return render_template(
+        "family/dossier_delete.html",
+        family=family,
+        entry=entry,
+        form=form,
+        conflict=conflict,
+        **guest_context(family),
+    ), (409 if conflict else 200)
+
+
+def record_taken_out(decision: Decision, entry: DossierEntry) -> None:
+    enforce(
+        "dossier.change",
+        decision,
+        family_id=entry.family_id,
+        object_type="dossierentry",
+        object_id=entry.id,
+    )
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
