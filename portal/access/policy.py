@@ -48,6 +48,8 @@ RULES: dict[str, frozenset[str]] = {
     "family.create": frozenset({PARENT_WITH_AUTHORITY}),
     "family.view": EVERY_MEMBER,
     "family.edit": frozenset({PARENT_WITH_AUTHORITY}),
+    # Data portability: everything the family holds that the asker may see, as one archive.
+    "family.export": frozenset({PARENT_WITH_AUTHORITY, YOUNG_16_17, YOUNG_ADULT}),
     "member.list": EVERY_MEMBER,
     "member.view": EVERY_MEMBER,
     "member.add": frozenset({PARENT_WITH_AUTHORITY}),

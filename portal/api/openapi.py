@@ -271,6 +271,23 @@ def _paths() -> dict[str, dict[str, Any]]:
                 errors=FAMILY_ERRORS,
             ),
         },
+        "/api/v1/families/{fid}/export": {
+            "get": _op(
+                "Everything the family holds that I may see, as one zip (gezin.json + files/)",
+                (200, None),
+                errors=FAMILY_ERRORS,
+            )
+            | {
+                "responses": {
+                    "200": {
+                        "description": "A zip archive: gezin.json, LEESMIJ.txt and files/.",
+                        "content": {
+                            "application/zip": {"schema": {"type": "string", "format": "binary"}}
+                        },
+                    }
+                }
+            },
+        },
         "/api/v1/families/{fid}/dossier": {
             "get": _op(
                 "Dossier entries I may read, newest first (?q= searches title and text)",

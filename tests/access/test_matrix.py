@@ -98,6 +98,7 @@ GRANT_READERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17"
 PLAN_READERS = (*FAMILY_MEMBERS, *GUESTS_ACTIVE)
 PLAN_WRITERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17", "guest_write")
 DOSSIER = ("parent", "other_parent", "carer", "young_12_15", "young_16_17", "guest_write")
+EXPORTERS = ("parent", "other_parent", "young_16_17")
 AUDIT_READERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17")
 FAMILY_USERS = (
     "parent",
@@ -286,6 +287,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/dossier/new", "POST"): Route(
         "POST", family_route(DOSSIER, INVALID), True
     ),
+    ("/families/<int:family_id>/export", "GET"): Route("GET", family_route(EXPORTERS), True),
     # The parent's entry, visible to everyone with dossier access; only its author changes it.
     ("/families/<int:family_id>/dossier/<int:entry_id>", "GET"): Route(
         "GET", family_route(DOSSIER), True
@@ -438,6 +440,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/families/<int:fid>/messages", "GET"): api(
         "GET", family_route((*FAMILY_MEMBERS, "guest_write"), 400), True
     ),
+    ("/api/v1/families/<int:fid>/export", "GET"): api("GET", family_route(EXPORTERS), True),
     ("/api/v1/families/<int:fid>/dossier", "GET"): api("GET", family_route(DOSSIER), True),
     ("/api/v1/families/<int:fid>/dossier", "POST"): api(
         "POST", family_route(DOSSIER, INVALID), True

@@ -5,7 +5,9 @@ only the author changes or takes out an entry; search; attachments; bounded quer
 from __future__ import annotations
 
 import io
+import json
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -260,3 +262,38 @@ def test_dossier_list_queries_do_not_grow_with_entries(app: Flask, world: dict[s
         by_path.setdefault(path, []).append(n)
     for path, (small, large) in by_path.items():
         assert small == large, (path, counts)
+
+
+def test_export_holds_what_the_asker_may_see(world: dict[str, Any]) -> None:
+    fid = world["family"].id
+    mama, sanne, tim = world["mama"], world["sanne"], world["tim"]
+    uploaded = mama.call(
+        "POST",
+        f"/families/{fid}/files",
+        data={"purpose": "dossier", "file": (io.BytesIO(samples.png()), "tekening.png")},
+        content_type="multipart/form-data",
+    ).get_json()
+    write(mama, fid, "Voor de ouders", "parents", attachments=[uploaded["id"]])
+    write(sanne, fid, "Mijn eigen verhaal", "no_parents")
+    response = mama.get(f"/families/{fid}/export")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    document = json.loads(archive.read("gezin.json"))
+    assert document["format"] == "gezinsportaal-export/1"
+    assert [e["title"] for e in document["dossier"]["entries"]] == ["Voor de ouders"]
+    (stored,) = document["files"]
+    assert archive.read(stored["path"]) == samples.png()
+    assert {m["display_name"] for m in document["members"]} >= {"Mama", "Papa", "Sanne", "Tim"}
+    assert any(a["action"] == "family.export" for a in document["audit_log"])
+    assert "password_hash" not in json.dumps(document)
+
+    mine = json.loads(
+        zipfile.ZipFile(io.BytesIO(sanne.get(f"/families/{fid}/export").get_data())).read(
+            "gezin.json"
+        )
+    )
+    assert [e["title"] for e in mine["dossier"]["entries"]] == ["Mijn eigen verhaal"]
+    assert mine["files"] == []
+    # A young person of 12-15 cannot take the family's archive.
+    assert is_problem(tim.get(f"/families/{fid}/export"), 403)
