@@ -5,5 +5,6 @@ def load_all() -> None:
     import portal.access.models
     import portal.auth.models
     import portal.family.models
+    import portal.family.plan_history_models
     import portal.files.models
     import portal.messaging.models  # noqa: F401

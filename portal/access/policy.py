@@ -71,6 +71,10 @@ RULES: dict[str, frozenset[str]] = {
     # The parts of the family's space. Guests reach these only through a grant (below).
     "plan.view": EVERY_MEMBER,
     "plan.edit": PARENTS | YOUNG_PEOPLE,
+    # A gedragen plan: the family proposes a version; everyone required signs it off (the
+    # service checks who is required: parents with authority, young people 12+, the coach).
+    "plan.propose": PARENTS | YOUNG_PEOPLE,
+    "plan.signoff": EVERY_MEMBER,
     "dossier.view": PARENTS | YOUNG_PEOPLE,
     "dossier.edit": PARENTS | YOUNG_PEOPLE,
     "dossier.change": PARENTS | YOUNG_PEOPLE,
@@ -87,6 +91,7 @@ RULES: dict[str, frozenset[str]] = {
 PART_ACTIONS: dict[str, tuple[str, str]] = {
     "plan.view": ("plan", LEVEL_READ),
     "plan.edit": ("plan", LEVEL_WRITE),
+    "plan.signoff": ("plan", LEVEL_READ),
     "dossier.view": ("dossier", LEVEL_READ),
     "dossier.edit": ("dossier", LEVEL_WRITE),
     "dossier.change": ("dossier", LEVEL_WRITE),

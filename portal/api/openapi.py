@@ -271,6 +271,48 @@ def _paths() -> dict[str, dict[str, Any]]:
                 errors=FAMILY_ERRORS,
             ),
         },
+        "/api/v1/families/{fid}/plan/history": {
+            "get": _op(
+                "Changes to the plan, newest first (who, when, which fields, before/after)",
+                (200, page_of("PlanChange")),
+                params=("part", *PAGING),
+                errors=FAMILY_ERRORS,
+            ),
+        },
+        "/api/v1/families/{fid}/plan/history/{change_id}/restore": {
+            "post": _op(
+                "Put an item back as it was after this change (itself a new change)",
+                (200, ref("Restored")),
+                errors=(*FAMILY_ERRORS, 409),
+            ),
+        },
+        "/api/v1/families/{fid}/plan/versions": {
+            "get": _op(
+                "Where the plan stands (draft, proposed, agreed) and every proposed version",
+                (200, ref("PlanVersions")),
+                errors=FAMILY_ERRORS,
+            ),
+            "post": _op(
+                "Propose the plan as it is now for agreement",
+                (201, ref("PlanVersion")),
+                errors=(*FAMILY_ERRORS, 409),
+            ),
+        },
+        "/api/v1/families/{fid}/plan/versions/{number}": {
+            "get": _op(
+                "One proposed version with its content and signatures",
+                (200, ref("PlanVersion")),
+                errors=FAMILY_ERRORS,
+            ),
+        },
+        "/api/v1/families/{fid}/plan/signoffs": {
+            "post": _op(
+                "Sign off a proposed version; the last required signature agrees the plan",
+                (201, ref("PlanVersion")),
+                body=ref("NewSignoff"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
         "/api/v1/families/{fid}/export": {
             "get": _op(
                 "Everything the family holds that I may see, as one zip (gezin.json + files/)",
@@ -444,6 +486,16 @@ PARAMETERS = {
     "seq": {"name": "seq", "in": "path", "required": True, "schema": ID},
     "uid": {"name": "uid", "in": "path", "required": True, "schema": ID},
     "eid": {"name": "eid", "in": "path", "required": True, "schema": ID},
+    "change_id": {"name": "change_id", "in": "path", "required": True, "schema": ID},
+    "number": {"name": "number", "in": "path", "required": True, "schema": ID},
+    "part": {
+        "name": "part",
+        "in": "query",
+        "schema": {
+            "type": "string",
+            "enum": ["questions", "goals", "agreements", "network", "safety", "evaluations"],
+        },
+    },
     "q_optional": {
         "name": "q",
         "in": "query",

@@ -19,6 +19,12 @@ VISIBILITY = {
 }
 
 
+def with_property(schema: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
+    """For a property whose name obj() itself uses (such as "required")."""
+    schema["properties"][name] = value
+    return schema
+
+
 def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -467,6 +473,58 @@ SCHEMAS: dict[str, Any] = {
         visibility=VISIBILITY,
         attachments={"type": "array", "items": INT, "maxItems": 5},
     ),
+    "PlanChange": obj(
+        ["id", "part", "item", "item_id", "change", "by", "at", "fields"],
+        id=INT,
+        part=S,
+        item={**S, "description": "The kind of item (Goal, Agreement, Plan, ...)"},
+        item_id=INT,
+        change={"type": "string", "enum": ["created", "edited", "removed", "restored"]},
+        by=S,
+        at=TIME,
+        title=S,
+        fields={
+            "type": "array",
+            "items": obj(["field", "before", "after"], field=S, before=S, after=S),
+        },
+    ),
+    "Restored": obj(["restored", "item", "item_id"], restored=INT, item=S, item_id=INT),
+    "PlanVersion": with_property(
+        obj(
+            ["number", "proposed_by", "proposed_at", "required", "signoffs"],
+            number=INT,
+            proposed_by=S,
+            proposed_at=TIME,
+            agreed_at=TIME_NULL,
+            superseded_at=TIME_NULL,
+            signoffs={
+                "type": "array",
+                "items": obj(["user_id", "name", "signed_at"], user_id=INT, name=S, signed_at=TIME),
+            },
+            plan={"type": "object", "description": "Every part of the plan as proposed"},
+        ),
+        "required",
+        {
+            "type": "array",
+            "description": "Who must sign: parents with authority, young people 12+, the coach",
+            "items": obj(["user_id", "name", "why"], user_id=INT, name=S, why=S),
+        },
+    ),
+    "PlanVersions": obj(
+        ["status", "items"],
+        status=obj(
+            ["state"],
+            state={
+                "type": "string",
+                "enum": ["draft", "proposed", "agreed", "changed_after_agreement"],
+            },
+            current=INT_NULL,
+            agreed=INT_NULL,
+            waiting_for={"type": "array", "items": {"type": "object"}},
+        ),
+        items={"type": "array", "items": ref("PlanVersion")},
+    ),
+    "NewSignoff": obj(["version"], closed=True, version=INT),
     "FoundMessage": {
         "allOf": [ref("Message"), obj(["topic"], topic=S)],
     },

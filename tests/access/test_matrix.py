@@ -29,6 +29,7 @@ from portal.family.models import (
     Goal,
     Member,
 )
+from portal.family.plan_history_models import PlanChange, PlanVersion
 from portal.files.models import FileContent, StoredFile
 from portal.messaging.models import Conversation, Message, Participant
 from tests.helpers import csrf_token, sign_in, years_ago
@@ -99,6 +100,7 @@ PLAN_READERS = (*FAMILY_MEMBERS, *GUESTS_ACTIVE)
 PLAN_WRITERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17", "guest_write")
 DOSSIER = ("parent", "other_parent", "carer", "young_12_15", "young_16_17", "guest_write")
 EXPORTERS = ("parent", "other_parent", "young_16_17")
+PLAN_PROPOSERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17")
 AUDIT_READERS = ("parent", "other_parent", "carer", "young_12_15", "young_16_17")
 FAMILY_USERS = (
     "parent",
@@ -288,6 +290,25 @@ ROUTES: dict[tuple[str, str], Route] = {
         "POST", family_route(DOSSIER, INVALID), True
     ),
     ("/families/<int:family_id>/export", "GET"): Route("GET", family_route(EXPORTERS), True),
+    ("/families/<int:family_id>/plan/history", "GET"): Route(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/families/<int:family_id>/plan/history/<int:change_id>/restore", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, REDIRECT), True
+    ),
+    ("/families/<int:family_id>/plan/versions", "GET"): Route(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/families/<int:family_id>/plan/versions", "POST"): Route(
+        "POST", family_route(PLAN_PROPOSERS, REDIRECT), True
+    ),
+    ("/families/<int:family_id>/plan/versions/<int:number>", "GET"): Route(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    # The matrix's version 1 needs nobody's signature from most actors: a clear refusal.
+    ("/families/<int:family_id>/plan/versions/<int:number>/sign", "POST"): Route(
+        "POST", family_route(PLAN_READERS, 303), True
+    ),
     # The parent's entry, visible to everyone with dossier access; only its author changes it.
     ("/families/<int:family_id>/dossier/<int:entry_id>", "GET"): Route(
         "GET", family_route(DOSSIER), True
@@ -441,6 +462,25 @@ ROUTES: dict[tuple[str, str], Route] = {
         "GET", family_route((*FAMILY_MEMBERS, "guest_write"), 400), True
     ),
     ("/api/v1/families/<int:fid>/export", "GET"): api("GET", family_route(EXPORTERS), True),
+    ("/api/v1/families/<int:fid>/plan/history", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/history/<int:change_id>/restore", "POST"): api(
+        "POST", family_route(PLAN_WRITERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/versions", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    # Proposing: the family (not guests); the matrix's world has no agreed plan, so 201.
+    ("/api/v1/families/<int:fid>/plan/versions", "POST"): api(
+        "POST", family_route(PLAN_PROPOSERS, CREATED), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/versions/<int:number>", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/signoffs", "POST"): api(
+        "POST", family_route(PLAN_READERS, INVALID), True
+    ),
     ("/api/v1/families/<int:fid>/dossier", "GET"): api("GET", family_route(DOSSIER), True),
     ("/api/v1/families/<int:fid>/dossier", "POST"): api(
         "POST", family_route(DOSSIER, INVALID), True
@@ -648,6 +688,18 @@ def world(
         db.session.add(entry)
         db.session.flush()
         entry_id = entry.id
+        # The goal's creation is the plan's first change; version 1 is proposed by a parent.
+        change_id = db.session.scalar(select(func.min(PlanChange.id)))
+        db.session.add(
+            PlanVersion(
+                family_id=family.id,
+                number=1,
+                snapshot="{}",
+                last_change_id=10**9,
+                required="[]",
+                proposed_by_name="Ouder Een",
+            )
+        )
         db.session.commit()
         db.session.remove()
     return {
@@ -661,6 +713,7 @@ def world(
         "agreement_id": agreement_id,
         "file_id": file_id,
         "entry_id": entry_id,
+        "change_id": change_id,
     }
 
 
@@ -684,6 +737,8 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:file_id>", str(world["file_id"]))
         .replace("<int:entry_id>", str(world["entry_id"]))
         .replace("<int:eid>", str(world["entry_id"]))
+        .replace("<int:change_id>", str(world["change_id"]))
+        .replace("<int:number>", "1")
         .replace("<int:uid>", str(users["network"].id))
         .replace("<int:user_id>", str(users["young_12_15"].id))
         .replace("<int:goal_id>", str(world["goal_id"]))

@@ -5,6 +5,7 @@ nothing executable survives."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -12,11 +13,13 @@ from pathlib import Path
 
 from flask import Flask
 from playwright.sync_api import Browser, Page
+from sqlalchemy import select
 
 from portal import db
 from portal.auth import passwords
 from portal.auth.models import User
 from portal.core import clock
+from portal.family import plan_signoff
 from portal.family.models import (
     ROLE_NETWORK,
     ROLE_PARENT,
@@ -27,6 +30,7 @@ from portal.family.models import (
     Member,
     Plan,
 )
+from portal.family.plan_history_models import PlanVersion
 from portal.files.models import FileContent, StoredFile
 from portal.messaging.models import Conversation, Message, Participant
 from tests.security.xss_corpus import corpus
@@ -168,8 +172,41 @@ def seed(app: Flask) -> dict[str, int]:
             db.session.add(attachment)
             db.session.flush()
             db.session.add(FileContent(file_id=attachment.id, data=b"%PDF-1.4\n"))
+        db.session.flush()
+        # The plan as proposed (all payloads in its snapshot) and dossier attachments named
+        # by the payloads; the plan's history fills itself from the changes above.
+        db.session.add(
+            PlanVersion(
+                family_id=family.id,
+                number=1,
+                snapshot=json.dumps(plan_signoff.snapshot(family)),
+                required=json.dumps([{"user_id": parent.id, "name": PAYLOADS[3], "why": "x"}]),
+                proposed_by_name=PAYLOADS[12][:100],
+            )
+        )
+        first_entry = db.session.scalar(
+            select(DossierEntry).where(DossierEntry.family_id == family.id).limit(1)
+        )
+        assert first_entry is not None
+        for payload in PAYLOADS[:40]:
+            stored = StoredFile(
+                family_id=family.id,
+                uploaded_by_id=parent.id,
+                uploader_name="x",
+                name=payload[:200],
+                content_type="application/pdf",
+                size=9,
+                sha256="0" * 64,
+                dossier_entry_id=first_entry.id,
+            )
+            db.session.add(stored)
         db.session.commit()
-        ids = {"family": family.id, "conversation": conversation.id, "other": other.id}
+        ids = {
+            "family": family.id,
+            "conversation": conversation.id,
+            "other": other.id,
+            "entry": first_entry.id,
+        }
         db.session.remove()
     return ids
 
@@ -229,6 +266,11 @@ def test_nothing_a_user_wrote_can_run(
             f"/families/{fid}/messages/{cid}/people",
             f"/families/{fid}/messages/{cid}/people/{ids['other']}/remove",
             f"/families/{fid}/messages/search?q=alert",
+            f"/families/{fid}/dossier/{ids['entry']}",
+            f"/families/{fid}/dossier?q=alert",
+            f"/families/{fid}/plan/history",
+            f"/families/{fid}/plan/versions",
+            f"/families/{fid}/plan/versions/1",
             f"/families/{fid}/audit",
             "/families",
         ]

@@ -1,0 +1,221 @@
+"""Pages for the plan's history (readable diffs, restore) and for agreeing on it (propose a
+version, sign it off, read any earlier version)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal import db
+from portal.access import authorize, current_actor, load_family
+from portal.access.guard import not_found
+from portal.access.policy import decide
+from portal.family import plan_history, plan_signoff
+from portal.family.models import Family
+from portal.family.plan_history_models import PlanChange, PlanVersion
+from portal.family.views import bp, guest_context
+from portal.live import notify
+
+HISTORY_PAGE = 30
+
+
+def part_labels() -> dict[str, Any]:
+    return {
+        "questions": _l("Onze vragen"),
+        "goals": _l("Doelen"),
+        "agreements": _l("Afspraken"),
+        "network": _l("Betrokkenen"),
+        "safety": _l("Veiligheid"),
+        "evaluations": _l("Evaluatie"),
+    }
+
+
+def field_labels() -> dict[str, Any]:
+    """Readable names for the fields a change or a version shows."""
+    from portal.family.forms import PlanQuestionsForm
+
+    questions = PlanQuestionsForm(formdata=None)
+    labels: dict[str, Any] = {
+        name: questions[name].label.text
+        for name in ("tomorrow", "must_change", "approach", "help", "who_else")
+    }
+    labels.update(
+        title=_l("Titel"),
+        description=_l("Uitleg"),
+        owner=_l("Van wie"),
+        phase=_l("Fase"),
+        what=_l("Wat"),
+        owner_name=_l("Wie"),
+        due_on=_l("Wanneer klaar"),
+        done_at=_l("Gedaan op"),
+        score=_l("Score"),
+        scored_on=_l("Datum"),
+        by_name=_l("Door"),
+        created_by_name=_l("Gemaakt door"),
+        updated_by_name=_l("Veranderd door"),
+        name=_l("Naam"),
+        relation=_l("Relatie"),
+        contact=_l("Contact"),
+    )
+    return labels
+
+
+def signoff_error_text(code: str) -> str:
+    return {
+        "already_agreed": _(
+            "Dit plan is al vastgesteld. Verander eerst iets om een nieuw concept te maken."
+        ),
+        "outdated": _("Het plan is veranderd na dit voorstel. Stel de nieuwe versie opnieuw voor."),
+        "not_required": _("Jouw handtekening is voor deze versie niet nodig."),
+        "already_signed": _("Je hebt deze versie al ondertekend."),
+    }.get(code, _("Dit kon niet."))
+
+
+def load_change(family: Family, change_id: int, action: str) -> PlanChange:
+    change = db.session.scalar(
+        select(PlanChange).where(PlanChange.id == change_id, PlanChange.family_id == family.id)
+    )
+    if change is None:
+        not_found(action, "plan_change", change_id, family.id)
+        raise AssertionError("unreachable")
+    return change
+
+
+def load_version(family: Family, number: int, action: str) -> PlanVersion:
+    version = plan_signoff.by_number(family, number)
+    if version is None:
+        not_found(action, "plan_version", number, family.id)
+        raise AssertionError("unreachable")
+    return version
+
+
+def announce(family: Family, version: int) -> None:
+    notify(family.id, "plan", "plan.changed", family.id, version, {"by": current_user.display_name})
+
+
+@bp.get("/families/<int:family_id>/plan/history")
+@login_required
+def plan_history_page(family_id: int) -> Any:
+    family = load_family(family_id, "plan.view")
+    part = request.args.get("part") or None
+    if part not in (None, *part_labels()):
+        part = None
+    before = request.args.get("before", "")
+    before_id = int(before) if before.isdigit() and int(before) < 2**62 else None
+    entries = plan_history.history(family.id, part, HISTORY_PAGE + 1, before_id)
+    more = len(entries) > HISTORY_PAGE
+    entries = entries[:HISTORY_PAGE]
+    return render_template(
+        "family/plan_history.html",
+        family=family,
+        entries=entries,
+        part=part,
+        labels=part_labels(),
+        older=entries[-1].change.id if more else None,
+        can_restore=decide(current_actor(), "plan.edit", family).allowed,
+        field_labels=field_labels(),
+        **guest_context(family),
+    )
+
+
+@bp.post("/families/<int:family_id>/plan/history/<int:change_id>/restore")
+@login_required
+def plan_restore(family_id: int, change_id: int) -> Any:
+    family = load_family(family_id, "plan.edit")
+    change = load_change(family, change_id, "plan.edit")
+    try:
+        restored = plan_history.restore(change)
+    except plan_history.RestoreError:
+        flash(_("Dit onderdeel bestaat niet meer en kan niet worden teruggezet."), "error")
+        return redirect(url_for("family.plan_history_page", family_id=family.id)), 303
+    announce(family, getattr(restored, "version", 0))
+    flash(_("De eerdere versie is teruggezet. Ook dat staat in de geschiedenis."), "success")
+    return redirect(url_for("family.plan_history_page", family_id=family.id, part=change.part))
+
+
+@bp.route("/families/<int:family_id>/plan/versions", methods=["GET", "POST"])
+@login_required
+def plan_versions(family_id: int) -> Any:
+    family = load_family(family_id, "plan.view", record=request.method == "GET")
+    if request.method == "POST":
+        authorize("plan.propose", family)
+        try:
+            version = plan_signoff.propose(family, current_user)
+        except plan_signoff.SignoffError as exc:
+            flash(signoff_error_text(exc.code), "error")
+        else:
+            announce(family, version.number)
+            flash(
+                _("Het plan is voorgesteld. Nu kan iedereen die nodig is het ondertekenen."),
+                "success",
+            )
+            return redirect(
+                url_for("family.plan_version", family_id=family.id, number=version.number)
+            )
+    return render_template(
+        "family/plan_versions.html",
+        family=family,
+        versions=plan_signoff.versions(family),
+        status=plan_signoff.status(family),
+        parties=plan_signoff.required_parties(family),
+        may_propose=decide(current_actor(), "plan.propose", family).allowed,
+        **guest_context(family),
+    )
+
+
+@bp.get("/families/<int:family_id>/plan/versions/<int:number>")
+@login_required
+def plan_version(family_id: int, number: int) -> Any:
+    family = load_family(family_id, "plan.view")
+    version = load_version(family, number, "plan.view")
+    status = plan_signoff.status(family)
+    signed = plan_signoff.signoffs(version)
+    required = json.loads(version.required)
+    signed_ids = {s.user_id for s in signed}
+    may_sign = (
+        status.state == "proposed"
+        and status.current is not None
+        and status.current.id == version.id
+        and current_user.id in {p["user_id"] for p in required}
+        and current_user.id not in signed_ids
+        and decide(current_actor(), "plan.signoff", family).allowed
+    )
+    return render_template(
+        "family/plan_version.html",
+        family=family,
+        version=version,
+        snapshot=json.loads(version.snapshot),
+        signed=signed,
+        required=required,
+        signed_ids=signed_ids,
+        status=status,
+        may_sign=may_sign,
+        labels=part_labels(),
+        field_labels=field_labels(),
+        **guest_context(family),
+    )
+
+
+@bp.post("/families/<int:family_id>/plan/versions/<int:number>/sign")
+@login_required
+def plan_sign(family_id: int, number: int) -> Any:
+    family = load_family(family_id, "plan.signoff")
+    version = load_version(family, number, "plan.signoff")
+    decision = decide(current_actor(), "plan.signoff", family)
+    try:
+        plan_signoff.sign(family, version, current_user, decision.role)
+    except plan_signoff.SignoffError as exc:
+        flash(signoff_error_text(exc.code), "error")
+        return redirect(url_for("family.plan_version", family_id=family.id, number=number)), 303
+    if version.agreed_at is not None:
+        flash(_("Iedereen heeft getekend. Het plan is vastgesteld."), "success")
+    else:
+        flash(_("Je hebt het plan ondertekend."), "success")
+    announce(family, version.number)
+    return redirect(url_for("family.plan_version", family_id=family.id, number=number))

@@ -1,0 +1,167 @@
+"""Every change to the plan is kept and can be restored; a gedragen plan is agreed when every
+required party signed (both parents with authority, also apart; the young person of 12+; the
+coach when a guest with the plan part takes part); a later change starts a new draft."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from portal import db
+from portal.access.models import Grant, GrantPart
+from portal.auth.models import KIND_PROFESSIONAL, User
+from portal.core import clock
+from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
+from tests.api.client import Api, is_problem
+from tests.helpers import years_ago
+from tests.messaging.test_messaging import SECRET, api_for
+
+
+@pytest.fixture
+def world(
+    app: Flask,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+) -> dict[str, Any]:
+    mother, father, carer = make_user(name="Mama"), make_user(name="Papa"), make_user(name="Stief")
+    teen = make_user(name="Sanne")
+    coach = make_user(
+        name="Coach", kind=KIND_PROFESSIONAL, totp_secret=SECRET, totp_enabled_at=clock.now()
+    )
+    family = make_family(mother)
+    add_member(family, father, ROLE_PARENT, has_authority=True)  # lives elsewhere: signs too
+    add_member(family, carer, ROLE_PARENT)
+    add_member(family, teen, ROLE_YOUNG_PERSON, birth_date=years_ago(14))
+    add_member(family, None, ROLE_YOUNG_PERSON, birth_date=years_ago(8), name="Daan")
+    now = clock.now()
+    with app.app_context():
+        db.session.add(
+            Grant(
+                family_id=family.id,
+                grantee_id=coach.id,
+                origin="invitation",
+                purpose="Plan",
+                valid_from=now - timedelta(days=1),
+                expires_at=now + timedelta(days=30),
+                accepted_at=now,
+                approved_at=now,
+                parts=[GrantPart(part="plan", level="read")],
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    apis = {
+        name: api_for(app, user)
+        for name, user in [
+            ("mama", mother),
+            ("papa", father),
+            ("stief", carer),
+            ("sanne", teen),
+            ("coach", coach),
+        ]
+    }
+    return {"family": family, **apis}
+
+
+def goal(api: Api, fid: int, title: str) -> dict[str, Any]:
+    response = api.post(f"/families/{fid}/plan/goals", {"title": title})
+    assert response.status_code == 201, response.get_json()
+    return dict(response.get_json())
+
+
+def test_every_change_is_kept_and_can_be_restored(world: dict[str, Any]) -> None:
+    fid, mama, papa = world["family"].id, world["mama"], world["papa"]
+    created = goal(mama, fid, "Op tijd op school")
+    base = f"/families/{fid}/plan/goals/{created['id']}"
+    first = papa.patch(base, {"version": created["version"], "title": "Elke dag op tijd"})
+    assert first.status_code == 200
+    papa.patch(base, {"version": first.get_json()["version"], "phase": "in_progress"})
+
+    history = mama.get(f"/families/{fid}/plan/history?part=goals").get_json()["items"]
+    assert [h["change"] for h in history] == ["edited", "edited", "created"]
+    assert history[0]["by"] == "Papa" and history[0]["fields"] == [
+        {"field": "phase", "before": "not_started", "after": "in_progress"}
+    ]
+    assert history[1]["fields"] == [
+        {"field": "title", "before": "Op tijd op school", "after": "Elke dag op tijd"}
+    ]
+    page = mama.client.get(f"/families/{fid}/plan/history").get_data(as_text=True)
+    assert "<del>Op tijd op school</del> → <ins>Elke dag op tijd</ins>" in page
+
+    # Back to how it was when it was created: itself a change, nothing is lost.
+    restored = mama.post(f"/families/{fid}/plan/history/{history[2]['id']}/restore")
+    assert restored.status_code == 200
+    now = mama.get(f"/families/{fid}/plan").get_json()["goals"][0]
+    assert (now["title"], now["phase"]) == ("Op tijd op school", "not_started")
+    latest = mama.get(f"/families/{fid}/plan/history?part=goals").get_json()["items"]
+    assert latest[0]["change"] == "restored" and len(latest) == 4
+    # A guest who may only read cannot restore; another family's change does not exist.
+    assert is_problem(
+        world["coach"].post(f"/families/{fid}/plan/history/{history[2]['id']}/restore"), 403
+    )
+    assert is_problem(mama.post(f"/families/{fid}/plan/history/999999/restore"), 404)
+
+
+def test_plan_is_agreed_when_every_required_party_signed(world: dict[str, Any]) -> None:
+    fid = world["family"].id
+    mama, papa, stief, sanne, coach = (
+        world[k] for k in ("mama", "papa", "stief", "sanne", "coach")
+    )
+    goal(mama, fid, "Rustige ochtenden")
+    assert mama.get(f"/families/{fid}/plan/versions").get_json()["status"]["state"] == "draft"
+    assert is_problem(coach.post(f"/families/{fid}/plan/versions"), 403)  # the family proposes
+    proposed = mama.post(f"/families/{fid}/plan/versions")
+    assert proposed.status_code == 201
+    version = proposed.get_json()
+    assert sorted(p["name"] for p in version["required"]) == ["Coach", "Mama", "Papa", "Sanne"]
+    assert version["plan"]["goals"][0]["title"] == "Rustige ochtenden"
+
+    sign = {"version": version["number"]}
+    for api in (mama, papa, sanne):
+        assert api.post(f"/families/{fid}/plan/signoffs", sign).status_code == 201
+    refused = stief.post(f"/families/{fid}/plan/signoffs", sign)
+    assert is_problem(refused, 409) and refused.get_json()["reason"] == "not_required"
+    assert is_problem(mama.post(f"/families/{fid}/plan/signoffs", sign), 409)  # twice
+    state = mama.get(f"/families/{fid}/plan/versions").get_json()["status"]
+    assert state["state"] == "proposed" and [p["name"] for p in state["waiting_for"]] == ["Coach"]
+    assert coach.post(f"/families/{fid}/plan/signoffs", sign).status_code == 201
+    state = mama.get(f"/families/{fid}/plan/versions").get_json()["status"]
+    assert state == {"state": "agreed", "current": 1, "agreed": 1, "waiting_for": []}
+    page = papa.client.get(f"/families/{fid}/plan/versions").get_data(as_text=True)
+    assert "Vastgesteld" in page
+
+    # A change after agreement starts a new draft; the agreed version stays readable.
+    current = mama.get(f"/families/{fid}/plan").get_json()["goals"][0]
+    mama.patch(
+        f"/families/{fid}/plan/goals/{current['id']}",
+        {"version": current["version"], "title": "Rustige ochtenden en avonden"},
+    )
+    state = mama.get(f"/families/{fid}/plan/versions").get_json()["status"]
+    assert state["state"] == "changed_after_agreement" and state["agreed"] == 1
+    agreed = mama.get(f"/families/{fid}/plan/versions/1").get_json()
+    assert agreed["plan"]["goals"][0]["title"] == "Rustige ochtenden"
+    assert agreed["agreed_at"] is not None
+    assert "Rustige ochtenden" in papa.client.get(f"/families/{fid}/plan/versions/1").get_data(
+        as_text=True
+    )
+
+
+def test_a_change_outdates_an_open_proposal(world: dict[str, Any]) -> None:
+    fid, mama, papa = world["family"].id, world["mama"], world["papa"]
+    created = goal(mama, fid, "Samen eten")
+    number = mama.post(f"/families/{fid}/plan/versions").get_json()["number"]
+    mama.patch(
+        f"/families/{fid}/plan/goals/{created['id']}",
+        {"version": created["version"], "title": "Samen eten op zondag"},
+    )
+    outdated = papa.post(f"/families/{fid}/plan/signoffs", {"version": number})
+    assert is_problem(outdated, 409) and outdated.get_json()["reason"] == "outdated"
+    again = mama.post(f"/families/{fid}/plan/versions").get_json()
+    assert again["number"] == number + 1
+    assert again["plan"]["goals"][0]["title"] == "Samen eten op zondag"
+    assert is_problem(papa.get(f"/families/{fid}/plan/versions/99"), 404)
