@@ -16,7 +16,7 @@ from portal import db
 from portal.access import audit
 from portal.access.models import Grant
 from portal.access.policy import Actor, Decision, Resource, decide, family_id_of
-from portal.family.models import Agreement, Family, Goal, Member
+from portal.family.models import Agreement, Evaluation, Family, Goal, Member, NetworkPetal
 from portal.messaging.models import Conversation
 
 
@@ -175,7 +175,7 @@ def load_family(family_id: int, action: str, *, record: bool = True) -> Family:
     return family
 
 
-T = TypeVar("T", Member, Grant, Goal, Agreement, Conversation)
+T = TypeVar("T", Member, Grant, Goal, Agreement, Conversation, NetworkPetal, Evaluation)
 
 
 def load_in_family(

@@ -73,5 +73,6 @@ from portal.api import (  # noqa: E402,F401  (routes register on import)
     members,
     messages,
     plan,
+    plan_parts,
     views,
 )
