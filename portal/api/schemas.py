@@ -434,7 +434,10 @@ SCHEMAS: dict[str, Any] = {
         ["what", "owner"],
         closed=True,
         what={"type": "string", "maxLength": 300},
-        owner={"type": "string", "description": "member:<member id>, guest:<user id> or petal:<petal id>"},
+        owner={
+            "type": "string",
+            "description": "member:<member id>, guest:<user id> or petal:<petal id>",
+        },
         due_on=DATE,
         goal_id=INT,
     ),

@@ -76,8 +76,9 @@ def calendar(
             ]
         summary = f"{kinds.get(item.kind, '')}: {item.title}" if item.kind in kinds else item.title
         lines.append(f"SUMMARY:{escape(summary)}")
-        if item.participants:
-            lines.append(f"DESCRIPTION:{escape(item.participants)}")
+        description = "\n\n".join(t for t in (item.participants, item.next_steps) if t)
+        if description:
+            lines.append(f"DESCRIPTION:{escape(description)}")
         lines += [f"SEQUENCE:{max(item.version - 1, 0)}", "END:VEVENT"]
     lines.append("END:VCALENDAR")
     return CRLF.join(fold(line) for line in lines) + CRLF

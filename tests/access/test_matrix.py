@@ -24,9 +24,11 @@ from portal.family.models import (
     ROLE_PARENT,
     ROLE_YOUNG_PERSON,
     Agreement,
+    Evaluation,
     Family,
     Goal,
     Member,
+    NetworkPetal,
 )
 from portal.messaging.models import Conversation, Message, Participant
 from tests.helpers import csrf_token, sign_in, years_ago
@@ -273,6 +275,41 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/plan/agreements/<int:agreement_id>/done", "POST"): Route(
         "POST", family_route(PLAN_WRITERS, CONFLICT), True
     ),
+    # De bloem, veiligheid, evaluatie.
+    ("/families/<int:family_id>/plan/network", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/network/<int:petal_id>/edit", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    ("/families/<int:family_id>/plan/network/<int:petal_id>/edit", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/network/<int:petal_id>/remove", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    # No version sent: stale, a conflict rather than a blind removal.
+    ("/families/<int:family_id>/plan/network/<int:petal_id>/remove", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, CONFLICT), True
+    ),
+    ("/families/<int:family_id>/plan/safety/edit", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    ("/families/<int:family_id>/plan/safety/edit", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, CONFLICT), True
+    ),
+    ("/families/<int:family_id>/plan/evaluations", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/evaluations/<int:evaluation_id>/edit", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    ("/families/<int:family_id>/plan/evaluations/<int:evaluation_id>/edit", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/agenda.ics", "GET"): Route(
+        "GET", family_route(PLAN_READERS), True
+    ),
     ("/families/<int:family_id>/dossier", "GET"): Route("GET", family_route(DOSSIER), True),
     ("/families/<int:family_id>/dossier/new", "GET"): Route("GET", family_route(DOSSIER), True),
     ("/families/<int:family_id>/dossier/new", "POST"): Route(
@@ -353,6 +390,37 @@ ROUTES: dict[tuple[str, str], Route] = {
         "POST", family_route(PLAN_WRITERS, INVALID), True
     ),
     ("/api/v1/families/<int:fid>/plan/agreements/<int:agreement_id>", "PATCH"): api(
+        "PATCH", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/network", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/network", "POST"): api(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/network/<int:petal_id>", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/network/<int:petal_id>", "PATCH"): api(
+        "PATCH", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/network/<int:petal_id>", "DELETE"): api(
+        "DELETE", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/safety", "GET"): api("GET", family_route(PLAN_READERS), True),
+    ("/api/v1/families/<int:fid>/plan/safety", "PUT"): api(
+        "PUT", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/evaluations", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/evaluations", "POST"): api(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/evaluations/<int:evaluation_id>", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/evaluations/<int:evaluation_id>", "PATCH"): api(
         "PATCH", family_route(PLAN_WRITERS, INVALID), True
     ),
     ("/api/v1/families/<int:fid>/conversations", "GET"): api(
@@ -529,6 +597,18 @@ def world(
         db.session.add(agreement)
         db.session.flush()
         goal_id, agreement_id = goal.id, agreement.id
+        petal = NetworkPetal(
+            family_id=family.id, name="Juf Anja", relation="school", created_by_name="Ouder Een"
+        )
+        evaluation = Evaluation(
+            family_id=family.id,
+            title="Evaluatie na drie maanden",
+            held_on=clock.today() + timedelta(days=30),
+            created_by_name="Ouder Een",
+        )
+        db.session.add_all([petal, evaluation])
+        db.session.flush()
+        petal_id, evaluation_id = petal.id, evaluation.id
         conversation.last_seq = 1
         db.session.add(
             Message(
@@ -552,6 +632,8 @@ def world(
         "conversation_id": conversation_id,
         "goal_id": goal_id,
         "agreement_id": agreement_id,
+        "petal_id": petal_id,
+        "evaluation_id": evaluation_id,
     }
 
 
@@ -572,6 +654,8 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:seq>", "1")
         .replace("<int:goal_id>", str(world["goal_id"]))
         .replace("<int:agreement_id>", str(world["agreement_id"]))
+        .replace("<int:petal_id>", str(world["petal_id"]))
+        .replace("<int:evaluation_id>", str(world["evaluation_id"]))
         .replace("<path:filename>", "css/portal.css")
         .replace("<token>", "not-a-real-token")
         .replace("<name>", "no-such-provider")

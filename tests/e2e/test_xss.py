@@ -1,6 +1,6 @@
 """Over 100 XSS payloads in every text field of the family's space (names, plan, goals,
-agreements, dossier, conversations, messages): in Chromium no dialog opens and no script runs,
-and in the HTML nothing executable survives."""
+agreements, de bloem, the safety plan, evaluations, dossier, conversations, messages): in
+Chromium no dialog opens and no script runs, and in the HTML nothing executable survives."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 from playwright.sync_api import Browser, Page
+from sqlalchemy import func, select
 
 from portal import db
 from portal.auth import passwords
@@ -21,10 +22,13 @@ from portal.family.models import (
     ROLE_PARENT,
     Agreement,
     DossierEntry,
+    Evaluation,
     Family,
     Goal,
     Member,
+    NetworkPetal,
     Plan,
+    SafetyPlan,
 )
 from portal.messaging.models import Conversation, Message, Participant
 from tests.security.xss_corpus import corpus
@@ -88,6 +92,16 @@ def seed(app: Flask) -> dict[str, int]:
                 updated_by_name=PAYLOADS[10][:100],
             )
         )
+        db.session.add(
+            SafetyPlan(
+                family_id=family.id,
+                signals=PAYLOADS[12],
+                actions=PAYLOADS[13],
+                contacts=PAYLOADS[14],
+                updated_at=now,
+                updated_by_name=PAYLOADS[15][:100],
+            )
+        )
         conversation = Conversation(
             family_id=family.id,
             topic=PAYLOADS[11][:120],
@@ -130,6 +144,29 @@ def seed(app: Flask) -> dict[str, int]:
                 )
             )
             db.session.add(
+                NetworkPetal(
+                    family_id=family.id,
+                    name=payload[:100],
+                    relation=payload[:100],
+                    contact=payload[:200],
+                    kind="professional" if i % 2 else "informal",
+                    created_by_name=payload[:100],
+                )
+            )
+            db.session.add(
+                Evaluation(
+                    family_id=family.id,
+                    kind="network_meeting" if i % 2 else "evaluation",
+                    title=payload[:200],
+                    held_on=clock.today() + timedelta(days=i - 3),
+                    participants=payload[:1000],
+                    went_well=payload,
+                    changes=payload,
+                    next_steps=payload,
+                    created_by_name=payload[:100],
+                )
+            )
+            db.session.add(
                 DossierEntry(
                     family_id=family.id,
                     author_id=parent.id,
@@ -151,7 +188,12 @@ def seed(app: Flask) -> dict[str, int]:
                 )
             )
         db.session.commit()
-        ids = {"family": family.id, "conversation": conversation.id}
+        ids = {
+            "family": family.id,
+            "conversation": conversation.id,
+            "petal": db.session.scalar(select(func.min(NetworkPetal.id))) or 0,
+            "evaluation": db.session.scalar(select(func.min(Evaluation.id))) or 0,
+        }
         db.session.remove()
     return ids
 
@@ -170,7 +212,8 @@ class ExecutableFinder(HTMLParser):
             src = dict(attrs).get("src") or ""
             if not src.startswith("/static/js/"):
                 self.problems.append(f"<script src={src!r}>")
-        if tag == "svg":
+        # The only drawing expected is de bloem (no scores were entered, so no chart).
+        if tag == "svg" and dict(attrs).get("class") != "flower":
             self.problems.append("<svg> (no scores were entered, so no chart is expected)")
         if tag == "link" and dict(attrs).get("href", "") != "/static/css/portal.css":
             self.problems.append(f"<link {attrs}>")
@@ -203,6 +246,10 @@ def test_nothing_a_user_wrote_can_run(
             f"/families/{fid}",
             f"/families/{fid}/members",
             f"/families/{fid}/plan",
+            f"/families/{fid}/plan/safety/edit",
+            f"/families/{fid}/plan/network/{ids['petal']}/edit",
+            f"/families/{fid}/plan/network/{ids['petal']}/remove",
+            f"/families/{fid}/plan/evaluations/{ids['evaluation']}/edit",
             f"/families/{fid}/dossier",
             f"/families/{fid}/dossier?before=60",
             f"/families/{fid}/messages",
