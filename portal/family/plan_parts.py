@@ -170,7 +170,7 @@ def remove_petal(petal: NetworkPetal, by: User, version: int) -> NetworkPetal:
     return petal
 
 
-def flower_layout(count: int, size: int = 420) -> list[dict[str, Any]]:
+def flower_layout(count: int, size: int = 520) -> list[dict[str, Any]]:
     """Centre, rotation and label position of each petal around the heart (server-side, so
     the drawing needs no script). At most FLOWER_MAX petals are drawn; the list shows all."""
     import math
@@ -180,7 +180,7 @@ def flower_layout(count: int, size: int = 420) -> list[dict[str, Any]]:
     layout = []
     for i in range(shown):
         angle = -math.pi / 2 + 2 * math.pi * i / max(shown, 1)
-        distance = size * 0.33
+        distance = size * 0.32
         x = centre + distance * math.cos(angle)
         y = centre + distance * math.sin(angle)
         layout.append(
