@@ -428,6 +428,7 @@ SCHEMAS: dict[str, Any] = {
         due_on={"type": ["string", "null"], "format": "date"},
         done=B,
         goal_id=INT_NULL,
+        owner_petal_id={**INT_NULL, "description": "The petal of de bloem that owns it, if any"},
         version=INT,
     ),
     "NewAgreement": obj(

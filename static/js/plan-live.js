@@ -13,5 +13,6 @@
   });
   const button = notice.querySelector("button");
   if (button) button.addEventListener("click", () => { window.location.reload(); });
-  socket.on("access.revoked", () => { window.location.reload(); });
+  // On access.revoked the server closes this socket; the page stays as it is until the next
+  // click, which the policy then refuses (tests/e2e/test_guest_journey.py relies on that).
 })();

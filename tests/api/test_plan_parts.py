@@ -60,6 +60,17 @@ def test_network_petals_over_the_api(
     unlinked = api.patch(one, {"version": 2, "member_id": None})
     assert unlinked.get_json()["member_id"] is None
 
+    # A petal can own an agreement; the agreement says which.
+    owned = api.post(
+        f"/families/{family.id}/plan/agreements",
+        {"what": "Oppassen op woensdag", "owner": f"petal:{petal['id']}"},
+    )
+    assert owned.status_code == 201
+    assert (owned.get_json()["owner_petal_id"], owned.get_json()["owner_name"]) == (
+        petal["id"],
+        "Oma Els",
+    )
+
     # Pagination over many petals.
     for i in range(3):
         api.post(base, {"name": f"Buur {i}"})
