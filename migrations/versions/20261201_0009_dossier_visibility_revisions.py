@@ -1,7 +1,7 @@
 """Dossier entries: visibility, edit history (revisions), taken out by the author, attachments
 
 Revision ID: 20261201_0009
-Revises: 20261201_0007
+Revises: 20261201_0008
 Create Date: 2026-12-01 09:15:29.557297
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import portal.db
 
 revision = "20261201_0009"
-down_revision = "20261201_0007"
+down_revision = "20261201_0008"
 branch_labels = None
 depends_on = None
 

@@ -16,7 +16,15 @@ from portal import db
 from portal.access import audit
 from portal.access.models import Grant
 from portal.access.policy import Actor, Decision, Resource, decide, family_id_of
-from portal.family.models import Agreement, DossierEntry, Family, Goal, Member
+from portal.family.models import (
+    Agreement,
+    DossierEntry,
+    Evaluation,
+    Family,
+    Goal,
+    Member,
+    NetworkPetal,
+)
 from portal.messaging.models import Conversation
 
 
@@ -192,7 +200,9 @@ def load_family(family_id: int, action: str, *, record: bool = True) -> Family:
     return family
 
 
-T = TypeVar("T", Member, Grant, Goal, Agreement, Conversation, DossierEntry)
+T = TypeVar(
+    "T", Member, Grant, Goal, Agreement, Conversation, DossierEntry, NetworkPetal, Evaluation
+)
 
 
 def load_in_family(

@@ -23,10 +23,13 @@ from portal.family.models import (
     ROLE_YOUNG_PERSON,
     Agreement,
     DossierEntry,
+    Evaluation,
     Family,
     Goal,
     Member,
+    NetworkPetal,
     Plan,
+    SafetyPlan,
 )
 from portal.messaging.models import Conversation
 
@@ -179,7 +182,19 @@ class Decision:
     hide: bool = True
 
 
-Resource = Family | Member | Grant | Plan | DossierEntry | Conversation | Goal | Agreement
+Resource = (
+    Family
+    | Member
+    | Grant
+    | Plan
+    | DossierEntry
+    | Conversation
+    | Goal
+    | Agreement
+    | NetworkPetal
+    | SafetyPlan
+    | Evaluation
+)
 
 
 def family_id_of(resource: Resource) -> int:

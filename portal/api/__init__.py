@@ -76,5 +76,6 @@ from portal.api import (  # noqa: E402,F401  (routes register on import)
     messages,
     plan,
     plan_history,
+    plan_parts,
     views,
 )

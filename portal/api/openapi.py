@@ -203,6 +203,70 @@ def _paths() -> dict[str, dict[str, Any]]:
                 errors=(*FAMILY_ERRORS, 409, 415, 422),
             ),
         },
+        "/api/v1/families/{fid}/plan/network": {
+            "get": _op(
+                "De bloem: the family's petals (paginated) and guests with the plan part",
+                (200, ref("Network")),
+                params=PAGING,
+                errors=FAMILY_ERRORS,
+            ),
+            "post": _op(
+                "Add a petal: a person or organisation who helps",
+                (201, ref("Petal")),
+                body=ref("NewPetal"),
+                errors=(*FAMILY_ERRORS, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/plan/network/{petal_id}": {
+            "get": _op("One petal", (200, ref("Petal")), errors=FAMILY_ERRORS),
+            "patch": _op(
+                "Change a petal (with its version); fields left out keep their values",
+                (200, ref("Petal")),
+                body=ref("PetalChange"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+            "delete": _op(
+                "Take a petal out of de bloem (kept for agreements that name it). Send version "
+                "in the body or as ?version=.",
+                (204, None),
+                body=ref("Removal"),
+                body_required=False,
+                params=("version",),
+                errors=(*FAMILY_ERRORS, 409, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/plan/safety": {
+            "get": _op("The safety plan", (200, ref("Safety")), errors=FAMILY_ERRORS),
+            "put": _op(
+                "Replace the safety plan (send the version you saw; stale is 409)",
+                (200, ref("Safety")),
+                body=ref("SafetyChange"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/plan/evaluations": {
+            "get": _op(
+                "Evaluation moments and network meetings, newest first",
+                (200, page_of("Evaluation")),
+                params=PAGING,
+                errors=FAMILY_ERRORS,
+            ),
+            "post": _op(
+                "Add an evaluation moment or network meeting",
+                (201, ref("Evaluation")),
+                body=ref("NewEvaluation"),
+                errors=(*FAMILY_ERRORS, 415, 422),
+            ),
+        },
+        "/api/v1/families/{fid}/plan/evaluations/{evaluation_id}": {
+            "get": _op("One evaluation", (200, ref("Evaluation")), errors=FAMILY_ERRORS),
+            "patch": _op(
+                "Change an evaluation (with its version): what went well, what changes, next steps",
+                (200, ref("Evaluation")),
+                body=ref("EvaluationChange"),
+                errors=(*FAMILY_ERRORS, 409, 415, 422),
+            ),
+        },
         "/api/v1/families/{fid}/conversations": {
             "get": _op(
                 "Conversations I am in, with unread counts",
@@ -483,6 +547,8 @@ PARAMETERS = {
     "cid": {"name": "cid", "in": "path", "required": True, "schema": ID},
     "goal_id": {"name": "goal_id", "in": "path", "required": True, "schema": ID},
     "agreement_id": {"name": "agreement_id", "in": "path", "required": True, "schema": ID},
+    "petal_id": {"name": "petal_id", "in": "path", "required": True, "schema": ID},
+    "evaluation_id": {"name": "evaluation_id", "in": "path", "required": True, "schema": ID},
     "seq": {"name": "seq", "in": "path", "required": True, "schema": ID},
     "uid": {"name": "uid", "in": "path", "required": True, "schema": ID},
     "eid": {"name": "eid", "in": "path", "required": True, "schema": ID},

@@ -26,7 +26,7 @@ from portal.core import clock
 from portal.family import plan_services
 from portal.family.forms import GoalForm, PlanQuestionsForm
 from portal.family.models import WRAPAROUND_QUESTIONS, Agreement, Family, Goal
-from portal.family.plan_views import people_for_agreements, plan_of
+from portal.family.plan_views import people_for_agreements, petal_of_owner, plan_of
 from portal.family.services import Conflict, FamilyError
 from portal.family.views import error_text
 from portal.live import notify
@@ -140,13 +140,14 @@ def _agreement_fields(family: Family, payload: dict[str, Any]) -> plan_services.
     if goal_id is not None and (not isinstance(goal_id, int) or isinstance(goal_id, bool)):
         raise field_error("goal_id", _("Dit doel bestaat niet."))
     name, user_id = people[owner]
-    return plan_services.AgreementData(what, user_id, name, due_on, goal_id)
+    return plan_services.AgreementData(what, user_id, name, due_on, goal_id, petal_of_owner(owner))
 
 
 @bp.post("/families/<int:fid>/plan/agreements")
 @api_login_required
 def add_agreement(fid: int) -> Any:
-    """Owner is one of the choices the page offers: "member:<id>" or "guest:<user id>"."""
+    """Owner is one of the choices the page offers: "member:<id>", "guest:<user id>" or
+    "petal:<id>" (a petal of de bloem)."""
     family = load_family(fid, "plan.edit", record=False)
     with recorded_if_refused("plan.view", family):
         payload = json_body()

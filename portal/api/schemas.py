@@ -86,6 +86,19 @@ VERSION = {
     "description": "The version you last saw; a stale version is a 409.",
 }
 
+PETAL_KIND = {"type": "string", "enum": ["informal", "professional"]}
+EVALUATION_KIND = {"type": "string", "enum": ["evaluation", "network_meeting"]}
+EVALUATION_FIELDS: dict[str, Any] = {
+    "kind": EVALUATION_KIND,
+    "title": {"type": "string", "maxLength": 200},
+    "held_on": DATE,
+    "start_time": {"type": ["string", "null"], "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+    "participants": {"type": "string", "maxLength": 1000},
+    "went_well": {"type": "string", "maxLength": 5000},
+    "changes": {"type": "string", "maxLength": 5000},
+    "next_steps": {"type": "string", "maxLength": 5000},
+}
+
 SCHEMAS: dict[str, Any] = {
     "Problem": {
         **obj(
@@ -578,13 +591,17 @@ SCHEMAS: dict[str, Any] = {
         due_on={"type": ["string", "null"], "format": "date"},
         done=B,
         goal_id=INT_NULL,
+        owner_petal_id={**INT_NULL, "description": "The petal of de bloem that owns it, if any"},
         version=INT,
     ),
     "NewAgreement": obj(
         ["what", "owner"],
         closed=True,
         what={"type": "string", "maxLength": 300},
-        owner={"type": "string", "description": "member:<member id> or guest:<user id>"},
+        owner={
+            "type": "string",
+            "description": "member:<member id>, guest:<user id> or petal:<petal id>",
+        },
         due_on=DATE,
         goal_id=INT,
     ),
@@ -607,4 +624,92 @@ SCHEMAS: dict[str, Any] = {
         help={"type": "string", "maxLength": 5000},
         who_else={"type": "string", "maxLength": 5000},
     ),
+    # --- de bloem, veiligheid, evaluatie ---
+    "Petal": obj(
+        ["id", "name", "relation", "contact", "kind", "member_id", "version"],
+        id=INT,
+        name=S,
+        relation=S,
+        contact=S,
+        kind=PETAL_KIND,
+        member_id={**INT_NULL, "description": "The member this petal is, when they take part"},
+        updated_at=TIME_NULL,
+        version=INT,
+    ),
+    "GuestPetal": obj(
+        ["user_id", "name", "until"],
+        user_id=INT,
+        name=S,
+        organisation=S_NULL,
+        profession=S_NULL,
+        until={**DATE, "description": "The last day of the guest's access (Dutch calendar)"},
+    ),
+    "Network": obj(
+        ["items", "next_cursor", "guests"],
+        items={"type": "array", "items": ref("Petal"), "maxItems": MAX_LIMIT},
+        next_cursor={"type": ["string", "null"]},
+        guests={
+            "type": "array",
+            "items": ref("GuestPetal"),
+            "description": "Guests with the plan part, from their active grants",
+        },
+    ),
+    "NewPetal": obj(
+        ["name"],
+        closed=True,
+        name={"type": "string", "maxLength": 100},
+        relation={"type": "string", "maxLength": 100},
+        contact={"type": "string", "maxLength": 200},
+        kind=PETAL_KIND,
+        member_id=INT_NULL,
+    ),
+    "PetalChange": obj(
+        ["version"],
+        closed=True,
+        version=INT,
+        name={"type": "string", "maxLength": 100},
+        relation={"type": "string", "maxLength": 100},
+        contact={"type": "string", "maxLength": 200},
+        kind=PETAL_KIND,
+        member_id=INT_NULL,
+    ),
+    "Removal": obj(["version"], closed=True, version=INT),
+    "Safety": obj(
+        ["family_id", "signals", "actions", "contacts", "version"],
+        family_id=INT,
+        signals=S,
+        actions=S,
+        contacts=S,
+        updated_at=TIME_NULL,
+        updated_by_name=S_NULL,
+        version=INT,
+    ),
+    "SafetyChange": obj(
+        ["version"],
+        closed=True,
+        version=INT,
+        signals={"type": "string", "maxLength": 5000},
+        actions={"type": "string", "maxLength": 5000},
+        contacts={"type": "string", "maxLength": 5000},
+    ),
+    "Evaluation": obj(
+        ["id", "kind", "title", "held_on", "start_time", "version"],
+        id=INT,
+        kind=EVALUATION_KIND,
+        title=S,
+        held_on=DATE,
+        start_time={**S_NULL, "description": "HH:MM, Europe/Amsterdam; null for all day"},
+        participants=S,
+        went_well=S,
+        changes=S,
+        next_steps=S,
+        updated_at=TIME_NULL,
+        version=INT,
+    ),
+    "NewEvaluation": obj(
+        ["title", "held_on"],
+        closed=True,
+        **EVALUATION_FIELDS,
+    ),
+    "EvaluationChange": obj(["version"], closed=True, version=INT, **EVALUATION_FIELDS),
 }

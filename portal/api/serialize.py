@@ -211,5 +211,6 @@ def agreement_json(agreement: Any) -> dict[str, Any]:
         "due_on": iso(agreement.due_on),
         "done": agreement.done_at is not None,
         "goal_id": agreement.goal_id,
+        "owner_petal_id": agreement.owner_petal_id,
         "version": agreement.version,
     }

@@ -22,12 +22,16 @@ from portal.family.models import (
     Agreement,
     DossierEntry,
     DossierRevision,
+    Evaluation,
     Family,
     Goal,
     GoalScore,
     Member,
+    NetworkPetal,
     Plan,
+    SafetyPlan,
 )
+from portal.family.plan_history_models import PlanChange, PlanSignoff, PlanVersion
 from portal.files.models import FileContent, StoredFile
 from portal.messaging.models import Conversation, Message, Participant
 
@@ -113,6 +117,26 @@ def build(family: Family, actor: Actor) -> IO[bytes]:
             ),
             "agreements": _rows(
                 select(Agreement).where(Agreement.family_id == fid).order_by(Agreement.id)
+            ),
+            "network": _rows(
+                select(NetworkPetal).where(NetworkPetal.family_id == fid).order_by(NetworkPetal.id)
+            ),
+            "safety": _rows(select(SafetyPlan).where(SafetyPlan.family_id == fid)),
+            "evaluations": _rows(
+                select(Evaluation).where(Evaluation.family_id == fid).order_by(Evaluation.id)
+            ),
+            "changes": _rows(
+                select(PlanChange).where(PlanChange.family_id == fid).order_by(PlanChange.id)
+            ),
+            "versions": _rows(
+                select(PlanVersion).where(PlanVersion.family_id == fid).order_by(PlanVersion.id)
+            ),
+            "signoffs": _rows(
+                select(PlanSignoff).where(
+                    PlanSignoff.version_id.in_(
+                        select(PlanVersion.id).where(PlanVersion.family_id == fid)
+                    )
+                )
             ),
         },
         "dossier": {

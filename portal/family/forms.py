@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from portal.auth.forms import EMAIL_INVALID, REQUIRED
 from portal.core.forms import Form as FlaskForm
+from portal.family.plan_parts import EvaluationData, PetalData, SafetyData
 from portal.family.plan_services import GoalData
 from portal.family.services import MemberData
 
@@ -199,3 +200,129 @@ class AgreementForm(FlaskForm):
     owner = SelectField(_l("Wie doet het?"), choices=[], validators=[DataRequired(REQUIRED)])
     due_on = DateField(_l("Wanneer klaar?"), validators=[Optional()])
     goal_id = SelectField(_l("Bij welk doel? (optioneel)"), choices=[], default="")
+
+
+# --- de bloem, veiligheid, evaluatie --------------------------------------------------------------
+
+PETAL_KIND_CHOICES = [
+    SelectChoice("informal", _l("Iemand uit ons eigen netwerk (familie, vrienden, buren)")),
+    SelectChoice("professional", _l("Een hulpverlener of organisatie")),
+]
+NO_CHOICE = _l("Kies uit de lijst.")
+
+
+class PetalForm(FlaskForm):
+    """A petal of de bloem: who helps, how they are related, how to reach them."""
+
+    name = StringField(
+        _l("Naam"),
+        validators=[DataRequired(REQUIRED), Length(max=100)],
+        description=_l("Bijvoorbeeld: Oma Els, Juf Anja of het wijkteam."),
+    )
+    relation = StringField(
+        _l("Wie is dit voor jullie?"),
+        validators=[Length(max=100)],
+        description=_l("Bijvoorbeeld: oma, buurvrouw, school, huisarts."),
+    )
+    contact = StringField(
+        _l("Hoe bereik je deze persoon?"),
+        validators=[Length(max=200)],
+        description=_l("Bijvoorbeeld: een telefoonnummer, e-mailadres of 'via school'."),
+    )
+    kind = SelectField(
+        _l("Soort"), choices=PETAL_KIND_CHOICES, default="informal", validate_choice=False
+    )
+    member_id = SelectField(
+        _l("Doet deze persoon mee in de gezinsruimte? (optioneel)"),
+        choices=[],
+        default="",
+        validate_choice=False,
+    )
+    version = HiddenField()
+
+    def petal_data(self) -> PetalData:
+        raw = self.member_id.data or ""
+        return PetalData(
+            self.name.data or "",
+            self.relation.data or "",
+            self.contact.data or "",
+            self.kind.data or "",
+            int(raw) if raw.isdigit() and len(raw) < 19 else (-1 if raw else None),
+        )
+
+
+class SafetyForm(FlaskForm):
+    """The safety plan, in three questions."""
+
+    signals = TextAreaField(
+        _l("Waaraan merken we dat het niet goed gaat?"),
+        validators=[Length(max=5000)],
+        description=_l("De signalen. Bijvoorbeeld: Daan slaapt slecht en wordt snel boos."),
+    )
+    actions = TextAreaField(
+        _l("Wat doen we dan?"),
+        validators=[Length(max=5000)],
+        description=_l("Wie doet wat, en wat helpt om rustig te worden."),
+    )
+    contacts = TextAreaField(
+        _l("Wie bellen we?"),
+        validators=[Length(max=5000)],
+        description=_l("Namen en telefoonnummers. Bij direct gevaar: bel 112."),
+    )
+    version = HiddenField()
+
+    def safety_data(self) -> SafetyData:
+        return SafetyData(
+            self.signals.data or "", self.actions.data or "", self.contacts.data or ""
+        )
+
+
+EVALUATION_KIND_CHOICES = [
+    SelectChoice("evaluation", _l("Evaluatie van het plan")),
+    SelectChoice("network_meeting", _l("Netwerkoverleg")),
+]
+
+
+class EvaluationForm(FlaskForm):
+    kind = SelectField(
+        _l("Wat voor moment?"),
+        choices=EVALUATION_KIND_CHOICES,
+        default="evaluation",
+        validate_choice=False,
+    )
+    title = StringField(
+        _l("Titel"),
+        validators=[DataRequired(REQUIRED), Length(max=200)],
+        description=_l("Bijvoorbeeld: Evaluatie na drie maanden."),
+    )
+    held_on = DateField(
+        _l("Datum"),
+        validators=[InputRequired(REQUIRED)],
+        description=_l("Bijvoorbeeld: 15-03-2027."),
+    )
+    start_time = StringField(
+        _l("Hoe laat? (optioneel)"),
+        validators=[Optional(), Length(max=5)],
+        description=_l("Bijvoorbeeld: 14:30. Leeg laten als het de hele dag is."),
+    )
+    participants = StringField(
+        _l("Wie doen er mee?"),
+        validators=[Length(max=1000)],
+        description=_l("Bijvoorbeeld: mama, papa, Daan, oma Els, coach Sam."),
+    )
+    went_well = TextAreaField(_l("Wat ging goed?"), validators=[Length(max=5000)])
+    changes = TextAreaField(_l("Wat gaan we anders doen?"), validators=[Length(max=5000)])
+    next_steps = TextAreaField(_l("Volgende stappen"), validators=[Length(max=5000)])
+    version = HiddenField()
+
+    def evaluation_data(self) -> EvaluationData:
+        return EvaluationData(
+            self.title.data or "",
+            self.held_on.data,
+            self.kind.data or "",
+            (self.start_time.data or "").strip(),
+            self.participants.data or "",
+            self.went_well.data or "",
+            self.changes.data or "",
+            self.next_steps.data or "",
+        )

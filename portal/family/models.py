@@ -222,8 +222,89 @@ class Agreement(Base):
     due_on: Mapped[date | None]
     done_at: Mapped[datetime | None]
     goal_id: Mapped[int | None] = mapped_column(ForeignKey("plan_goal.id", ondelete="SET NULL"))
+    # When a petal of de bloem owns it (a removed petal is kept, so the name stays right).
+    owner_petal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_network_petal.id", ondelete="SET NULL")
+    )
     created_by_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    removed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+# --- de bloem, veiligheid, evaluatie (issue 4) ---------------------------------------------------
+
+PETAL_KINDS = ("informal", "professional")
+
+
+class NetworkPetal(Base):
+    """A petal of 'de bloem': a person or organisation who helps the family. Guests are not
+    stored here: they are derived from active grants with the plan part."""
+
+    __tablename__ = "plan_network_petal"
+    __table_args__ = (Index("ix_plan_network_petal_family_id_id", "family_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    relation: Mapped[str] = mapped_column(String(100), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20), default="informal")
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    created_by_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_by_name: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime | None]
+    # Removed petals are kept: agreements may still name them as owner.
+    removed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class SafetyPlan(Base):
+    """The safety (crisis) plan: signals, what we do, whom we call."""
+
+    __tablename__ = "plan_safety"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"), unique=True)
+    signals: Mapped[str] = mapped_column(Text, default="")
+    actions: Mapped[str] = mapped_column(Text, default="")
+    contacts: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime | None]
+    updated_by_name: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+EVALUATION_KINDS = ("evaluation", "network_meeting")
+
+
+class Evaluation(Base):
+    """An evaluation moment or network meeting: when, who takes part, and what came out of it."""
+
+    __tablename__ = "plan_evaluation"
+    __table_args__ = (Index("ix_plan_evaluation_family_id_held_on", "family_id", "held_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20), default="evaluation")
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date]
+    # Local time of day (Europe/Amsterdam), "HH:MM"; empty for an all-day moment.
+    start_time: Mapped[str] = mapped_column(String(5), default="")
+    participants: Mapped[str] = mapped_column(String(1000), default="")
+    went_well: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    created_by_name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_by_name: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime | None]
     removed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1)
 

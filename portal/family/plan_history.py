@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 
 from portal import db
 from portal.core import clock
-from portal.family.models import Agreement, Goal, GoalScore, Plan
+from portal.family.models import (
+    Agreement,
+    Goal,
+    GoalScore,
+    Plan,
+)
 from portal.family.plan_history_models import PlanChange
 
 PARTS: dict[type, str] = {

@@ -62,6 +62,16 @@ def field_labels() -> dict[str, Any]:
         name=_l("Naam"),
         relation=_l("Relatie"),
         contact=_l("Contact"),
+        kind=_l("Soort"),
+        signals=_l("Signalen"),
+        actions=_l("Wat doen we dan?"),
+        contacts=_l("Wie bellen we?"),
+        held_on=_l("Datum"),
+        start_time=_l("Tijd"),
+        participants=_l("Wie doen mee"),
+        went_well=_l("Wat ging goed?"),
+        changes=_l("Wat verandert er?"),
+        next_steps=_l("Volgende stappen"),
     )
     return labels
 

@@ -114,6 +114,7 @@ class AgreementData:
     owner_name: str
     due_on: date | None = None
     goal_id: int | None = None
+    owner_petal_id: int | None = None
 
 
 def agreements(family: Family) -> list[Agreement]:
@@ -140,7 +141,14 @@ def _check_agreement(family: Family, data: AgreementData) -> AgreementData:
         is None
     ):
         raise FamilyError("unknown_goal", "goal_id")
-    return AgreementData(what, data.owner_user_id, data.owner_name[:100], data.due_on, data.goal_id)
+    return AgreementData(
+        what,
+        data.owner_user_id,
+        data.owner_name[:100],
+        data.due_on,
+        data.goal_id,
+        data.owner_petal_id,
+    )
 
 
 def add_agreement(family: Family, by: User, data: AgreementData) -> Agreement:
@@ -152,6 +160,7 @@ def add_agreement(family: Family, by: User, data: AgreementData) -> Agreement:
         owner_name=checked.owner_name,
         due_on=checked.due_on,
         goal_id=checked.goal_id,
+        owner_petal_id=checked.owner_petal_id,
         created_by_name=by.display_name,
     )
     db.session.add(agreement)

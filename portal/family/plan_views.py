@@ -13,7 +13,6 @@ from sqlalchemy import select
 from portal import db
 from portal.access import authorize, current_actor, load_family
 from portal.access.guard import load_in_family
-from portal.access.policy import grant_state
 from portal.core import clock
 from portal.family import plan_services
 from portal.family.forms import (
@@ -114,9 +113,9 @@ def plan_edit(family_id: int) -> Any:
 
 def people_for_agreements(family: Family) -> list[tuple[str, str, int | None]]:
     """(choice value, name, user id) for everyone who can own an agreement: members (also
-    children and network without a login) and guests with the plan part."""
-    from portal.access.models import Grant
-    from portal.auth.models import User
+    children and network without a login), guests with the plan part, and the petals of de
+    bloem. A fixed number of queries, however many people there are."""
+    from portal.family import plan_parts
     from portal.family.models import Member
 
     people: list[tuple[str, str, int | None]] = [
@@ -127,13 +126,15 @@ def people_for_agreements(family: Family) -> list[tuple[str, str, int | None]]:
             .order_by(Member.display_name)
         )
     ]
-    now = clock.now()
-    for grant in db.session.scalars(select(Grant).where(Grant.family_id == family.id)):
-        if grant.grantee_id and grant_state(grant, now) == "active" and grant.level_for("plan"):
-            user = db.session.get(User, grant.grantee_id)
-            if user is not None:
-                people.append((f"guest:{user.id}", user.display_name, user.id))
+    people += [(f"guest:{g.user_id}", g.name, g.user_id) for g in plan_parts.guest_petals(family)]
+    people += [(f"petal:{p.id}", p.name, None) for p in plan_parts.petals(family)]
     return people
+
+
+def petal_of_owner(value: str) -> int | None:
+    """The petal id in an owner choice like "petal:12", else None."""
+    kind, _sep, raw = value.partition(":")
+    return int(raw) if kind == "petal" and raw.isdigit() and len(raw) < 19 else None
 
 
 def _agreement_form(family: Family, goals_list: list[Goal]) -> AgreementForm:
@@ -150,15 +151,19 @@ def _plan_page(
     status: int = 200,
     goal_form: GoalForm | None = None,
     agreement_form: AgreementForm | None = None,
+    **part_forms: Any,
 ) -> Any:
+    from portal.family.plan_parts_views import parts_context
+
     current = plan_of(family)
     goals_list = plan_services.goals(family)
+    can_edit = _may("plan.edit", current)
     return render_template(
         "family/plan.html",
         family=family,
         plan=current,
         questions=question_labels(),
-        can_edit=_may("plan.edit", current),
+        can_edit=can_edit,
         goals=goals_list,
         scores=plan_services.scores_by_goal(family),
         agreements=plan_services.agreements(family),
@@ -166,6 +171,7 @@ def _plan_page(
         agreement_form=agreement_form or _agreement_form(family, goals_list),
         score_form=ScoreForm(formdata=None),
         today=clock.today(),
+        **parts_context(family, can_edit, **part_forms),
         **guest_context(family),
     ), status
 
@@ -275,6 +281,7 @@ def agreement_add(family_id: int) -> Any:
                     name,
                     form.due_on.data,
                     int(form.goal_id.data) if (form.goal_id.data or "").isdigit() else None,
+                    petal_of_owner(form.owner.data or ""),
                 ),
             )
         except FamilyError:

@@ -25,9 +25,11 @@ from portal.family.models import (
     ROLE_YOUNG_PERSON,
     Agreement,
     DossierEntry,
+    Evaluation,
     Family,
     Goal,
     Member,
+    NetworkPetal,
 )
 from portal.family.plan_history_models import PlanChange, PlanVersion
 from portal.files.models import FileContent, StoredFile
@@ -284,6 +286,41 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/plan/agreements/<int:agreement_id>/done", "POST"): Route(
         "POST", family_route(PLAN_WRITERS, CONFLICT), True
     ),
+    # De bloem, veiligheid, evaluatie.
+    ("/families/<int:family_id>/plan/network", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/network/<int:petal_id>/edit", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    ("/families/<int:family_id>/plan/network/<int:petal_id>/edit", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/network/<int:petal_id>/remove", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    # No version sent: stale, a conflict rather than a blind removal.
+    ("/families/<int:family_id>/plan/network/<int:petal_id>/remove", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, CONFLICT), True
+    ),
+    ("/families/<int:family_id>/plan/safety/edit", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    ("/families/<int:family_id>/plan/safety/edit", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, CONFLICT), True
+    ),
+    ("/families/<int:family_id>/plan/evaluations", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/evaluations/<int:evaluation_id>/edit", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    ("/families/<int:family_id>/plan/evaluations/<int:evaluation_id>/edit", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/families/<int:family_id>/plan/agenda.ics", "GET"): Route(
+        "GET", family_route(PLAN_READERS), True
+    ),
     ("/families/<int:family_id>/dossier", "GET"): Route("GET", family_route(DOSSIER), True),
     ("/families/<int:family_id>/dossier/new", "GET"): Route("GET", family_route(DOSSIER), True),
     ("/families/<int:family_id>/dossier/new", "POST"): Route(
@@ -424,6 +461,37 @@ ROUTES: dict[tuple[str, str], Route] = {
         "POST", family_route(PLAN_WRITERS, INVALID), True
     ),
     ("/api/v1/families/<int:fid>/plan/agreements/<int:agreement_id>", "PATCH"): api(
+        "PATCH", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/network", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/network", "POST"): api(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/network/<int:petal_id>", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/network/<int:petal_id>", "PATCH"): api(
+        "PATCH", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/network/<int:petal_id>", "DELETE"): api(
+        "DELETE", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/safety", "GET"): api("GET", family_route(PLAN_READERS), True),
+    ("/api/v1/families/<int:fid>/plan/safety", "PUT"): api(
+        "PUT", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/evaluations", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/evaluations", "POST"): api(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/evaluations/<int:evaluation_id>", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/evaluations/<int:evaluation_id>", "PATCH"): api(
         "PATCH", family_route(PLAN_WRITERS, INVALID), True
     ),
     ("/api/v1/families/<int:fid>/conversations", "GET"): api(
@@ -650,6 +718,18 @@ def world(
         db.session.add(agreement)
         db.session.flush()
         goal_id, agreement_id = goal.id, agreement.id
+        petal = NetworkPetal(
+            family_id=family.id, name="Juf Anja", relation="school", created_by_name="Ouder Een"
+        )
+        evaluation = Evaluation(
+            family_id=family.id,
+            title="Evaluatie na drie maanden",
+            held_on=clock.today() + timedelta(days=30),
+            created_by_name="Ouder Een",
+        )
+        db.session.add_all([petal, evaluation])
+        db.session.flush()
+        petal_id, evaluation_id = petal.id, evaluation.id
         conversation.last_seq = 1
         message = Message(
             conversation_id=conversation.id,
@@ -714,6 +794,8 @@ def world(
         "file_id": file_id,
         "entry_id": entry_id,
         "change_id": change_id,
+        "petal_id": petal_id,
+        "evaluation_id": evaluation_id,
     }
 
 
@@ -743,6 +825,8 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:user_id>", str(users["young_12_15"].id))
         .replace("<int:goal_id>", str(world["goal_id"]))
         .replace("<int:agreement_id>", str(world["agreement_id"]))
+        .replace("<int:petal_id>", str(world["petal_id"]))
+        .replace("<int:evaluation_id>", str(world["evaluation_id"]))
         .replace("<path:filename>", "css/portal.css")
         .replace("<token>", "not-a-real-token")
         .replace("<name>", "no-such-provider")

@@ -108,6 +108,8 @@ FAMILY_PAGES = [
     "/families/{fid}/members/{mid}/edit",
     "/families/{fid}/members/{mid}/remove",
     "/families/{fid}/audit",
+    "/families/{fid}/plan",
+    "/families/{fid}/plan/safety/edit",
 ]
 
 

@@ -273,3 +273,34 @@ def test_signing_out_in_another_tab_closes_the_socket(
     assert token
     browser.post(f"{base}/signout", data={"csrf_token": token.group(1)}, timeout=5)
     assert tab.disconnected.wait(1.0), "socket survived sign-out"
+
+
+def test_flower_safety_and_evaluations_reach_a_guest_with_the_plan_part(
+    live_server: LiveServer, family_with_guest: dict[str, Any], listeners: list[Listener]
+) -> None:
+    """plan.changed after commit, with the part that changed, for de bloem, veiligheid and
+    evaluatie, so another person's screen can update."""
+    fid = family_with_guest["family"].id
+    base = live_server.url
+    parent_browser = http_sign_in(base, "anna@example.org")
+    guest = Listener(base, http_sign_in(base, "coach@cjg.example", totp=True))
+    listeners.append(guest)
+    assert guest.subscribe(fid)["ok"]
+    plan = f"/families/{fid}/plan"
+    page = parent_browser.get(f"{base}{plan}", timeout=5).text
+    token = CSRF.search(page)
+    assert token
+    parent_browser.post(
+        f"{base}{plan}/network", data={"csrf_token": token.group(1), "name": "Oma"}, timeout=5
+    )
+    assert guest.wait_for("plan.changed")["part"] == "network"
+    guest.events.clear()
+    post_page_form(parent_browser, base, f"{plan}/safety/edit", {"signals": "Boos"})
+    assert guest.wait_for("plan.changed")["part"] == "safety"
+    guest.events.clear()
+    parent_browser.post(
+        f"{base}{plan}/evaluations",
+        data={"csrf_token": token.group(1), "title": "Evaluatie", "held_on": "2027-03-01"},
+        timeout=5,
+    )
+    assert guest.wait_for("plan.changed")["part"] == "evaluation"
