@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export FLASK_APP := portal:create_app
 
-.PHONY: run test demo bench lint typecheck translations messages migrate venv dev-venv system-test-deps clean
+.PHONY: run test demo bench lint typecheck translations messages migrate venv dev-venv system-run-deps system-test-deps clean
 
 $(VENV)/.runtime: requirements.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,15 @@ messages: $(VENV)/.runtime
 migrate: venv translations
 	$(VENV)/bin/flask portal migrate
 
-run: migrate
+# System libraries the portal itself uses: Pango and a font for the plan's PDF (WeasyPrint).
+system-run-deps:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0 || ! fc-list 2>/dev/null | grep -qi dejavu; then \
+	  echo "Installing: libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-dejavu-core >/dev/null; \
+	fi
+
+run: system-run-deps migrate
 	PORTAL_MAIL_BACKEND=$${PORTAL_MAIL_BACKEND:-outbox} $(PY) -m portal --host 127.0.0.1 --port 5000
 
 demo: migrate
@@ -57,7 +65,7 @@ lint: dev-venv
 typecheck: dev-venv
 	$(VENV)/bin/mypy portal config
 
-test: system-test-deps dev-venv translations lint typecheck
+test: system-run-deps system-test-deps dev-venv translations lint typecheck
 	PORTAL_TEST_DATABASE=sqlite $(PY) -m pytest -q
 	PORTAL_TEST_DATABASE=postgresql $(PY) -m pytest -q
 

@@ -146,6 +146,24 @@ def _agreement_form(family: Family, goals_list: list[Goal]) -> AgreementForm:
     return form
 
 
+def plan_context(family: Family, can_edit: bool, **forms: Any) -> dict[str, Any]:
+    """Everything the plan shows (its parts, scores, the flower), for the page and the PDF."""
+    from portal.family.plan_parts_views import parts_context
+
+    goals_list = plan_services.goals(family)
+    return {
+        "family": family,
+        "plan": plan_of(family),
+        "questions": question_labels(),
+        "can_edit": can_edit,
+        "goals": goals_list,
+        "scores": plan_services.scores_by_goal(family),
+        "agreements": plan_services.agreements(family),
+        "today": clock.today(),
+        **parts_context(family, can_edit, **forms),
+    }
+
+
 def _plan_page(
     family: Family,
     status: int = 200,
@@ -153,25 +171,17 @@ def _plan_page(
     agreement_form: AgreementForm | None = None,
     **part_forms: Any,
 ) -> Any:
-    from portal.family.plan_parts_views import parts_context
+    from portal.family.plan_signoff import status as plan_status
 
-    current = plan_of(family)
-    goals_list = plan_services.goals(family)
-    can_edit = _may("plan.edit", current)
+    can_edit = _may("plan.edit", plan_of(family))
+    context = plan_context(family, can_edit, **part_forms)
     return render_template(
         "family/plan.html",
-        family=family,
-        plan=current,
-        questions=question_labels(),
-        can_edit=can_edit,
-        goals=goals_list,
-        scores=plan_services.scores_by_goal(family),
-        agreements=plan_services.agreements(family),
         goal_form=goal_form or GoalForm(formdata=None),
-        agreement_form=agreement_form or _agreement_form(family, goals_list),
+        agreement_form=agreement_form or _agreement_form(family, context["goals"]),
         score_form=ScoreForm(formdata=None),
-        today=clock.today(),
-        **parts_context(family, can_edit, **part_forms),
+        plan_status=plan_status(family),
+        **context,
         **guest_context(family),
     ), status
 
@@ -317,3 +327,15 @@ def agreement_done(family_id: int, agreement_id: int) -> Any:
     authorize("plan.edit", agreement)
     _changed(family, "agreement", agreement)
     return redirect(url_for("family.plan", family_id=family.id) + "#agreements")
+
+
+@bp.route("/families/<int:family_id>/plan.pdf")
+@login_required
+def plan_pdf(family_id: int) -> Any:
+    """The whole plan as a PDF download."""
+    from portal.family import plan_pdf as pdf
+
+    family = load_family(family_id, "plan.view", record=False)
+    authorize("plan.view", plan_of(family))
+    context = plan_context(family, can_edit=False)
+    return pdf.download(family, context, clock.today().isoformat())

@@ -21,6 +21,7 @@ from portal.core import clock
 from portal.core.tokens import token_hash
 from portal.extensions import socketio
 from portal.family.models import Family, Member
+from portal.live import presence
 from portal.live.events import room
 from portal.live.registry import Connection, registry
 from portal.messaging.models import Conversation, Participant
@@ -51,6 +52,19 @@ class LiveNamespace(Namespace):
 
     def on_disconnect(self, reason: Any = None) -> None:
         registry.remove(request.sid)  # type: ignore[attr-defined]
+        presence.leave(request.sid, NAMESPACE)  # type: ignore[attr-defined]
+
+    def on_presence(self, data: Any) -> dict[str, Any]:
+        """`presence {family_id, page}`: tell the others on that page who is looking."""
+        if not current_user.is_authenticated:
+            return {"ok": False, "error": "unauthorized"}
+        return presence.arrive(
+            request.sid,  # type: ignore[attr-defined]
+            data,
+            current_user.id,
+            current_user.display_name,
+            NAMESPACE,
+        )
 
     def on_subscribe(self, data: Any) -> dict[str, Any]:
         """Join a family's rooms after the policy says yes; the reply says what will arrive."""
@@ -80,13 +94,17 @@ class LiveNamespace(Namespace):
         db.commit()
         if not decision.allowed:
             return {"ok": False, "error": "not_found" if decision.hide else "forbidden"}
-        for part in parts:
-            join_room(room(family.id, part))
-        if decide(actor, "conversation.list", family).allowed:
-            from portal.messaging.live import join_conversations
+        try:
+            for part in parts:
+                join_room(room(family.id, part))
+            if decide(actor, "conversation.list", family).allowed:
+                from portal.messaging.live import join_conversations
 
-            join_conversations(request.sid, family.id)  # type: ignore[attr-defined]
-            parts.add("messages")
+                join_conversations(request.sid, family.id)  # type: ignore[attr-defined]
+                parts.add("messages")
+        except KeyError:
+            # The socket went away while this subscribe was being decided (a page left).
+            return {"ok": False, "error": "gone"}
         registry.subscribe(request.sid, family.id, parts)  # type: ignore[attr-defined]
         return {"ok": True, "family_id": family.id, "parts": sorted(parts)}
 
@@ -113,6 +131,7 @@ class LiveNamespace(Namespace):
 
 
 def _leave(sid: str, family_id: int) -> None:
+    presence.leave(sid, NAMESPACE)
     for part in LIVE_PARTS:
         leave_room(room(family_id, part), sid=sid, namespace=NAMESPACE)
     for name in socketio.server.rooms(sid, namespace=NAMESPACE):
@@ -248,6 +267,8 @@ def recheck(connection: Connection, family_ids: list[int]) -> None:
             return
         for part in set(LIVE_PARTS) - parts:
             leave_room(room(family_id, part), sid=connection.sid, namespace=NAMESPACE)
+            if part in presence.PAGES:
+                presence.leave(connection.sid, NAMESPACE)
         registry.subscribe(
             connection.sid, family_id, parts | ({"messages"} if had_messages else set())
         )

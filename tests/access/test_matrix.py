@@ -327,6 +327,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "POST", family_route(DOSSIER, INVALID), True
     ),
     ("/families/<int:family_id>/export", "GET"): Route("GET", family_route(EXPORTERS), True),
+    ("/families/<int:family_id>/plan.pdf", "GET"): Route("GET", family_route(PLAN_READERS), True),
     ("/families/<int:family_id>/plan/history", "GET"): Route(
         "GET", family_route(PLAN_READERS), True
     ),

@@ -93,7 +93,7 @@ def test_parent_invites_coach_then_revokes(
         parent.goto(f"/families/{family_id}/dossier/new")
         parent.get_by_label("Titel").fill("Brief van school")
         parent.get_by_label("Tekst").fill("Vertrouwelijk: alleen voor ons.")
-        parent.get_by_role("button", name="Toevoegen").click()
+        parent.get_by_role("button", name="Toevoegen", exact=True).click()
 
         parent.get_by_role("link", name="Toegang").click()
         check_a11y(parent)
