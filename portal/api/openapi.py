@@ -180,6 +180,13 @@ def _paths() -> dict[str, dict[str, Any]]:
             ),
         },
         "/api/v1/families/{fid}/plan/goals/{goal_id}": {
+            "get": _op("One goal with its scores", (200, ref("Goal")), errors=FAMILY_ERRORS),
+            "delete": _op(
+                "Take the goal out of the plan (?version=); it stays in the plan's history",
+                (204, None),
+                params=("version",),
+                errors=(*FAMILY_ERRORS, 409),
+            ),
             "patch": _op(
                 "Change a goal (with its version)",
                 (200, ref("Goal")),
@@ -196,6 +203,13 @@ def _paths() -> dict[str, dict[str, Any]]:
             ),
         },
         "/api/v1/families/{fid}/plan/agreements/{agreement_id}": {
+            "get": _op("One agreement", (200, ref("Agreement")), errors=FAMILY_ERRORS),
+            "delete": _op(
+                "Take the agreement out of the plan (?version=); it stays in the history",
+                (204, None),
+                params=("version",),
+                errors=(*FAMILY_ERRORS, 409),
+            ),
             "patch": _op(
                 "Mark an agreement done or not done (with its version)",
                 (200, ref("Agreement")),
@@ -333,6 +347,14 @@ def _paths() -> dict[str, dict[str, Any]]:
                 (200, page_of("FoundMessage")),
                 params=("q", *PAGING),
                 errors=FAMILY_ERRORS,
+            ),
+        },
+        "/api/v1/families/{fid}/plan/goals/{goal_id}/scores": {
+            "post": _op(
+                "Add a scale score (0-10) to a goal, today or on an earlier day",
+                (201, ref("Goal")),
+                body=ref("NewScore"),
+                errors=(*FAMILY_ERRORS, 415, 422),
             ),
         },
         "/api/v1/families/{fid}/plan/history": {

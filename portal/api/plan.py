@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,6 +18,7 @@ from portal.api.common import (
     fail,
     field_error,
     json_body,
+    no_content,
     ok,
     validate,
     version_from,
@@ -197,3 +199,85 @@ def update_agreement(fid: int, agreement_id: int) -> Any:
         family.id, "plan", "plan.changed", agreement.id, agreement.version, {"part": "agreement"}
     )
     return ok(agreement_json(agreement))
+
+
+@bp.get("/families/<int:fid>/plan/goals/<int:goal_id>")
+@api_login_required
+def get_goal(fid: int, goal_id: int) -> Any:
+    family = load_family(fid, "plan.view", record=False)
+    goal = load_in_family(Goal, family, goal_id, "plan.view")
+    return ok(goal_json(goal, plan_services.scores_by_goal(family).get(goal.id, [])))
+
+
+@bp.post("/families/<int:fid>/plan/goals/<int:goal_id>/scores")
+@api_login_required
+def add_goal_score(fid: int, goal_id: int) -> Any:
+    """{score: 0-10, on?: date}: a scale score at an evaluation (not in the future)."""
+    from datetime import date
+
+    family = load_family(fid, "plan.edit", record=False)
+    goal = load_in_family(Goal, family, goal_id, "plan.edit", record=False)
+    with recorded_if_refused("plan.view", goal):
+        payload = json_body()
+        if set(payload) - {"score", "on"}:
+            raise field_error(
+                sorted(set(payload) - {"score", "on"})[0], _("Dit veld bestaat niet.")
+            )
+        raw_on = payload.get("on")
+        try:
+            on = date.fromisoformat(raw_on) if isinstance(raw_on, str) else None
+        except ValueError:
+            raise field_error("on", _("Gebruik een datum als 2026-11-22.")) from None
+        if raw_on is not None and not isinstance(raw_on, str):
+            raise field_error("on", _("Gebruik een datum als 2026-11-22."))
+        try:
+            plan_services.add_score(goal, current_user, payload.get("score"), on)  # type: ignore[arg-type]
+        except FamilyError as exc:
+            message = (
+                _("Een score is een heel getal van 0 tot en met 10.")
+                if exc.field == "score"
+                else _("Deze datum ligt in de toekomst.")
+            )
+            raise field_error("score" if exc.field == "score" else "on", message) from None
+    authorize("plan.edit", goal)
+    notify(family.id, "plan", "plan.changed", goal.id, goal.version, {"part": "score"})
+    return ok(goal_json(goal, plan_services.scores_by_goal(family).get(goal.id, [])), 201)
+
+
+@bp.get("/families/<int:fid>/plan/agreements/<int:agreement_id>")
+@api_login_required
+def get_agreement(fid: int, agreement_id: int) -> Any:
+    family = load_family(fid, "plan.view", record=False)
+    return ok(agreement_json(load_in_family(Agreement, family, agreement_id, "plan.view")))
+
+
+def _remove(family: Family, item: Goal | Agreement, kind: str) -> Any:
+    with recorded_if_refused("plan.view", item):
+        raw = request.args.get("version", "")
+        if not raw.isdigit() or int(raw) >= 2**62:
+            raise fail(400, _("Stuur ?version= mee."))
+        try:
+            plan_services.remove(item, int(raw))
+        except Conflict:
+            raise fail(
+                409, _("Iemand anders heeft dit net veranderd."), current_version=item.version
+            ) from None
+    authorize("plan.edit", item)
+    notify(family.id, "plan", "plan.changed", item.id, item.version, {"part": kind})
+    return no_content()
+
+
+@bp.delete("/families/<int:fid>/plan/goals/<int:goal_id>")
+@api_login_required
+def remove_goal(fid: int, goal_id: int) -> Any:
+    """Take the goal out of the plan (?version=); it stays in the history, to put back."""
+    family = load_family(fid, "plan.edit", record=False)
+    return _remove(family, load_in_family(Goal, family, goal_id, "plan.edit", record=False), "goal")
+
+
+@bp.delete("/families/<int:fid>/plan/agreements/<int:agreement_id>")
+@api_login_required
+def remove_agreement(fid: int, agreement_id: int) -> Any:
+    family = load_family(fid, "plan.edit", record=False)
+    item = load_in_family(Agreement, family, agreement_id, "plan.edit", record=False)
+    return _remove(family, item, "agreement")

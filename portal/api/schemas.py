@@ -538,6 +538,12 @@ SCHEMAS: dict[str, Any] = {
         items={"type": "array", "items": ref("PlanVersion")},
     ),
     "NewSignoff": obj(["version"], closed=True, version=INT),
+    "NewScore": obj(
+        ["score"],
+        closed=True,
+        score={**INT, "minimum": 0, "maximum": 10},
+        on={"type": "string", "format": "date", "description": "Default today; not later"},
+    ),
     "FoundMessage": {
         "allOf": [ref("Message"), obj(["topic"], topic=S)],
     },

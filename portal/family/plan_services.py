@@ -174,3 +174,13 @@ def set_done(agreement: Agreement, done: bool, version: int) -> Agreement:
     agreement.done_at = clock.now() if done else None
     db.session.flush()
     return agreement
+
+
+def remove(item: Goal | Agreement, version: int | None) -> Goal | Agreement:
+    """Take a goal or agreement out of the plan. It stays in the plan's history and can be put
+    back from there (nothing a guest wrote disappears for good)."""
+    if version != item.version:
+        raise Conflict(item)
+    item.removed_at = clock.now()
+    db.session.flush()
+    return item

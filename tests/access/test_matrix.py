@@ -328,6 +328,15 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("/families/<int:family_id>/export", "GET"): Route("GET", family_route(EXPORTERS), True),
     ("/families/<int:family_id>/plan.pdf", "GET"): Route("GET", family_route(PLAN_READERS), True),
+    # Taking the goal out asks first; without the version it read, a POST is a conflict.
+    (
+        "/families/<int:family_id>/plan/<any(goals, agreements):kind>/<int:item_id>/remove",
+        "GET",
+    ): Route("GET", family_route(PLAN_WRITERS), True),
+    (
+        "/families/<int:family_id>/plan/<any(goals, agreements):kind>/<int:item_id>/remove",
+        "POST",
+    ): Route("POST", family_route(PLAN_WRITERS, CONFLICT), True),
     ("/families/<int:family_id>/plan/history", "GET"): Route(
         "GET", family_route(PLAN_READERS), True
     ),
@@ -531,6 +540,21 @@ ROUTES: dict[tuple[str, str], Route] = {
         "GET", family_route((*FAMILY_MEMBERS, "guest_write"), 400), True
     ),
     ("/api/v1/families/<int:fid>/export", "GET"): api("GET", family_route(EXPORTERS), True),
+    ("/api/v1/families/<int:fid>/plan/goals/<int:goal_id>", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/goals/<int:goal_id>", "DELETE"): api(
+        "DELETE", family_route(PLAN_WRITERS, 400), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/goals/<int:goal_id>/scores", "POST"): api(
+        "POST", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/agreements/<int:agreement_id>", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/agreements/<int:agreement_id>", "DELETE"): api(
+        "DELETE", family_route(PLAN_WRITERS, 400), True
+    ),
     ("/api/v1/families/<int:fid>/plan/history", "GET"): api(
         "GET", family_route(PLAN_READERS), True
     ),
@@ -821,6 +845,8 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:entry_id>", str(world["entry_id"]))
         .replace("<int:eid>", str(world["entry_id"]))
         .replace("<int:change_id>", str(world["change_id"]))
+        .replace("<any(goals, agreements):kind>", "goals")
+        .replace("<int:item_id>", str(world["goal_id"]))
         .replace("<int:number>", "1")
         .replace("<int:uid>", str(users["network"].id))
         .replace("<int:user_id>", str(users["young_12_15"].id))

@@ -165,3 +165,30 @@ def test_a_change_outdates_an_open_proposal(world: dict[str, Any]) -> None:
     assert again["number"] == number + 1
     assert again["plan"]["goals"][0]["title"] == "Samen eten op zondag"
     assert is_problem(papa.get(f"/families/{fid}/plan/versions/99"), 404)
+
+
+def test_goals_and_agreements_can_be_taken_out_and_put_back(world: dict[str, Any]) -> None:
+    fid, mama = world["family"].id, world["mama"]
+    created = goal(mama, fid, "Minder schermtijd")
+    url = f"/families/{fid}/plan/goals/{created['id']}"
+    scored = mama.post(f"{url}/scores", {"score": 4})
+    assert scored.status_code == 201 and scored.get_json()["scores"][0]["score"] == 4
+    assert is_problem(mama.post(f"{url}/scores", {"score": 11}), 422)
+    assert is_problem(mama.post(f"{url}/scores", {"score": 5, "on": "2999-01-01"}), 422)
+    assert mama.get(url).get_json()["title"] == "Minder schermtijd"
+    # The page asks first; the API needs the version it read.
+    page = mama.client.get(f"/families/{fid}/plan/goals/{created['id']}/remove")
+    assert page.status_code == 200 and "Dit doel weghalen?" in page.get_data(as_text=True)
+    assert is_problem(mama.delete(f"{url}?version=99"), 409)
+    current = mama.get(url).get_json()
+    assert mama.delete(f"{url}?version={current['version']}").status_code == 204
+    assert is_problem(mama.get(url), 404)
+    assert mama.get(f"/families/{fid}/plan").get_json()["goals"] == []
+    removed = mama.get(f"/families/{fid}/plan/history?part=goals").get_json()["items"][0]
+    assert removed["change"] == "removed"
+    items = mama.get(f"/families/{fid}/plan/history?part=goals").get_json()["items"]
+    before = next(h for h in items[1:] if h["item"] == "Goal")  # not the score's change
+    assert mama.post(f"/families/{fid}/plan/history/{before['id']}/restore").status_code == 200
+    assert [g["title"] for g in mama.get(f"/families/{fid}/plan").get_json()["goals"]] == [
+        "Minder schermtijd"
+    ]

@@ -1,0 +1,403 @@
+"""Signed-in pages under gunicorn, next to a floor measured in the same run with the same
+gunicorn settings: a bare Flask endpoint that loads one row by primary key through the ORM.
+
+For 10, 1,000 and 10,000 entries (goals, agreements and dossier entries): the plan page, the
+dossier list and a single-object API read (one dossier entry). Load from wrk on 127.0.0.1
+(bounded: a few seconds per run). Prints requests/s, p50/p99 and queries per page. Asserts
+nothing. Also the live-edit propagation: a goal changed over the API, seen by another
+subscribed client (p50/p99).
+
+Run: .venv/bin/python bench/bench_pages.py [seconds] [connections]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import count_queries, percentiles  # noqa: E402
+from tests.support.servers import free_port, port_open, wait_until  # noqa: E402
+
+PASSWORD = "bench password 123"
+SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+CONNECTIONS = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+SIZES = (10, 1_000, 10_000)
+GUNICORN = [
+    "--workers",
+    "2",
+    "--worker-class",
+    "gthread",
+    "--threads",
+    "4",
+    "--log-level",
+    "warning",
+]
+CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+FLOOR = """
+import os
+from flask import Flask
+from sqlalchemy import create_engine, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, scoped_session, sessionmaker
+
+class Base(DeclarativeBase):
+    pass
+
+class Row(Base):
+    __tablename__ = "floor_row"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+engine = create_engine(os.environ["FLOOR_DB"])
+Base.metadata.create_all(engine)
+session = scoped_session(sessionmaker(bind=engine))
+if session.get(Row, 1) is None:
+    session.add(Row(id=1, name="een rij"))
+    session.commit()
+session.remove()
+app = Flask(__name__)
+
+@app.get("/row")
+def row():
+    found = session.get(Row, 1)
+    name = found.name if found else ""
+    session.remove()
+    return {"id": 1, "name": name}
+"""
+
+
+def environment(db_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PORTAL_ENVIRONMENT": "test",
+        "PORTAL_DATABASE_URL": db_url,
+        "PORTAL_SECRET_KEY": "bench-secret-key-that-is-long-enough-0123",
+        "PORTAL_MAIL_BACKEND": "outbox",
+        "PORTAL_OUTBOX_DIR": tempfile.mkdtemp(prefix="portal-bench-mail-"),
+        "PORTAL_ARGON2_TIME_COST": "1",
+        "PORTAL_ARGON2_MEMORY_KIB": "8192",
+        "PORTAL_SIGNIN_MAX_FAILURES_PER_CLIENT": "1000",
+    }
+
+
+def gunicorn(
+    app_spec: str, env: dict[str, str], cwd: Path, ready: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start gunicorn and wait until `ready` answers (the workers have loaded the app)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", *GUNICORN, "-b", f"127.0.0.1:{port}", app_spec],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def answers() -> bool:
+        if not port_open(port):
+            return False
+        try:
+            return requests.get(f"http://127.0.0.1:{port}{ready}", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    wait_until(answers, f"gunicorn {app_spec}", process=process)
+    return process, port
+
+
+def wrk(url: str, cookie: str | None = None) -> dict[str, float]:
+    """requests/s and latency percentiles (ms) from wrk's --latency report."""
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=SECONDS + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def pct(label: str) -> float:
+        match = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50": pct("50"),
+        "p99": pct("99"),
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def seed(db_url: str, size: int) -> dict[str, int]:
+    """A family with `size` goals, agreements and dossier entries (bulk inserts)."""
+    from sqlalchemy import func, select
+
+    from bench.common import bench_app
+    from portal import db
+    from portal.auth import passwords
+    from portal.auth.models import User
+    from portal.core import clock
+    from portal.family.models import ROLE_PARENT, Agreement, DossierEntry, Family, Goal, Member
+
+    app = bench_app(db_url)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "bench@example.org"))
+        if user is None:
+            user = User(
+                email="bench@example.org",
+                display_name="Ouder",
+                password_hash=passwords.hash_password(PASSWORD),
+                email_verified_at=clock.now(),
+            )
+            db.session.add(user)
+            db.session.flush()
+            family = Family(name="Gezin Bench", created_by_id=user.id)
+            db.session.add(family)
+            db.session.flush()
+            db.session.add(
+                Member(
+                    family_id=family.id,
+                    user_id=user.id,
+                    role=ROLE_PARENT,
+                    display_name="Ouder",
+                    has_authority=True,
+                    joined_at=clock.now(),
+                )
+            )
+            db.session.commit()
+        family = db.session.scalar(select(Family))
+        have = db.session.scalar(select(func.count()).select_from(DossierEntry)) or 0
+        family_id, user_id = family.id, user.id
+        db.session.commit()  # SQLite: one writer at a time, and the bulk insert is next
+        engine = app.extensions["portal_engine"]
+        now = clock.now()
+        with engine.begin() as conn:
+            rows = range(have, size)
+            if rows:  # already there from the smaller size before
+                conn.execute(
+                    DossierEntry.__table__.insert(),
+                    [
+                        {
+                            "family_id": family_id,
+                            "author_id": user_id,
+                            "author_name": "Ouder",
+                            "author_kind": "member",
+                            "title": f"Stuk {i}",
+                            "body": "Tekst " * 20,
+                            "created_at": now,
+                            "visibility": "all",
+                            "version": 1,
+                        }
+                        for i in rows
+                    ],
+                )
+                conn.execute(
+                    Goal.__table__.insert(),
+                    [
+                        {
+                            "family_id": family_id,
+                            "title": f"Doel {i}",
+                            "description": "",
+                            "owner": "family",
+                            "phase": "in_progress",
+                            "created_by_name": "Ouder",
+                            "created_at": now,
+                            "version": 1,
+                        }
+                        for i in rows
+                    ],
+                )
+                conn.execute(
+                    Agreement.__table__.insert(),
+                    [
+                        {
+                            "family_id": family_id,
+                            "what": f"Afspraak {i}",
+                            "owner_name": "Ouder",
+                            "created_by_name": "Ouder",
+                            "created_at": now,
+                            "version": 1,
+                        }
+                        for i in rows
+                    ],
+                )
+        entry_id = db.session.scalar(select(func.max(DossierEntry.id))) or 0
+        goal_id = db.session.scalar(select(func.min(Goal.id))) or 0
+        counts = {}
+        client = app.test_client()
+        page = client.get("/signin").get_data(as_text=True)
+        client.post(
+            "/signin",
+            data={
+                "csrf_token": CSRF.search(page).group(1),  # type: ignore[union-attr]
+                "email": "bench@example.org",
+                "password": PASSWORD,
+            },
+        )
+        for name, path in paths(family.id, entry_id).items():
+            client.get(path)  # warm: the first audit row of a family starts its chain
+            with count_queries(app) as statements:
+                client.get(path)
+            counts[name] = len(statements)
+        db.session.remove()
+    return {
+        "family": family.id,
+        "entry": entry_id,
+        "goal": goal_id,
+        **{f"q_{k}": v for k, v in counts.items()},
+    }
+
+
+def paths(family_id: int, entry_id: int) -> dict[str, str]:
+    return {
+        "plan page": f"/families/{family_id}/plan",
+        "dossier list": f"/families/{family_id}/dossier",
+        "API: one entry": f"/api/v1/families/{family_id}/dossier/{entry_id}",
+    }
+
+
+def sign_in(base: str) -> requests.Session:
+    browser = requests.Session()
+    token = CSRF.search(browser.get(f"{base}/signin", timeout=10).text)
+    assert token
+    browser.post(
+        f"{base}/signin",
+        data={"csrf_token": token.group(1), "email": "bench@example.org", "password": PASSWORD},
+        timeout=10,
+    )
+    return browser
+
+
+def live_edit_latency(
+    base: str, browser: requests.Session, family_id: int, goal_id: int
+) -> dict[str, float]:
+    """A goal changed over the API by one client, seen by another client's socket."""
+    seen: dict[int, float] = {}
+    arrived = threading.Event()
+    listener = socketio.Client(reconnection=False)
+
+    def on_change(data: dict) -> None:
+        seen[int(data.get("version", 0))] = time.perf_counter()
+        arrived.set()
+
+    listener.on("plan.changed", on_change, namespace="/live")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+    listener.connect(
+        base,
+        headers={"Cookie": cookie},
+        namespaces=["/live"],
+        transports=["websocket"],
+    )
+    listener.call("subscribe", {"family_id": family_id}, namespace="/live", timeout=10)
+    csrf = browser.get(f"{base}/api/v1/session", timeout=10).json()["csrf_token"]
+    latencies = []
+    for i in range(40):
+        version = browser.get(
+            f"{base}/api/v1/families/{family_id}/plan/goals/{goal_id}", timeout=10
+        ).json()["version"]
+        arrived.clear()
+        started = time.perf_counter()
+        browser.patch(
+            f"{base}/api/v1/families/{family_id}/plan/goals/{goal_id}",
+            json={"version": version, "title": f"Doel {i}"},
+            headers={"X-CSRFToken": csrf},
+            timeout=10,
+        )
+        if arrived.wait(5) and version + 1 in seen:
+            latencies.append((seen[version + 1] - started) * 1000)
+    listener.disconnect()
+    return percentiles(latencies) if latencies else {}
+
+
+def live_on_socket_server(db_url: str, facts: dict[str, int]) -> dict[str, float]:
+    """Live edits need the Socket.IO server (python -m portal; gunicorn's gthread worker has
+    no WebSocket): the edit and the socket on that one process, as in a small set-up."""
+    port = free_port()
+    env = {**environment(db_url), "PORTAL_BASE_URL": f"http://127.0.0.1:{port}"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "portal", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: port_open(port), "python -m portal", process=process)
+        base = f"http://127.0.0.1:{port}"
+        return live_edit_latency(base, sign_in(base), facts["family"], facts["goal"])
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def main() -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="portal-bench-pages-"))
+    db_url = f"sqlite:///{workdir}/portal.db"
+    floor_dir = workdir / "floor"
+    floor_dir.mkdir()
+    (floor_dir / "floor_app.py").write_text(FLOOR)
+    floor_env = {**os.environ, "FLOOR_DB": f"sqlite:///{floor_dir}/floor.db"}
+    print(
+        f"gunicorn {' '.join(GUNICORN[:6])}; wrk -c{CONNECTIONS} -d{SECONDS}s; SQLite (synchronous=FULL)"
+    )
+    # Create the floor's table and row once, before two workers could race to do it.
+    subprocess.run(
+        [sys.executable, "-c", "import floor_app"], cwd=floor_dir, env=floor_env, check=True
+    )
+    floor, floor_port = gunicorn("floor_app:app", floor_env, floor_dir, "/row")
+    try:
+        base_floor = wrk(f"http://127.0.0.1:{floor_port}/row")
+    finally:
+        floor.terminate()
+        floor.wait(10)
+    print(
+        f"floor (ORM row by primary key): {base_floor['rps']:.0f} req/s, p50 {base_floor['p50']:.2f} ms, p99 {base_floor['p99']:.2f} ms"
+    )
+    print(
+        f"{'entries':>8} {'what':<16} {'req/s':>7} {'% floor':>8} {'p50 ms':>7} {'p99 ms':>7} {'p99/floor':>9} {'queries':>7}"
+    )
+    live: dict[str, float] = {}
+    for size in SIZES:
+        facts = seed(db_url, size)
+        portal, port = gunicorn("portal:create_app()", environment(db_url), ROOT, "/signin")
+        base = f"http://127.0.0.1:{port}"
+        try:
+            browser = sign_in(base)
+            cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+            for name, path in paths(facts["family"], facts["entry"]).items():
+                result = wrk(base + path, cookie)
+                print(
+                    f"{size:>8} {name:<16} {result['rps']:>7.0f} {100 * result['rps'] / base_floor['rps']:>7.0f}% "
+                    f"{result['p50']:>7.2f} {result['p99']:>7.2f} {result['p99'] / base_floor['p99']:>8.1f}x "
+                    f"{facts['q_' + name]:>7}"
+                    + (f"  ({result['errors']} errors)" if result["errors"] else ""),
+                    flush=True,
+                )
+        finally:
+            portal.terminate()
+            portal.wait(10)
+        if size == SIZES[0]:
+            live = live_on_socket_server(db_url, facts)
+    if live:
+        print(
+            f"live edit (API PATCH -> plan.changed at another client): p50 {live['p50']:.1f} ms, p99 {live['p99']:.1f} ms"
+        )
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
