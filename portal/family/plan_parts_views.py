@@ -327,10 +327,8 @@ def kind_names() -> dict[str, str]:
     return {"evaluation": _("Evaluatie"), "network_meeting": _("Netwerkoverleg")}
 
 
-@bp.route("/families/<int:family_id>/plan/agenda.ics")
-@login_required
-def agenda_ics(family_id: int) -> Any:
-    family = load_family(family_id, "plan.view")
+def agenda_response(family: Family) -> Response:
+    """The agenda (moments from today on) as an iCalendar download; pages and API share it."""
     items = plan_parts.upcoming(plan_parts.evaluations(family), clock.today())
     settings = current_app.config["PORTAL_SETTINGS"]
     host = urlsplit(settings.base_url).hostname or "gezinsportaal"
@@ -343,3 +341,9 @@ def agenda_ics(family_id: int) -> Any:
             "Cache-Control": "no-store",
         },
     )
+
+
+@bp.route("/families/<int:family_id>/plan/agenda.ics")
+@login_required
+def agenda_ics(family_id: int) -> Any:
+    return agenda_response(load_family(family_id, "plan.view"))

@@ -423,6 +423,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/families/<int:fid>/plan/evaluations/<int:evaluation_id>", "PATCH"): api(
         "PATCH", family_route(PLAN_WRITERS, INVALID), True
     ),
+    ("/api/v1/families/<int:fid>/plan/agenda.ics", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
     ("/api/v1/families/<int:fid>/conversations", "GET"): api(
         "GET", family_route((*FAMILY_MEMBERS, "guest_write")), True
     ),
