@@ -69,6 +69,7 @@ def _changed(family: Family, part: str, obj: Any) -> None:
 def flower_entries(family: Family, can_edit: bool) -> list[dict[str, Any]]:
     """Everyone in de bloem: the family's petals, then guests with the plan part."""
     entries: list[dict[str, Any]] = []
+    gone = plan_parts.members_gone(family)
     for petal in plan_parts.petals(family):
         entries.append(
             {
@@ -85,6 +86,7 @@ def flower_entries(family: Family, can_edit: bool) -> list[dict[str, Any]]:
                 if can_edit
                 else None,
                 "linked": petal.member_id is not None,
+                "member_gone": petal.member_id in gone,
             }
         )
     for guest in plan_parts.guest_petals(family):
@@ -99,6 +101,7 @@ def flower_entries(family: Family, can_edit: bool) -> list[dict[str, Any]]:
                 "edit": None,
                 "remove": None,
                 "linked": True,
+                "member_gone": False,
             }
         )
     return entries
@@ -115,6 +118,7 @@ def parts_context(family: Family, can_edit: bool, **forms: Any) -> dict[str, Any
         "safety": plan_parts.safety_of(family),
         "evaluations": items,
         "agenda": plan_parts.upcoming(items, clock.today()),
+        "removed_petals": plan_parts.removed_petal_ids(family),
         "petal_form": forms.get("petal_form") or (_petal_form(family, formdata=None)),
         "evaluation_form": forms.get("evaluation_form") or EvaluationForm(formdata=None),
     }
