@@ -118,6 +118,15 @@ def gunicorn(
     return process, port
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
 def wrk(url: str, cookie: str | None = None) -> dict[str, float]:
     """requests/s and latency percentiles (ms) from wrk's --latency report."""
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", url]
@@ -340,8 +349,7 @@ def live_on_socket_server(db_url: str, facts: dict[str, int]) -> dict[str, float
         base = f"http://127.0.0.1:{port}"
         return live_edit_latency(base, sign_in(base), facts["family"], facts["goal"])
     finally:
-        process.terminate()
-        process.wait(10)
+        stop(process)
 
 
 def main() -> None:
@@ -351,9 +359,8 @@ def main() -> None:
     floor_dir.mkdir()
     (floor_dir / "floor_app.py").write_text(FLOOR)
     floor_env = {**os.environ, "FLOOR_DB": f"sqlite:///{floor_dir}/floor.db"}
-    print(
-        f"gunicorn {' '.join(GUNICORN[:6])}; wrk -c{CONNECTIONS} -d{SECONDS}s; SQLite (synchronous=FULL)"
-    )
+    settings = " ".join(GUNICORN[:6])
+    print(f"gunicorn {settings}; wrk -c{CONNECTIONS} -d{SECONDS}s; SQLite (synchronous=FULL)")
     # Create the floor's table and row once, before two workers could race to do it.
     subprocess.run(
         [sys.executable, "-c", "import floor_app"], cwd=floor_dir, env=floor_env, check=True
@@ -362,14 +369,13 @@ def main() -> None:
     try:
         base_floor = wrk(f"http://127.0.0.1:{floor_port}/row")
     finally:
-        floor.terminate()
-        floor.wait(10)
+        stop(floor)
     print(
-        f"floor (ORM row by primary key): {base_floor['rps']:.0f} req/s, p50 {base_floor['p50']:.2f} ms, p99 {base_floor['p99']:.2f} ms"
+        f"floor (ORM row by primary key): {base_floor['rps']:.0f} req/s, "
+        f"p50 {base_floor['p50']:.2f} ms, p99 {base_floor['p99']:.2f} ms"
     )
-    print(
-        f"{'entries':>8} {'what':<16} {'req/s':>7} {'% floor':>8} {'p50 ms':>7} {'p99 ms':>7} {'p99/floor':>9} {'queries':>7}"
-    )
+    columns = ("req/s", "% floor", "p50 ms", "p99 ms", "p99/floor", "queries")
+    print(f"{'entries':>8} {'what':<16} " + " ".join(f"{c:>9}" for c in columns))
     live: dict[str, float] = {}
     for size in SIZES:
         facts = seed(db_url, size)
@@ -380,21 +386,26 @@ def main() -> None:
             cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
             for name, path in paths(facts["family"], facts["entry"]).items():
                 result = wrk(base + path, cookie)
-                print(
-                    f"{size:>8} {name:<16} {result['rps']:>7.0f} {100 * result['rps'] / base_floor['rps']:>7.0f}% "
-                    f"{result['p50']:>7.2f} {result['p99']:>7.2f} {result['p99'] / base_floor['p99']:>8.1f}x "
-                    f"{facts['q_' + name]:>7}"
-                    + (f"  ({result['errors']} errors)" if result["errors"] else ""),
-                    flush=True,
+                share = 100 * result["rps"] / base_floor["rps"]
+                tail_ratio = result["p99"] / base_floor["p99"]
+                cells = (
+                    f"{result['rps']:>9.0f}",
+                    f"{share:>8.0f}%",
+                    f"{result['p50']:>9.2f}",
+                    f"{result['p99']:>9.2f}",
+                    f"{tail_ratio:>8.1f}x",
+                    f"{facts['q_' + name]:>9}",
                 )
+                errors = f"  ({result['errors']} errors)" if result["errors"] else ""
+                print(f"{size:>8} {name:<16} " + " ".join(cells) + errors, flush=True)
         finally:
-            portal.terminate()
-            portal.wait(10)
+            stop(portal)
         if size == SIZES[0]:
             live = live_on_socket_server(db_url, facts)
     if live:
         print(
-            f"live edit (API PATCH -> plan.changed at another client): p50 {live['p50']:.1f} ms, p99 {live['p99']:.1f} ms"
+            "live edit (API PATCH -> plan.changed at another client): "
+            f"p50 {live['p50']:.1f} ms, p99 {live['p99']:.1f} ms"
         )
     shutil.rmtree(workdir, ignore_errors=True)
 

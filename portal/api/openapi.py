@@ -70,6 +70,20 @@ def _op(
     return op
 
 
+def _calendar_op() -> dict[str, Any]:
+    op = _op(
+        "The agenda as iCalendar (RFC 5545): evaluations and network meetings from today on; "
+        "timed ones in UTC, all-day ones as DATE. Also at /families/{fid}/plan/agenda.ics.",
+        (200, None),
+        errors=FAMILY_ERRORS,
+    )
+    op["responses"]["200"] = {
+        "description": "A VCALENDAR with one VEVENT per moment (CRLF line endings)",
+        "content": {"text/calendar": {"schema": {"type": "string"}}},
+    }
+    return op
+
+
 def _paths() -> dict[str, dict[str, Any]]:
     return {
         "/api/v1/openapi.json": {
@@ -281,6 +295,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 errors=(*FAMILY_ERRORS, 409, 415, 422),
             ),
         },
+        "/api/v1/families/{fid}/plan/agenda.ics": {"get": _calendar_op()},
         "/api/v1/families/{fid}/conversations": {
             "get": _op(
                 "Conversations I am in, with unread counts",

@@ -29,7 +29,7 @@ from portal.api.common import (
 from portal.family import plan_parts
 from portal.family.forms import EvaluationForm, PetalForm, SafetyForm
 from portal.family.models import Evaluation, Family, NetworkPetal, SafetyPlan
-from portal.family.plan_parts_views import parts_error
+from portal.family.plan_parts_views import agenda_response, parts_error
 from portal.family.services import Conflict, FamilyError
 from portal.live import notify
 
@@ -302,3 +302,10 @@ def update_evaluation(fid: int, evaluation_id: int) -> Any:
     authorize("plan.edit", evaluation)
     _changed(family, "evaluation", evaluation)
     return ok(evaluation_json(evaluation))
+
+
+@bp.get("/families/<int:fid>/plan/agenda.ics")
+@api_login_required
+def agenda_ics(fid: int) -> Any:
+    """The same iCalendar file as the page's download link."""
+    return agenda_response(load_family(fid, "plan.view"))

@@ -79,6 +79,26 @@ def petals(family: Family) -> list[NetworkPetal]:
     )
 
 
+def removed_petal_ids(family: Family) -> set[int]:
+    """Petals taken out of de bloem (agreements that name them say so)."""
+    return set(
+        db.session.scalars(
+            select(NetworkPetal.id).where(
+                NetworkPetal.family_id == family.id, NetworkPetal.removed_at.is_not(None)
+            )
+        )
+    )
+
+
+def members_gone(family: Family) -> set[int]:
+    """Members who no longer take part (a petal linked to one of them says so)."""
+    return set(
+        db.session.scalars(
+            select(Member.id).where(Member.family_id == family.id, Member.removed_at.is_not(None))
+        )
+    )
+
+
 @dataclass(frozen=True)
 class GuestPetal:
     """A guest with the plan part, shown in de bloem with the last day of their access."""

@@ -69,6 +69,7 @@ def _changed(family: Family, part: str, obj: Any) -> None:
 def flower_entries(family: Family, can_edit: bool) -> list[dict[str, Any]]:
     """Everyone in de bloem: the family's petals, then guests with the plan part."""
     entries: list[dict[str, Any]] = []
+    gone = plan_parts.members_gone(family)
     for petal in plan_parts.petals(family):
         entries.append(
             {
@@ -85,6 +86,7 @@ def flower_entries(family: Family, can_edit: bool) -> list[dict[str, Any]]:
                 if can_edit
                 else None,
                 "linked": petal.member_id is not None,
+                "member_gone": petal.member_id in gone,
             }
         )
     for guest in plan_parts.guest_petals(family):
@@ -99,6 +101,7 @@ def flower_entries(family: Family, can_edit: bool) -> list[dict[str, Any]]:
                 "edit": None,
                 "remove": None,
                 "linked": True,
+                "member_gone": False,
             }
         )
     return entries
@@ -115,6 +118,7 @@ def parts_context(family: Family, can_edit: bool, **forms: Any) -> dict[str, Any
         "safety": plan_parts.safety_of(family),
         "evaluations": items,
         "agenda": plan_parts.upcoming(items, clock.today()),
+        "removed_petals": plan_parts.removed_petal_ids(family),
         "petal_form": forms.get("petal_form") or (_petal_form(family, formdata=None)),
         "evaluation_form": forms.get("evaluation_form") or EvaluationForm(formdata=None),
     }
@@ -327,10 +331,8 @@ def kind_names() -> dict[str, str]:
     return {"evaluation": _("Evaluatie"), "network_meeting": _("Netwerkoverleg")}
 
 
-@bp.route("/families/<int:family_id>/plan/agenda.ics")
-@login_required
-def agenda_ics(family_id: int) -> Any:
-    family = load_family(family_id, "plan.view")
+def agenda_response(family: Family) -> Response:
+    """The agenda (moments from today on) as an iCalendar download; pages and API share it."""
     items = plan_parts.upcoming(plan_parts.evaluations(family), clock.today())
     settings = current_app.config["PORTAL_SETTINGS"]
     host = urlsplit(settings.base_url).hostname or "gezinsportaal"
@@ -343,3 +345,9 @@ def agenda_ics(family_id: int) -> Any:
             "Cache-Control": "no-store",
         },
     )
+
+
+@bp.route("/families/<int:family_id>/plan/agenda.ics")
+@login_required
+def agenda_ics(family_id: int) -> Any:
+    return agenda_response(load_family(family_id, "plan.view"))

@@ -22,8 +22,14 @@ KINDS: dict[str, type[Goal] | type[Agreement]] = {"goals": Goal, "agreements": A
 
 
 @bp.route(
-    "/families/<int:family_id>/plan/<any(goals, agreements):kind>/<int:item_id>/remove",
+    "/families/<int:family_id>/plan/goals/<int:item_id>/remove",
     methods=["GET", "POST"],
+    defaults={"kind": "goals"},
+)
+@bp.route(
+    "/families/<int:family_id>/plan/agreements/<int:item_id>/remove",
+    methods=["GET", "POST"],
+    defaults={"kind": "agreements"},
 )
 @login_required
 def plan_item_remove(family_id: int, kind: str, item_id: int) -> Any:

@@ -329,14 +329,18 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/export", "GET"): Route("GET", family_route(EXPORTERS), True),
     ("/families/<int:family_id>/plan.pdf", "GET"): Route("GET", family_route(PLAN_READERS), True),
     # Taking the goal out asks first; without the version it read, a POST is a conflict.
-    (
-        "/families/<int:family_id>/plan/<any(goals, agreements):kind>/<int:item_id>/remove",
-        "GET",
-    ): Route("GET", family_route(PLAN_WRITERS), True),
-    (
-        "/families/<int:family_id>/plan/<any(goals, agreements):kind>/<int:item_id>/remove",
-        "POST",
-    ): Route("POST", family_route(PLAN_WRITERS, CONFLICT), True),
+    ("/families/<int:family_id>/plan/goals/<int:item_id>/remove", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    ("/families/<int:family_id>/plan/goals/<int:item_id>/remove", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, CONFLICT), True
+    ),
+    ("/families/<int:family_id>/plan/agreements/<int:item_id>/remove", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    ("/families/<int:family_id>/plan/agreements/<int:item_id>/remove", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, CONFLICT), True
+    ),
     ("/families/<int:family_id>/plan/history", "GET"): Route(
         "GET", family_route(PLAN_READERS), True
     ),
@@ -503,6 +507,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("/api/v1/families/<int:fid>/plan/evaluations/<int:evaluation_id>", "PATCH"): api(
         "PATCH", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/agenda.ics", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
     ),
     ("/api/v1/families/<int:fid>/conversations", "GET"): api(
         "GET", family_route((*FAMILY_MEMBERS, "guest_write")), True
@@ -845,7 +852,7 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:entry_id>", str(world["entry_id"]))
         .replace("<int:eid>", str(world["entry_id"]))
         .replace("<int:change_id>", str(world["change_id"]))
-        .replace("<any(goals, agreements):kind>", "goals")
+        .replace("agreements/<int:item_id>", f"agreements/{world['agreement_id']}")
         .replace("<int:item_id>", str(world["goal_id"]))
         .replace("<int:number>", "1")
         .replace("<int:uid>", str(users["network"].id))

@@ -133,6 +133,12 @@ def test_safety_and_evaluations_over_the_api(
     assert done.get_json()["participants"] == "Mama, oma"
     assert is_problem(api.patch(one, {"version": 1, "changes": "x"}), 409)
     assert [e["title"] for e in api.get(base).get_json()["items"]] == ["Netwerkoverleg"]
+    calendar = api.get(f"/families/{family.id}/plan/agenda.ics")
+    assert calendar.status_code == 200 and calendar.mimetype == "text/calendar"
+    text = calendar.get_data(as_text=True)
+    assert (
+        text.startswith("BEGIN:VCALENDAR\r\n") and "SUMMARY:Netwerkoverleg: Netwerkoverleg" in text
+    )
 
 
 def test_guests_read_or_write_the_plan_parts_by_their_grant(

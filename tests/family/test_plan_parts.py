@@ -113,8 +113,9 @@ def test_the_flower_its_petals_and_guests(
     text = removed_link.get_data(as_text=True)
     assert removed_link.status_code == 422 and "doet niet meer mee" in text
     assert 'value="Opa Jan"' in text
-    # The petal that was linked to her stays in the flower.
-    assert "Oma Els" in client.get(plan).get_data(as_text=True)
+    # The petal that was linked to her stays in the flower, and says she no longer takes part.
+    page = client.get(plan).get_data(as_text=True)
+    assert "Oma Els" in page and "Doet niet meer mee in de gezinsruimte." in page
 
 
 def test_petal_conflict_shows_both_versions_and_removal_keeps_history(
@@ -184,6 +185,7 @@ def test_petal_conflict_shows_both_versions_and_removal_keeps_history(
     flower = page[page.index('<svg class="flower"') : page.index("</svg>", page.index("flower"))]
     assert "Ria de Vries" not in flower
     assert "Boodschappen doen" in page and "Ria de Vries" in page  # the agreement keeps the name
+    assert "(niet meer in de bloem)" in page
     with app.app_context():
         petal = db.session.get(NetworkPetal, petal_id)
         agreement = db.session.scalars(select(Agreement)).one()
