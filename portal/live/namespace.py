@@ -185,9 +185,6 @@ def sweep(since: datetime) -> datetime:
     Expiry and future validity need no event: the clock crossing expires_at is the change.
     """
     now = clock.now()
-    connections = registry.snapshot()
-    if not connections:
-        return now
     changed_pairs: set[tuple[int, int]] = set()
     for grant in db.session.scalars(
         select(Grant).where(
@@ -210,7 +207,9 @@ def sweep(since: datetime) -> datetime:
             )
         )
     )
-    for connection in connections:
+    if not changed_pairs and not ended_sessions:
+        return now  # nothing changed: no need to copy the registry (hundreds of sockets)
+    for connection in registry.snapshot():
         if connection.session_hash in ended_sessions:
             end(connection.sid, None, "signed_out")
             continue
