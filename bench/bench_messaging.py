@@ -312,11 +312,11 @@ def run_storm(target: Target) -> Result:
     return Result("connect-200", target.name, line, p, ok, len(target.storm), total)
 
 
-def run_all(target: Target, only: list[str], seconds: float) -> dict[str, Result]:
+def run_all(target: Target, only: list[str], seconds: float, scale: float) -> dict[str, Result]:
     plan = {
-        "family-50": (100.0, seconds),
-        "room-200": (50.0, seconds),
-        "rooms-100x5": (100.0, 2 * seconds),
+        "family-50": (100.0 * scale, seconds),
+        "room-200": (50.0 * scale, seconds),
+        "rooms-100x5": (100.0 * scale, 2 * seconds),
     }
     out: dict[str, Result] = {}
     for scenario in only:
@@ -465,6 +465,9 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--only", default=",".join(SCENARIOS))
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply the message rates (to find the knee)"
+    )
     args = parser.parse_args()
     only = [s for s in args.only.split(",") if s]
     for name in only:
@@ -485,7 +488,7 @@ def main() -> None:
         port,
     )
     try:
-        floor_results = run_all(floor_target(port), only, args.seconds)
+        floor_results = run_all(floor_target(port), only, args.seconds, args.scale)
     finally:
         stop(floor)
 
@@ -528,7 +531,7 @@ def main() -> None:
         try:
             target = portal_target(port, ids)
             target.pid = server.pid
-            portal_results = run_all(target, only, args.seconds)
+            portal_results = run_all(target, only, args.seconds, args.scale)
         finally:
             stop(server)
             if "Traceback" in log.read_text(errors="replace"):

@@ -76,15 +76,20 @@ class LiveNamespace(Namespace):
         decision = decide(actor, "family.view", family)
         record_decision(actor, "live.subscribe", family.id, "family", family.id, decision=decision)
         parts = allowed_parts(actor, family) if decision.allowed else set()
+        conversations: list[int] | None = None
+        if decision.allowed and decide(actor, "conversation.list", family).allowed:
+            from portal.messaging.live import conversations_to_join
+
+            conversations = conversations_to_join(family.id)  # read in this same transaction
         db.commit()
         if not decision.allowed:
             return {"ok": False, "error": "not_found" if decision.hide else "forbidden"}
         for part in parts:
             join_room(room(family.id, part))
-        if decide(actor, "conversation.list", family).allowed:
+        if conversations is not None:
             from portal.messaging.live import join_conversations
 
-            join_conversations(request.sid, family.id)  # type: ignore[attr-defined]
+            join_conversations(request.sid, conversations)  # type: ignore[attr-defined]
             parts.add("messages")
         registry.subscribe(request.sid, family.id, parts)  # type: ignore[attr-defined]
         return {"ok": True, "family_id": family.id, "parts": sorted(parts)}
