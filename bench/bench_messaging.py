@@ -163,6 +163,15 @@ class Result:
     seconds: float = 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), 0 when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load() -> str:
     one, five, _ = os.getloadavg()
     return f"load {one:.2f}/{five:.2f}"
@@ -188,6 +197,7 @@ def run_messages(target: Target, scenario: str, rate: float, seconds: float) -> 
         connected = sum(ready.get(timeout=120) for _ in workers)
         spy = profile(target, scenario, seconds)
         acks = asyncio.run(_send(target, rooms, rate, seconds))
+        cpu = acks["cpu"]
         if spy is not None:
             spy.wait(timeout=60)
         time.sleep(2)  # let the last deliveries drain
@@ -214,7 +224,8 @@ def run_messages(target: Target, scenario: str, rate: float, seconds: float) -> 
         f"{f' (+{duplicates} twice)' if duplicates else ''}, "
         f"p50 {p['p50']:.1f} ms, p90 {p['p90']:.1f} ms, p99 {p['p99']:.1f} ms, "
         f"max {p['max']:.1f} ms; acks {acks['ok']}/{total} (p50 {ack_p['p50']:.1f} ms, "
-        f"p99 {ack_p['p99']:.1f} ms); {before}, after {load()}"
+        f"p99 {ack_p['p99']:.1f} ms); server CPU {cpu * 1000 / max(total, 1):.1f} ms per "
+        f"message (incl. its fan-out); {before}, after {load()}"
     )
     print(line, flush=True)
     return Result(scenario, target.name, line, p, len(latencies), expected)
@@ -257,6 +268,7 @@ async def _send(target: Target, rooms: list[Room], rate: float, seconds: float) 
         return callback
 
     futures = []
+    cpu_before = cpu_seconds(target.pid)
     start = time.monotonic()
     for i in range(total):
         delay = start + i / rate - time.monotonic()
@@ -271,8 +283,9 @@ async def _send(target: Target, rooms: list[Room], rate: float, seconds: float) 
         future.add_done_callback(done(sent))
         futures.append(future)
     await asyncio.wait(futures, timeout=30)
+    cpu = cpu_seconds(target.pid) - cpu_before  # the sends and their fan-out, not the connects
     await asyncio.gather(*(c.close() for c in senders), return_exceptions=True)
-    return {"ok": ok, "times": times}
+    return {"ok": ok, "times": times, "cpu": cpu}
 
 
 def run_storm(target: Target) -> Result:
@@ -488,7 +501,9 @@ def main() -> None:
         port,
     )
     try:
-        floor_results = run_all(floor_target(port), only, args.seconds, args.scale)
+        target = floor_target(port)
+        target.pid = floor.pid
+        floor_results = run_all(target, only, args.seconds, args.scale)
     finally:
         stop(floor)
 
