@@ -1,228 +1,564 @@
 """Live message delivery: the portal's /live namespace next to a bare Flask-SocketIO relay (the
-floor), same machine, same async mode (threading), same client code.
+floor), measured in the same run, on the same machine, in the same async mode, with the same
+client code.
 
-A family room of N receivers; one sender sends at R messages/s for S seconds. The portal's path
-includes the policy check, the insert with a sequence number, the commit and the audit row.
-Receivers run in several processes (python-socketio clients) so they are not the bottleneck.
-Prints delivered/expected, p50/p90/p99/max latency. Asserts nothing.
+Scenarios (issue "Real-time messaging", acceptance point 8):
+  family-50   one family room of 50 receivers, 100 messages/s
+  room-200    one room of 200 receivers, 50 messages/s (10k deliveries/s)
+  rooms-100x5 100 family rooms of 5 receivers (500 clients), 100 messages/s in total
+  connect-200 200 authenticated connect + subscribe sequences, all at once
 
-Run: .venv/bin/python bench/bench_messaging.py [receivers] [rate] [seconds]
+The portal's path per message includes the policy check, the insert with a sequence number, the
+audit row and the commit before the emit. Receivers are a minimal asyncio Engine.IO client
+(bench/eio.py) spread over several processes, so they are not the bottleneck. Prints the async
+mode, the database, delivered/expected and p50/p90/p99/max latency (send to receive, ms), and
+for the connect storm the total seconds. Asserts nothing; every run is bounded in time and
+count; only 127.0.0.1.
+
+Run: python bench/bench_messaging.py [--mode gevent|threading] [--database sqlite|postgresql]
+                                     [--seconds 5] [--only family-50,room-200,...]
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import multiprocessing as mp
 import os
-import re
-import signal
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
-import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import eio  # noqa: E402
 from bench.common import percentiles  # noqa: E402
-from tests.support.servers import free_port, port_open, wait_until  # noqa: E402
+from tests.support.servers import free_port, log_tail, port_open, wait_until  # noqa: E402
 
 PASSWORD = "bench password 123"
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+HOST = "127.0.0.1"
+RECEIVER_PROCESSES = 4
+SCENARIOS = ("family-50", "room-200", "rooms-100x5", "connect-200")
+BIG, SMALL_FAMILIES, SMALL = 200, 100, 5
 
 FLOOR = """
 import sys
+mode = sys.argv[2]
+if mode == "gevent":
+    from gevent import monkey
+    monkey.patch_all()
 from flask import Flask
 from flask_socketio import SocketIO, join_room, emit
 app = Flask(__name__)
-io = SocketIO(app, async_mode="threading")
+io = SocketIO(app, async_mode=mode, max_http_buffer_size=64 * 1024)
 @io.on("join", namespace="/live")
 def join(data):
-    join_room("room", namespace="/live")
+    join_room(data["room"], namespace="/live")
     return {"ok": True}
 @io.on("message.send", namespace="/live")
 def send(data):
-    emit("message.new", data, to="room", namespace="/live")
+    emit("message.new", data, to=data["room"], namespace="/live")
     return {"ok": True}
-io.run(app, host="127.0.0.1", port=int(sys.argv[1]), allow_unsafe_werkzeug=True, log_output=False)
+extra = {"allow_unsafe_werkzeug": True} if mode == "threading" else {}
+io.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_output=False, **extra)
 """
 
 
-def receiver(base: str, cookies: list[dict[str, str]], subscribe: dict, ready, results) -> None:
-    """One process, several clients; records (receive time - send time) per delivery."""
-    clients = []
+@dataclass
+class Room:
+    receivers: list[str]  # cookie headers ("" for the floor)
+    sender: str
+    subscribe: tuple[str, dict[str, Any]]  # the event that puts a socket in the room
+    send: dict[str, Any]  # what message.send carries besides client_key and body
+
+
+@dataclass
+class Target:
+    name: str  # "floor" or "portal"
+    port: int
+    pid: int = 0
+    rooms: dict[str, list[Room]] = field(default_factory=dict)  # scenario -> rooms
+    storm: list[tuple[str, tuple[str, dict[str, Any]]]] = field(default_factory=list)
+
+    @property
+    def origin(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+
+# --- receivers (separate processes) ------------------------------------------------------------
+
+
+def receiver_process(port: int, origin: str, members: list, ready, stop, results) -> None:
+    asyncio.run(_receive(port, origin, members, ready, stop, results))
+
+
+async def _receive(port: int, origin: str, members: list, ready, stop, results) -> None:
     latencies: list[float] = []
-    for cookie in cookies:
-        client = socketio.Client(reconnection=False)
+    seen: set[tuple[int, int]] = set()
+    duplicates = 0
 
-        def on_new(data, latencies=latencies):
+    def handler(index: int):
+        prefix = len("42/live,")
+
+        def on_event(text: str) -> None:
+            nonlocal duplicates
+            now = time.time()
             try:
-                sent = float(json.loads(data["body"])["t"])
-            except (KeyError, ValueError, TypeError):
+                name, data = json.loads(text[prefix:])
+                if name != "message.new":
+                    return
+                body = json.loads(data["body"])
+            except (ValueError, KeyError, TypeError):
                 return
-            latencies.append((time.time() - sent) * 1000)
+            key = (index, body["i"])
+            if key in seen:
+                duplicates += 1
+                return
+            seen.add(key)
+            latencies.append((now - body["t"]) * 1000)
 
-        client.on("message.new", on_new, namespace="/live")
-        header = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookie.items())} if cookie else {}
-        client.connect(base, headers=header, namespaces=["/live"], transports=["websocket"])
-        event, payload = next(iter(subscribe.items()))
-        client.call(event, payload, namespace="/live", timeout=10)
-        clients.append(client)
-    ready.put(len(clients))
-    signal.signal(signal.SIGTERM, lambda *a: None)
-    time.sleep(float(os.environ.get("BENCH_LISTEN", "10")))
-    results.put(latencies)
-    for client in clients:
-        client.disconnect()
+        return on_event
+
+    limit = asyncio.Semaphore(25)
+
+    async def join(index: int, cookie: str, subscribe: tuple[str, dict]) -> eio.Connection | None:
+        async with limit:
+            try:
+                conn = await eio.connect(HOST, port, cookie, origin)
+                conn.on_event = handler(index)
+                reply = await conn.call(subscribe[0], subscribe[1])
+                return conn if reply.get("ok") else None
+            except (TimeoutError, OSError, eio.ProtocolError):
+                return None
+
+    conns = await asyncio.gather(*(join(i, c, s) for i, (c, s) in enumerate(members)))
+    ready.put(sum(1 for c in conns if c is not None))
+    deadline = time.monotonic() + 180  # bounded even if the parent never says stop
+    while not stop.is_set() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    results.put((latencies, duplicates))
+    await asyncio.gather(*(c.close() for c in conns if c is not None), return_exceptions=True)
 
 
-def sign_in(base: str, email: str) -> dict[str, str]:
-    browser = requests.Session()
-    token = CSRF.search(browser.get(f"{base}/signin", timeout=10).text)
-    assert token
-    browser.post(
-        f"{base}/signin",
-        data={"csrf_token": token.group(1), "email": email, "password": PASSWORD},
-        timeout=10,
-    )
-    return requests.utils.dict_from_cookiejar(browser.cookies)
+# --- one scenario ------------------------------------------------------------------------------
 
 
-def run(
-    name: str,
-    base: str,
-    cookies: list[dict[str, str]],
-    sender_cookie: dict[str, str],
-    subscribe: dict,
-    send_event: dict,
-    rate: float,
-    seconds: float,
-) -> None:
-    procs = 4
-    chunks = [cookies[i::procs] for i in range(procs)]
-    ready: mp.Queue = mp.Queue()
-    results: mp.Queue = mp.Queue()
-    os.environ["BENCH_LISTEN"] = str(seconds + 4)
+@dataclass
+class Result:
+    scenario: str
+    target: str
+    line: str
+    p: dict[str, float]
+    delivered: int = 0
+    expected: int = 0
+    seconds: float = 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), 0 when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f}/{five:.2f}"
+
+
+def run_messages(target: Target, scenario: str, rate: float, seconds: float) -> Result:
+    rooms = target.rooms[scenario]
+    members = [(cookie, room.subscribe) for room in rooms for cookie in room.receivers]
+    chunks = [members[i::RECEIVER_PROCESSES] for i in range(RECEIVER_PROCESSES)]
+    ctx = mp.get_context("fork")
+    ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     workers = [
-        mp.Process(target=receiver, args=(base, chunk, subscribe, ready, results))
+        ctx.Process(
+            target=receiver_process, args=(target.port, target.origin, chunk, ready, stop, results)
+        )
         for chunk in chunks
         if chunk
     ]
     for worker in workers:
         worker.start()
-    connected = sum(ready.get(timeout=60) for _ in workers)
-    sender = socketio.Client(reconnection=False)
-    header = {"Cookie": "; ".join(f"{k}={v}" for k, v in sender_cookie.items())}
-    sender.connect(
-        base,
-        headers=header if sender_cookie else {},
-        namespaces=["/live"],
-        transports=["websocket"],
-    )
-    event, payload = next(iter(subscribe.items()))
-    sender.call(event, payload, namespace="/live", timeout=10)
-    total = int(rate * seconds)
-    start = time.time()
-    for i in range(total):
-        target = start + i / rate
-        delay = target - time.time()
-        if delay > 0:
-            time.sleep(delay)
-        body = json.dumps({"t": time.time(), "i": i})
-        sender.emit(
-            "message.send",
-            {**send_event, "client_key": f"bench-{i:08d}", "body": body},
-            namespace="/live",
-        )
-    time.sleep(3)
-    sender.disconnect()
+    before = load()
+    try:
+        connected = sum(ready.get(timeout=120) for _ in workers)
+        spy = profile(target, scenario, seconds)
+        acks = asyncio.run(_send(target, rooms, rate, seconds))
+        cpu = acks["cpu"]
+        if spy is not None:
+            spy.wait(timeout=60)
+        time.sleep(2)  # let the last deliveries drain
+    finally:
+        stop.set()
     latencies: list[float] = []
+    duplicates = 0
     for _ in workers:
-        latencies.extend(results.get(timeout=60))
+        got, dup = results.get(timeout=60)
+        latencies.extend(got)
+        duplicates += dup
     for worker in workers:
         worker.join(timeout=10)
-    expected = total * connected
+        if worker.is_alive():
+            worker.kill()
+    total = int(rate * seconds)
+    per_room = [len(room.receivers) for room in rooms]
+    expected = sum(per_room[i % len(rooms)] for i in range(total))
     p = percentiles(latencies) if latencies else {"p50": 0, "p90": 0, "p99": 0, "max": 0}
-    print(
-        f"{name:>8}: {connected} receivers, {rate:.0f} msg/s for {seconds:.0f} s -> "
-        f"delivered {len(latencies)}/{expected}, latency p50 {p['p50']:.1f} ms, "
-        f"p90 {p['p90']:.1f} ms, p99 {p['p99']:.1f} ms, max {p['max']:.1f} ms",
-        flush=True,
+    ack_p = percentiles(acks["times"]) if acks["times"] else {"p50": 0, "p99": 0}
+    line = (
+        f"{scenario:<12} {target.name:<7} {connected} receivers in {len(rooms)} room(s), "
+        f"{rate:.0f} msg/s for {seconds:.0f} s: delivered {len(latencies)}/{expected}"
+        f"{f' (+{duplicates} twice)' if duplicates else ''}, "
+        f"p50 {p['p50']:.1f} ms, p90 {p['p90']:.1f} ms, p99 {p['p99']:.1f} ms, "
+        f"max {p['max']:.1f} ms; acks {acks['ok']}/{total} (p50 {ack_p['p50']:.1f} ms, "
+        f"p99 {ack_p['p99']:.1f} ms); server CPU {cpu * 1000 / max(total, 1):.1f} ms per "
+        f"message (incl. its fan-out); {before}, after {load()}"
     )
+    print(line, flush=True)
+    return Result(scenario, target.name, line, p, len(latencies), expected)
 
 
-def main() -> None:
-    receivers = int(sys.argv[1]) if len(sys.argv) > 1 else 50
-    rate = float(sys.argv[2]) if len(sys.argv) > 2 else 100
-    seconds = float(sys.argv[3]) if len(sys.argv) > 3 else 5
-    folder = tempfile.mkdtemp(prefix="portal-bench-live-")
-
-    port = free_port()
-    floor = subprocess.Popen(
-        [sys.executable, "-c", FLOOR, str(port)],
-        cwd=ROOT,
+def profile(target: Target, scenario: str, seconds: float) -> subprocess.Popen[bytes] | None:
+    """With BENCH_PYSPY=<folder>, record where the server spends the scenario (py-spy, raw)."""
+    folder = os.environ.get("BENCH_PYSPY")
+    if not folder or not target.pid:
+        return None
+    out = Path(folder) / f"{target.name}-{scenario}.raw"
+    return subprocess.Popen(
+        ["py-spy", "record", "--pid", str(target.pid), "-d", str(int(seconds) + 1), "-f", "raw"]
+        + ["-o", str(out), "--nonblocking"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    try:
-        wait_until(lambda: port_open(port), "floor relay")
-        base = f"http://127.0.0.1:{port}"
-        run("floor", base, [{}] * receivers, {}, {"join": {}}, {}, rate, seconds)
-    finally:
-        floor.terminate()
-        floor.wait()
 
-    database = f"sqlite:///{folder}/bench.db"
+
+async def _send(target: Target, rooms: list[Room], rate: float, seconds: float) -> dict[str, Any]:
+    senders = await asyncio.gather(
+        *(eio.connect(HOST, target.port, room.sender, target.origin) for room in rooms)
+    )
+    for conn, room in zip(senders, rooms, strict=True):
+        reply = await conn.call(room.subscribe[0], room.subscribe[1])
+        if not reply.get("ok"):
+            raise RuntimeError(f"sender could not subscribe: {reply}")
+    total = int(rate * seconds)
+    run_id = f"{time.time_ns() % 10**12:012d}"
+    times: list[float] = []
+    ok = 0
+
+    def done(sent: float):
+        def callback(future: asyncio.Future[Any]) -> None:
+            nonlocal ok
+            if not future.cancelled() and future.exception() is None and future.result()["ok"]:
+                ok += 1
+                times.append((time.time() - sent) * 1000)
+
+        return callback
+
+    futures = []
+    cpu_before = cpu_seconds(target.pid)
+    start = time.monotonic()
+    for i in range(total):
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        room = rooms[i % len(rooms)]
+        sent = time.time()
+        body = json.dumps({"t": sent, "i": i})
+        future = senders[i % len(rooms)].call_nowait(
+            "message.send", {**room.send, "client_key": f"b{run_id}-{i:07d}", "body": body}
+        )
+        future.add_done_callback(done(sent))
+        futures.append(future)
+    await asyncio.wait(futures, timeout=30)
+    cpu = cpu_seconds(target.pid) - cpu_before  # the sends and their fan-out, not the connects
+    await asyncio.gather(*(c.close() for c in senders), return_exceptions=True)
+    return {"ok": ok, "times": times, "cpu": cpu}
+
+
+def run_storm(target: Target) -> Result:
+    before = load()
+
+    async def storm() -> tuple[float, list[float], int, list[eio.Connection]]:
+        times: list[float] = []
+
+        async def one(cookie: str, subscribe: tuple[str, dict]) -> eio.Connection | None:
+            begun = time.monotonic()
+            try:
+                conn = await eio.connect(HOST, target.port, cookie, target.origin, timeout=15)
+                reply = await conn.call(subscribe[0], subscribe[1], timeout=15)
+            except (TimeoutError, OSError, eio.ProtocolError):
+                return None
+            if not reply.get("ok"):
+                await conn.close()
+                return None
+            times.append((time.monotonic() - begun) * 1000)
+            return conn
+
+        start = time.monotonic()
+        conns = await asyncio.gather(*(one(c, s) for c, s in target.storm))
+        total = time.monotonic() - start
+        live = [c for c in conns if c is not None]
+        await asyncio.gather(*(c.close() for c in live), return_exceptions=True)
+        return total, times, len(live), live
+
+    total, times, ok, _ = asyncio.run(storm())
+    p = percentiles(times) if times else {"p50": 0, "p90": 0, "p99": 0, "max": 0}
+    line = (
+        f"{'connect-200':<12} {target.name:<7} {ok}/{len(target.storm)} authenticated "
+        f"connect+subscribe in {total:.2f} s (each: p50 {p['p50']:.0f} ms, p99 {p['p99']:.0f} ms, "
+        f"max {p['max']:.0f} ms); {before}, after {load()}"
+    )
+    print(line, flush=True)
+    return Result("connect-200", target.name, line, p, ok, len(target.storm), total)
+
+
+def run_all(target: Target, only: list[str], seconds: float, scale: float) -> dict[str, Result]:
+    plan = {
+        "family-50": (100.0 * scale, seconds),
+        "room-200": (50.0 * scale, seconds),
+        "rooms-100x5": (100.0 * scale, 2 * seconds),
+    }
+    out: dict[str, Result] = {}
+    for scenario in only:
+        if scenario == "connect-200":
+            out[scenario] = run_storm(target)
+        else:
+            rate, secs = plan[scenario]
+            out[scenario] = run_messages(target, scenario, rate, secs)
+        time.sleep(1)
+    return out
+
+
+# --- the two servers ---------------------------------------------------------------------------
+
+
+def floor_target(port: int) -> Target:
+    def rooms(n: int, size: int, prefix: str) -> list[Room]:
+        return [
+            Room([""] * size, "", ("join", {"room": f"{prefix}{k}"}), {"room": f"{prefix}{k}"})
+            for k in range(n)
+        ]
+
+    target = Target("floor", port)
+    target.rooms = {
+        "family-50": rooms(1, 50, "f"),
+        "room-200": rooms(1, BIG, "b"),
+        "rooms-100x5": rooms(SMALL_FAMILIES, SMALL, "s"),
+    }
+    target.storm = [("", ("join", {"room": "storm"}))] * BIG
+    return target
+
+
+def sign_in(base: str, email: str) -> str:
+    browser = requests.Session()
+    page = browser.get(f"{base}/signin", timeout=30).text
+    marker = 'name="csrf_token"'
+    start = page.index(marker)
+    token = page[page.index('value="', start) + 7 :]
+    token = token[: token.index('"')]
+    response = browser.post(
+        f"{base}/signin",
+        data={"csrf_token": token, "email": email, "password": PASSWORD},
+        timeout=30,
+    )
+    if "Uitloggen" not in response.text:
+        raise RuntimeError(f"sign-in failed for {email}")
+    return "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+
+
+def portal_target(port: int, ids: dict[str, Any]) -> Target:
+    base = f"http://{HOST}:{port}"
+    emails = ["zender@bench.example"] + [f"lid{i}@bench.example" for i in range(BIG)]
+    for k in range(SMALL_FAMILIES):
+        emails.append(f"g{k}-zender@bench.example")
+        emails.extend(f"g{k}-lid{j}@bench.example" for j in range(SMALL))
+    with ThreadPoolExecutor(8) as pool:
+        cookies = dict(zip(emails, pool.map(lambda e: sign_in(base, e), emails), strict=True))
+    big = ids["big_family"]
+    sub = ("subscribe", {"family_id": big})
+    target = Target("portal", port)
+    target.rooms = {
+        "family-50": [
+            Room(
+                [cookies[f"lid{i}@bench.example"] for i in range(50)],
+                cookies["zender@bench.example"],
+                sub,
+                {"conversation_id": ids["family_50"]},
+            )
+        ],
+        "room-200": [
+            Room(
+                [cookies[f"lid{i}@bench.example"] for i in range(BIG)],
+                cookies["zender@bench.example"],
+                sub,
+                {"conversation_id": ids["room_200"]},
+            )
+        ],
+        "rooms-100x5": [
+            Room(
+                [cookies[f"g{k}-lid{j}@bench.example"] for j in range(SMALL)],
+                cookies[f"g{k}-zender@bench.example"],
+                ("subscribe", {"family_id": fid}),
+                {"conversation_id": cid},
+            )
+            for k, (fid, cid) in enumerate(ids["small"])
+        ],
+    }
+    target.storm = [(cookies[f"lid{i}@bench.example"], sub) for i in range(BIG)]
+    return target
+
+
+def start(args: list[str], env: dict[str, str], log: Path, port: int) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    wait_until(lambda: port_open(port), log.stem, log)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def summary(mode: str, database: str, floor: dict[str, Result], portal: dict[str, Result]) -> None:
+    print(f"\nSummary ({mode}, portal on {database}; targets from the issue):", flush=True)
+    for name, result in portal.items():
+        base = floor.get(name)
+        if name == "connect-200":
+            met = result.delivered == result.expected and result.seconds <= 3
+            floor_text = f" (floor {base.seconds:.2f} s)" if base else ""
+            print(
+                f"  {name:<12} portal {result.delivered}/{result.expected} in "
+                f"{result.seconds:.2f} s{floor_text} -> target <= 3 s: "
+                f"{'met' if met else 'NOT met'}",
+                flush=True,
+            )
+            continue
+        p99, p50 = result.p["p99"], result.p["p50"]
+        floor_p99 = base.p["p99"] if base else float("nan")
+        ratio = p99 / floor_p99 if base and floor_p99 else float("nan")
+        complete = result.delivered == result.expected
+        if name == "family-50":
+            met = complete and p50 <= 10 and p99 <= 50 and ratio <= 3.5
+            target = "all delivered, p50 <= 10 ms, p99 <= 50 ms and <= 3.5x floor"
+        elif name == "room-200":
+            met = complete and p99 <= 100
+            target = "nothing lost, p99 <= 100 ms"
+        else:
+            met = ratio <= 2
+            target = "p99 <= 2x floor"
+        print(
+            f"  {name:<12} portal p50 {p50:.1f} / p99 {p99:.1f} ms, floor p99 {floor_p99:.1f} ms "
+            f"({ratio:.2f}x), delivered {result.delivered}/{result.expected} -> {target}: "
+            f"{'met' if met else 'NOT met'}",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=("gevent", "threading"), default="gevent")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--only", default=",".join(SCENARIOS))
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply the message rates (to find the knee)"
+    )
+    args = parser.parse_args()
+    only = [s for s in args.only.split(",") if s]
+    for name in only:
+        if name not in SCENARIOS:
+            parser.error(f"unknown scenario {name}; one of {SCENARIOS}")
+    folder = Path(tempfile.mkdtemp(prefix="portal-bench-live-"))
+    print(
+        f"async mode {args.mode}; portal database {args.database}; receivers: bench/eio.py in "
+        f"{RECEIVER_PROCESSES} processes; {os.cpu_count()} cores; {load()}",
+        flush=True,
+    )
+
+    port = free_port()
+    floor = start(
+        [sys.executable, "-c", FLOOR, str(port), args.mode],
+        dict(os.environ),
+        folder / "floor.log",
+        port,
+    )
+    try:
+        target = floor_target(port)
+        target.pid = floor.pid
+        floor_results = run_all(target, only, args.seconds, args.scale)
+    finally:
+        stop(floor)
+
+    postgres = None
+    if args.database == "postgresql":
+        from tests.support.servers import PostgresServer
+
+        postgres = PostgresServer(durable=True).start()  # fsync on: as durable as SQLite FULL
+        database = postgres.url
+    else:
+        database = f"sqlite:///{folder}/bench.db"
+    port = free_port()
     env = {
         **os.environ,
+        "PORTAL_ASYNC_MODE": args.mode,
         "PORTAL_DATABASE_URL": database,
         "PORTAL_ENVIRONMENT": "test",
         "PORTAL_SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456",
+        "PORTAL_BASE_URL": f"http://{HOST}:{port}",
         "PORTAL_MAIL_BACKEND": "outbox",
-        "PORTAL_OUTBOX_DIR": folder,
+        "PORTAL_OUTBOX_DIR": str(folder),
         "PORTAL_ARGON2_TIME_COST": "1",
         "PORTAL_ARGON2_MEMORY_KIB": "8192",
         "PORTAL_MESSAGE_BURST": "1000000",
         "PORTAL_MESSAGE_PER_MINUTE": "60000000",
     }
-    port = free_port()
-    env["PORTAL_BASE_URL"] = f"http://127.0.0.1:{port}"
-    subprocess.run(
-        [sys.executable, "-c", SEED, database, str(receivers)], cwd=ROOT, env=env, check=True
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "portal", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        wait_until(lambda: port_open(port), "portal")
-        base = f"http://127.0.0.1:{port}"
-        cookies = [sign_in(base, f"lid{i}@bench.example") for i in range(receivers)]
-        sender = sign_in(base, "zender@bench.example")
-        run(
-            "portal",
-            base,
-            cookies,
-            sender,
-            {"subscribe": {"family_id": 1}},
-            {"conversation_id": 1},
-            rate,
-            seconds,
+        seeded = subprocess.run(
+            [sys.executable, "-c", SEED, database],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
+        ids = json.loads(seeded.stdout.strip().splitlines()[-1])
+        log = folder / "portal.log"
+        server = start([sys.executable, "-m", "portal", "--port", str(port)], env, log, port)
+        try:
+            target = portal_target(port, ids)
+            target.pid = server.pid
+            portal_results = run_all(target, only, args.seconds, args.scale)
+        finally:
+            stop(server)
+            if "Traceback" in log.read_text(errors="replace"):
+                print(f"portal log has errors:\n{log_tail(log)}", flush=True)
     finally:
-        server.terminate()
-        server.wait()
+        if postgres is not None:
+            postgres.stop()
+    summary(args.mode, args.database, floor_results, portal_results)
 
 
 SEED = """
-import sys
+import json, sys
 from config import Settings
 from portal import create_app, db
 from portal.migrate import upgrade
@@ -231,29 +567,47 @@ from portal.auth.models import User
 from portal.core import clock
 from portal.family.models import Family, Member
 from portal.messaging.models import Conversation, Participant
-url, n = sys.argv[1], int(sys.argv[2])
+url = sys.argv[1]
 upgrade(url)
-app = create_app()
+app = create_app(Settings.from_env(async_mode="threading"))
 with app.app_context():
     secret = passwords.hash_password("bench password 123")
-    sender = User(email="zender@bench.example", display_name="Zender", password_hash=secret,
-                  email_verified_at=clock.now())
-    db.session.add(sender); db.session.flush()
-    family = Family(name="Gezin Bench", created_by_id=sender.id); db.session.add(family)
-    db.session.flush()
-    db.session.add(Member(family_id=family.id, user_id=sender.id, role="parent",
-                          display_name="Zender", has_authority=True, joined_at=clock.now()))
-    conv = Conversation(family_id=family.id, topic="Bench", created_by_id=sender.id)
-    db.session.add(conv); db.session.flush()
-    db.session.add(Participant(conversation_id=conv.id, user_id=sender.id))
-    for i in range(n):
-        u = User(email=f"lid{i}@bench.example", display_name=f"Lid {i}", password_hash=secret,
+    def user(email, name):
+        u = User(email=email, display_name=name, password_hash=secret,
                  email_verified_at=clock.now())
-        db.session.add(u); db.session.flush()
-        db.session.add(Member(family_id=family.id, user_id=u.id, role="network",
-                              display_name=f"Lid {i}", joined_at=clock.now()))
-        db.session.add(Participant(conversation_id=conv.id, user_id=u.id))
+        db.session.add(u); db.session.flush(); return u
+    def family(owner, name):
+        f = Family(name=name, created_by_id=owner.id); db.session.add(f); db.session.flush()
+        db.session.add(Member(family_id=f.id, user_id=owner.id, role="parent",
+                              display_name=owner.display_name, has_authority=True,
+                              joined_at=clock.now()))
+        return f
+    def member(f, u):
+        db.session.add(Member(family_id=f.id, user_id=u.id, role="network",
+                              display_name=u.display_name, joined_at=clock.now()))
+    def conversation(f, owner, people):
+        c = Conversation(family_id=f.id, topic="Bench", created_by_id=owner.id)
+        db.session.add(c); db.session.flush()
+        db.session.add_all(Participant(conversation_id=c.id, user_id=u.id) for u in people)
+        return c
+    sender = user("zender@bench.example", "Zender")
+    big = family(sender, "Gezin Bench")
+    lids = [user(f"lid{i}@bench.example", f"Lid {i}") for i in range(200)]
+    for u in lids:
+        member(big, u)
+    c50 = conversation(big, sender, [sender] + lids[:50])
+    c200 = conversation(big, sender, [sender] + lids)
+    small = []
+    for k in range(100):
+        s = user(f"g{k}-zender@bench.example", f"Zender {k}")
+        f = family(s, f"Gezin {k}")
+        people = [user(f"g{k}-lid{j}@bench.example", f"Lid {k}.{j}") for j in range(5)]
+        for u in people:
+            member(f, u)
+        small.append((f.id, conversation(f, s, [s] + people).id))
     db.session.commit()
+    print(json.dumps({"big_family": big.id, "family_50": c50.id, "room_200": c200.id,
+                      "small": small}))
 """
 
 

@@ -3,14 +3,23 @@
 Pages and the API: `gunicorn -c config/gunicorn.conf.py 'portal:create_app()'`.
 One worker per instance with threads: Flask-SocketIO needs sticky sessions, and one process per
 instance keeps that simple; scale out by running more instances behind nginx (ip_hash).
+
+PORTAL_ASYNC_MODE picks the worker: `threading` (default) runs gthread with PORTAL_THREADS
+threads, for pages and the API; `gevent` runs gunicorn's gevent worker, which monkey-patches the
+worker before it loads the app — for the instances nginx sends /socket.io/ to (see README,
+"Deployment"). WebSocket frames are handled by simple-websocket on the worker's socket.
 """
 
 import os
 
 bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
 workers = 1
-threads = int(os.environ.get("PORTAL_THREADS", "8"))
-worker_class = "gthread"
+if os.environ.get("PORTAL_ASYNC_MODE", "threading") == "gevent":
+    worker_class = "gevent"
+    worker_connections = int(os.environ.get("PORTAL_WORKER_CONNECTIONS", "2000"))
+else:
+    threads = int(os.environ.get("PORTAL_THREADS", "8"))
+    worker_class = "gthread"
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

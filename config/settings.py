@@ -17,6 +17,8 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("development", "production", "test")
 MAIL_BACKENDS = ("smtp", "outbox")
 LOCALES = ("nl", "en")
+# threading: `make run` and the tests; gevent: production /socket.io/ instances (see README).
+ASYNC_MODES = ("threading", "gevent")
 
 
 class SettingsError(ValueError):
@@ -47,6 +49,9 @@ class Settings:
     smtp_port: int = 25
     outbox_dir: str = str(INSTANCE_DIR / "outbox")
     redis_url: str = ""
+    # Flask-SocketIO's async mode. gevent needs the process monkey-patched before anything else
+    # is imported: `python -m portal` does that itself, gunicorn does it with `-k gevent`.
+    async_mode: str = "threading"
     oidc_providers: tuple[OIDCProvider, ...] = ()
     # Request bodies larger than this are refused with 413; upload routes allow a little more
     # than max_upload_bytes, so that a too-large file gets a clear message and the form survives.
@@ -93,6 +98,8 @@ class Settings:
             raise SettingsError(f"PORTAL_MAIL_BACKEND must be one of {MAIL_BACKENDS}")
         if self.default_locale not in LOCALES:
             raise SettingsError(f"PORTAL_DEFAULT_LOCALE must be one of {LOCALES}")
+        if self.async_mode not in ASYNC_MODES:
+            raise SettingsError(f"PORTAL_ASYNC_MODE must be one of {ASYNC_MODES}")
         if not self.base_url.startswith(("http://", "https://")):
             raise SettingsError("PORTAL_BASE_URL must start with http:// or https://")
         if not self.database_url.startswith(("sqlite", "postgresql")):

@@ -1,17 +1,29 @@
-"""The family portal: create_app() builds one instance from typed settings."""
+"""The family portal: create_app() builds one instance from typed settings.
+
+Importing this package imports nothing that does I/O (no Flask yet), so that `python -m portal`
+can monkey-patch for gevent before the standard library's socket and ssl are loaded.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
+from config import Settings, SettingsError
 
-from config import Settings
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(settings: Settings | None = None) -> Flask:
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     settings = settings or Settings.from_env()
+    if settings.async_mode == "gevent" and not _gevent_patched():
+        raise SettingsError(
+            "PORTAL_ASYNC_MODE=gevent needs a monkey-patched process: start it with "
+            "`python -m portal` or gunicorn's gevent worker (config/gunicorn.conf.py)"
+        )
     app = Flask(
         __name__,
         static_folder="../static",
@@ -61,7 +73,7 @@ def _init_extensions(app: Flask) -> None:
     settings = app.config["PORTAL_SETTINGS"]
     socketio.init_app(
         app,
-        async_mode="threading",
+        async_mode=settings.async_mode,
         cors_allowed_origins=[settings.base_url],
         message_queue=settings.redis_url or None,
         # One frame may carry a message (10,000 characters) with room to spare, not a file.
@@ -73,6 +85,14 @@ def _init_extensions(app: Flask) -> None:
     from portal.core import templating
 
     templating.init_app(app)
+
+
+def _gevent_patched() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return bool(monkey.is_module_patched("socket") and monkey.is_module_patched("threading"))
 
 
 def _register_blueprints(app: Flask) -> None:

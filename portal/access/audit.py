@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import db
@@ -16,42 +17,66 @@ from portal.core import clock
 GENESIS = "0" * 64
 
 
-def _digest(event: AuditEvent) -> str:
-    payload = [
-        event.chain_key,
-        event.seq,
-        event.at.isoformat(timespec="microseconds"),
-        event.family_id,
-        event.actor_user_id,
-        event.actor_name,
-        event.actor_role,
-        event.organisation,
-        event.basis,
-        event.action,
-        event.object_type,
-        event.object_id,
-        event.outcome,
-        event.reason,
-        event.client_address,
-        event.prev_hash,
-    ]
+FIELDS = (
+    "chain_key",
+    "seq",
+    "at",
+    "family_id",
+    "actor_user_id",
+    "actor_name",
+    "actor_role",
+    "organisation",
+    "basis",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "reason",
+    "client_address",
+    "prev_hash",
+)
+
+
+def _digest_of(values: dict[str, Any]) -> str:
+    payload = [values[name] for name in FIELDS]
+    payload[2] = values["at"].isoformat(timespec="microseconds")
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 
-def _lock_head(chain_key: int) -> AuditChainHead:
-    """The chain head row, locked for this transaction (PostgreSQL) so links never fork."""
-    query = select(AuditChainHead).where(AuditChainHead.chain_key == chain_key).with_for_update()
-    head = db.session.scalar(query)
+def _digest(event: AuditEvent) -> str:
+    return _digest_of({name: getattr(event, name) for name in FIELDS})
+
+
+_heads = cast(Table, AuditChainHead.__table__)
+_HEAD = (
+    select(_heads.c.last_seq, _heads.c.last_hash)
+    .where(_heads.c.chain_key == bindparam("chain_key"))
+    .with_for_update()
+)
+_MOVE_HEAD = (
+    update(_heads)
+    .where(_heads.c.chain_key == bindparam("key"))
+    .values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
+)
+_INSERT_EVENT = insert(cast(Table, AuditEvent.__table__))
+
+
+def _lock_head(chain_key: int) -> tuple[int, str]:
+    """The chain head (last seq, last hash), locked for this transaction (PostgreSQL) so links
+    never fork; SQLite's BEGIN IMMEDIATE already serialises writers."""
+    head = db.session.connection().execute(_HEAD, {"chain_key": chain_key}).first()
     if head is not None:
-        return head
+        return head.last_seq, head.last_hash
     try:
         with db.session.begin_nested():
-            db.session.add(AuditChainHead(chain_key=chain_key, last_seq=0, last_hash=GENESIS))
+            db.session.execute(
+                insert(AuditChainHead).values(chain_key=chain_key, last_seq=0, last_hash=GENESIS)
+            )
     except IntegrityError:
         pass  # another transaction created it first; lock theirs
-    head = db.session.scalar(query)
+    head = db.session.connection().execute(_HEAD, {"chain_key": chain_key}).first()
     assert head is not None
-    return head
+    return head.last_seq, head.last_hash
 
 
 def write(
@@ -68,34 +93,35 @@ def write(
     outcome: str,
     reason: str | None,
     client_address: str | None,
-) -> AuditEvent:
-    """Append one row in this transaction; the request commit stores data and log together."""
+) -> None:
+    """Append one row in this transaction; the request commit stores data and log together.
+
+    Three statements (lock the head, insert the row, move the head), no ORM unit of work: this
+    runs for every message and every page touch of family data."""
     chain_key = family_id or 0
-    head = _lock_head(chain_key)
-    event = AuditEvent(
-        chain_key=chain_key,
-        seq=head.last_seq + 1,
-        at=clock.now(),
-        family_id=family_id,
-        actor_user_id=actor_user_id,
-        actor_name=actor_name[:100],
-        actor_role=actor_role,
-        organisation=organisation,
-        basis=basis,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        outcome=outcome,
-        reason=reason,
-        client_address=client_address,
-        prev_hash=head.last_hash,
-    )
-    event.hash = _digest(event)
-    head.last_seq = event.seq
-    head.last_hash = event.hash
-    db.session.add(event)
-    db.session.flush()
-    return event
+    last_seq, last_hash = _lock_head(chain_key)
+    values: dict[str, Any] = {
+        "chain_key": chain_key,
+        "seq": last_seq + 1,
+        "at": clock.now(),
+        "family_id": family_id,
+        "actor_user_id": actor_user_id,
+        "actor_name": actor_name[:100],
+        "actor_role": actor_role,
+        "organisation": organisation,
+        "basis": basis,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "outcome": outcome,
+        "reason": reason,
+        "client_address": client_address,
+        "prev_hash": last_hash,
+    }
+    values["hash"] = _digest_of(values)
+    conn = db.session.connection()
+    conn.execute(_INSERT_EVENT, values)
+    conn.execute(_MOVE_HEAD, {"key": chain_key, "seq": values["seq"], "hash": values["hash"]})
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,20 @@ class Actor:
     _grants: dict[int, list[Grant]] = field(default_factory=dict)
     _conversations: dict[int, bool] = field(default_factory=dict)
 
+    def preload(
+        self,
+        family_id: int,
+        member: Member | None,
+        conversation_id: int | None = None,
+        in_conversation: bool | None = None,
+    ) -> None:
+        """Facts a caller read in its own (joined) query, so decide() needs no query of its own.
+        The caller must have read them with the same conditions as `membership()` and
+        `in_conversation()` (not removed), in this request."""
+        self._memberships.setdefault(family_id, member)
+        if conversation_id is not None and in_conversation is not None:
+            self._conversations.setdefault(conversation_id, in_conversation)
+
     def in_conversation(self, conversation_id: int) -> bool:
         if self.user is None:
             return False

@@ -20,8 +20,8 @@ def _load(token: str) -> User | None:
     found = services.load_session(token)
     if found is None:
         return None
-    user, user_session = found
-    user.signin_method = user_session.method
+    user, method = found
+    user.signin_method = method
     return user
 
 

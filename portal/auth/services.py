@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from config import Settings
 from portal import db
@@ -241,21 +241,29 @@ def start_session(user: User, method: str, address: str | None) -> str:
     return token
 
 
-def load_session(token: str) -> tuple[User, UserSession] | None:
+# Built once: this runs on every request and every socket event.
+_SESSION_USER = (
+    select(User, UserSession.method)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.token_hash == bindparam("token_hash"),
+        UserSession.revoked_at.is_(None),
+        UserSession.expires_at > bindparam("now", type_=UserSession.__table__.c.expires_at.type),
+    )
+    .limit(1)
+)
+
+
+def load_session(token: str) -> tuple[User, str] | None:
+    """The signed-in user of a live (not revoked, not expired) session, and how they signed in."""
     row = db.session.execute(
-        select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            UserSession.token_hash == token_hash(token),
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > clock.now(),
-        )
+        _SESSION_USER, {"token_hash": token_hash(token), "now": clock.now()}
     ).first()
     if row is None:
         return None
-    user, user_session = row
+    user, method = row
     user.session_token = token
-    return user, user_session
+    return user, method
 
 
 def end_session(token: str | None) -> None:

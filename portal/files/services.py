@@ -98,6 +98,8 @@ def pending_for(conversation: Conversation, by: User, file_ids: Iterable[int]) -
 
 
 def attach(files: list[StoredFile], message: Message) -> None:
+    if not files:
+        return  # the common case: no flush on the hot send path
     for stored in files:
         stored.message_id = message.id
     db.session.flush()

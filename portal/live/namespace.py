@@ -91,16 +91,21 @@ class LiveNamespace(Namespace):
         decision = decide(actor, "family.view", family)
         record_decision(actor, "live.subscribe", family.id, "family", family.id, decision=decision)
         parts = allowed_parts(actor, family) if decision.allowed else set()
+        conversations: list[int] | None = None
+        if decision.allowed and decide(actor, "conversation.list", family).allowed:
+            from portal.messaging.live import conversations_to_join
+
+            conversations = conversations_to_join(family.id)  # read in this same transaction
         db.commit()
         if not decision.allowed:
             return {"ok": False, "error": "not_found" if decision.hide else "forbidden"}
         try:
             for part in parts:
                 join_room(room(family.id, part))
-            if decide(actor, "conversation.list", family).allowed:
+            if conversations is not None:
                 from portal.messaging.live import join_conversations
 
-                join_conversations(request.sid, family.id)  # type: ignore[attr-defined]
+                join_conversations(request.sid, conversations)  # type: ignore[attr-defined]
                 parts.add("messages")
         except KeyError:
             # The socket went away while this subscribe was being decided (a page left).
@@ -206,9 +211,6 @@ def sweep(since: datetime) -> datetime:
     Expiry and future validity need no event: the clock crossing expires_at is the change.
     """
     now = clock.now()
-    connections = registry.snapshot()
-    if not connections:
-        return now
     changed_pairs: set[tuple[int, int]] = set()
     for grant in db.session.scalars(
         select(Grant).where(
@@ -240,7 +242,9 @@ def sweep(since: datetime) -> datetime:
             )
         )
     )
-    for connection in connections:
+    if not changed_pairs and not ended_sessions:
+        return now  # nothing changed: no need to copy the registry (hundreds of sockets)
+    for connection in registry.snapshot():
         if connection.session_hash in ended_sessions:
             end(connection.sid, None, "signed_out")
             continue

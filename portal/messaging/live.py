@@ -5,20 +5,23 @@ anyone is told about them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
 
 from portal import db
 from portal.access.guard import current_actor, record_decision
-from portal.access.policy import decide
+from portal.access.policy import Decision, decide
 from portal.core import clock
 from portal.extensions import socketio
+from portal.family.models import Member
 from portal.messaging import services
 from portal.messaging.limits import send_limit
-from portal.messaging.models import Conversation, Participant
+from portal.messaging.models import Conversation, Message, Participant
 
 NAMESPACE = "/live"
 MAX_FRAME_BODY = 10_000
@@ -104,19 +107,61 @@ def participants_changed(conversation: Conversation, user_id: int) -> None:
     )
 
 
-def _conversation(data: Any, action: str) -> tuple[Conversation | None, str | None]:
+# One query for everything a socket event about a conversation needs to decide: the
+# conversation, the actor's membership of its family, whether they take part in it, and (for a
+# send) the message already stored under the client's idempotency key. The policy gets the facts
+# through Actor.preload() and decides without a query of its own.
+_CONTEXT = (
+    select(Conversation, Member, Participant.user_id, Message.id)
+    .outerjoin(
+        Member,
+        (Member.family_id == Conversation.family_id)
+        & (Member.user_id == bindparam("user_id"))
+        & Member.removed_at.is_(None),
+    )
+    .outerjoin(
+        Participant,
+        (Participant.conversation_id == Conversation.id)
+        & (Participant.user_id == bindparam("user_id"))
+        & Participant.removed_at.is_(None),
+    )
+    .outerjoin(
+        Message,
+        (Message.conversation_id == Conversation.id)
+        & (Message.author_id == bindparam("user_id"))
+        & (Message.client_key == bindparam("client_key")),
+    )
+    .where(Conversation.id == bindparam("conversation_id"))
+    .options(lazyload(Member.user))  # the policy needs the membership, not its user row
+    .limit(1)
+)
+
+
+@dataclass
+class Context:
+    conversation: Conversation
+    decision: Decision
+    existing_id: int | None  # a message this author already sent under the event's client_key
+
+
+def _conversation(data: Any, action: str, client_key: str = "") -> tuple[Context | None, str]:
     """The conversation named by a client event, if the policy allows `action` on it now."""
     if not current_user.is_authenticated:
         return None, "unauthorized"
     raw = data.get("conversation_id") if isinstance(data, dict) else None
     if not isinstance(raw, int) or isinstance(raw, bool) or not 0 < raw < 2**62:
         return None, "bad_request"
-    conversation = db.session.get(Conversation, raw)
     actor = current_actor()
-    if conversation is None:
+    row = db.session.execute(
+        _CONTEXT,
+        {"user_id": current_user.id, "conversation_id": raw, "client_key": client_key},
+    ).first()
+    if row is None:
         record_decision(actor, action, None, "conversation", raw, allowed=False, reason="not_found")
         db.commit()
         return None, "not_found"
+    conversation, member, participant_id, existing_id = row
+    actor.preload(conversation.family_id, member, conversation.id, participant_id is not None)
     decision = decide(actor, action, conversation)
     if not decision.allowed:
         record_decision(
@@ -129,33 +174,43 @@ def _conversation(data: Any, action: str) -> tuple[Conversation | None, str | No
         )
         db.commit()
         return None, "not_found" if decision.hide else "forbidden"
-    return conversation, None
+    return Context(conversation, decision, existing_id), ""
 
 
-def join_conversations(sid: str, family_id: int) -> None:
-    """Put a subscribed socket in the rooms of the conversations its user is in."""
+def conversations_to_join(family_id: int) -> list[int]:
+    """The conversations of this family the current user takes part in and may view now: one
+    query (each row proves participation), then the policy decides per conversation in memory."""
     actor = current_actor()
-    ids = db.session.scalars(
-        select(Participant.conversation_id)
-        .join(Conversation, Conversation.id == Participant.conversation_id)
+    conversations = db.session.scalars(
+        select(Conversation)
+        .join(Participant, Participant.conversation_id == Conversation.id)
         .where(
             Conversation.family_id == family_id,
             Participant.user_id == current_user.id,
             Participant.removed_at.is_(None),
         )
-    )
-    for conversation_id in ids:
-        conversation = db.session.get(Conversation, conversation_id)
-        if conversation is not None and decide(actor, "message.view", conversation).allowed:
-            socketio.server.enter_room(sid, conversation_room(conversation_id), namespace=NAMESPACE)
+    ).all()
+    allowed = []
+    for conversation in conversations:
+        actor.preload(family_id, actor.membership(family_id), conversation.id, True)
+        if decide(actor, "message.view", conversation).allowed:
+            allowed.append(conversation.id)
+    return allowed
+
+
+def join_conversations(sid: str, conversation_ids: list[int]) -> None:
+    """Put a subscribed socket in the rooms of the conversations found above."""
+    for conversation_id in conversation_ids:
+        socketio.server.enter_room(sid, conversation_room(conversation_id), namespace=NAMESPACE)
 
 
 def on_message_send(data: Any) -> dict[str, Any]:
-    conversation, error = _conversation(data, "message.send")
-    if conversation is None:
+    key = data.get("client_key") if isinstance(data, dict) else None
+    context, error = _conversation(data, "message.send", key if isinstance(key, str) else "")
+    if context is None:
         return {"ok": False, "error": error}
+    conversation = context.conversation
     body = data.get("body", "")
-    key = data.get("client_key")
     reply = data.get("reply_to_seq")
     attachments = data.get("attachments", [])
     if not isinstance(body, str) or not isinstance(key, str):
@@ -171,19 +226,30 @@ def on_message_send(data: Any) -> dict[str, Any]:
     wait = send_limit.take(current_user.id)
     if wait:
         db.rollback()
-        return {"ok": False, "error": "rate_limited", "retry_after": round(wait, 1)}
+        return {"ok": False, "error": "rate_limited", "retry_after": max(round(wait, 1), 0.1)}
+    existing = db.session.get(Message, context.existing_id) if context.existing_id else None
     try:
-        sent = services.send(conversation, current_user, body, key, reply, attachments)
+        sent = services.send(
+            conversation,
+            current_user,
+            body,
+            key,
+            reply,
+            attachments,
+            known=True,
+            existing=existing,
+        )
     except services.MessagingError as exc:
         db.rollback()
         return {"ok": False, "error": exc.code}
+    # The decision made above, for this very event: one audit row per message.
     record_decision(
         current_actor(),
         "message.send",
         conversation.family_id,
         "message",
         sent.message.id,
-        decision=decide(current_actor(), "message.send", conversation),
+        decision=context.decision,
     )
     if not sent.duplicate:
         emit_after_commit(
@@ -194,9 +260,10 @@ def on_message_send(data: Any) -> dict[str, Any]:
 
 
 def on_typing(data: Any) -> dict[str, Any]:
-    conversation, error = _conversation(data, "message.send")
-    if conversation is None:
+    context, error = _conversation(data, "message.send")
+    if context is None:
         return {"ok": False, "error": error}
+    conversation = context.conversation
     socketio.emit(
         "typing",
         {
@@ -215,9 +282,10 @@ def on_typing(data: Any) -> dict[str, Any]:
 
 
 def on_read(data: Any) -> dict[str, Any]:
-    conversation, error = _conversation(data, "message.view")
-    if conversation is None:
+    context, error = _conversation(data, "message.view")
+    if context is None:
         return {"ok": False, "error": error}
+    conversation = context.conversation
     seq = data.get("seq")
     if not isinstance(seq, int) or isinstance(seq, bool):
         return {"ok": False, "error": "bad_request"}

@@ -7,9 +7,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import db
 from portal.access.policy import Actor, decide, grant_state
@@ -121,15 +122,21 @@ def send(
     client_key: str,
     reply_to_seq: int | None = None,
     attachment_ids: Iterable[int] = (),
+    *,
+    known: bool = False,
+    existing: Message | None = None,
 ) -> Sent:
-    """Store a message (with the uploads it carries) under the next sequence number. A message
-    needs text, attachments, or both."""
+    """Store a message (with the uploads it carries) under the conversation's next sequence
+    number, or return the one this author already stored under `client_key`. A message needs
+    text, attachments, or both. With known=True the caller has looked the key up itself (in its
+    own query, this transaction) and passes what it found as `existing`."""
     if not isinstance(client_key, str) or not CLIENT_KEY.match(client_key):
         raise MessagingError("bad_client_key", "client_key")
     text = (body or "").replace("\x00", "").strip()
     if len(text) > MAX_BODY:
         raise MessagingError("too_long", "body")
-    existing = _by_key(conversation, by, client_key)
+    if not known:
+        existing = _by_key(conversation, by, client_key)
     if existing is not None:
         return _duplicate(existing)
     try:
@@ -140,43 +147,83 @@ def send(
         raise MessagingError("empty", "body")
     if reply_to_seq is not None and not 0 < reply_to_seq <= conversation.last_seq:
         raise MessagingError("unknown_reply", "reply_to_seq")
-    try:
-        with db.session.begin_nested():
-            seq = db.session.execute(
-                update(Conversation)
-                .where(Conversation.id == conversation.id)
-                .values(last_seq=Conversation.last_seq + 1)
-                .returning(Conversation.last_seq)
-            ).scalar_one()
-            message = Message(
-                conversation_id=conversation.id,
-                family_id=conversation.family_id,
-                seq=seq,
-                author_id=by.id,
-                author_name=by.display_name,
-                client_key=client_key,
-                body=text,
-                reply_to_seq=reply_to_seq,
-            )
-            db.session.add(message)
-            db.session.flush()
-    except IntegrityError:
-        # The same key raced in from another connection: that one won, this is the duplicate.
+    # Core statements on the session's connection: this runs for every message, and the ORM's
+    # unit of work costs more than the database does here.
+    conn = db.session.connection()
+    seq = conn.execute(_CLAIM_SEQ, {"cid": conversation.id}).scalar_one()
+    now = clock.now()
+    values = {
+        "conversation_id": conversation.id,
+        "family_id": conversation.family_id,
+        "seq": seq,
+        "author_id": by.id,
+        "author_name": by.display_name,
+        "client_key": client_key,
+        "body": text,
+        "reply_to_seq": reply_to_seq,
+        "created_at": now,
+    }
+    message_id = conn.execute(_insert_message(conn.dialect.name), values).scalar()
+    if message_id is None:
+        # The same key raced in from another connection and committed first: that one won,
+        # this is the duplicate. The conversation row is still ours (locked by the claim), so
+        # nobody has taken the number after ours: give it back, no gap.
+        conn.execute(_GIVE_BACK_SEQ, {"cid": conversation.id})
         existing = _by_key(conversation, by, client_key)
-        if existing is None:
-            raise
+        if existing is None:  # a conflicting row that is not there: a bug, not a client error
+            raise RuntimeError("idempotency key conflict without a stored message")
         return _duplicate(existing)
-    conversation.last_seq = seq
+    set_committed_value(conversation, "last_seq", seq)
+    # The author has read their own message (one statement; no row to load first).
+    conn.execute(_READ_OWN, {"cid": conversation.id, "uid": by.id, "seq": seq})
+    message = Message(id=message_id, edited_at=None, deleted_at=None, **values)
     files.attach(attachments, message)
-    mine = participant(conversation, by.id)
-    if mine is not None:
-        mine.last_read_seq = max(mine.last_read_seq, seq)
-    db.session.flush()
     return Sent(message, False, tuple(attachments))
 
 
 def _duplicate(message: Message) -> Sent:
     return Sent(message, True, tuple(files.by_message([message.id]).get(message.id, [])))
+
+
+_conversations = cast(Table, Conversation.__table__)
+_messages = cast(Table, Message.__table__)
+_participants = cast(Table, Participant.__table__)
+_CLAIM_SEQ = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("cid"))
+    .values(last_seq=_conversations.c.last_seq + 1)
+    .returning(_conversations.c.last_seq)
+)
+_GIVE_BACK_SEQ = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("cid"))
+    .values(last_seq=_conversations.c.last_seq - 1)
+)
+_READ_OWN = (
+    update(_participants)
+    .where(
+        _participants.c.conversation_id == bindparam("cid"),
+        _participants.c.user_id == bindparam("uid"),
+        _participants.c.removed_at.is_(None),
+        _participants.c.last_read_seq < bindparam("seq"),
+    )
+    .values(last_read_seq=bindparam("seq"))
+)
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_message(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (the idempotency key) DO NOTHING RETURNING id, per dialect."""
+    if dialect not in _INSERTS:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        _INSERTS[dialect] = (
+            insert(_messages)
+            .on_conflict_do_nothing(index_elements=["conversation_id", "author_id", "client_key"])
+            .returning(_messages.c.id)
+        )
+    return _INSERTS[dialect]
 
 
 def _by_key(conversation: Conversation, by: User, client_key: str) -> Message | None:

@@ -145,10 +145,12 @@ class PostgresServer(_Server):
     """A throw-away PostgreSQL cluster with a `portal_test` database.
 
     PostgreSQL refuses to run as root, so when we are root its tools run as the postgres user.
+    Tests run it without fsync; `durable=True` (the benchmarks) keeps PostgreSQL's defaults.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
         super().__init__()
+        self.durable = durable
         self.data = self.folder / "data"
         self.sockets = self.folder / "sockets"
         candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key)
@@ -187,11 +189,11 @@ class PostgresServer(_Server):
             shutil.chown(self.sockets, "postgres")
         self._initdb()
         options = (
-            f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 "
-            # Durability is pointless for a throw-away cluster; these make it much faster.
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200"
+            f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c max_connections=200"
         )
+        if not self.durable:
+            # Durability is pointless for a throw-away cluster; these make it much faster.
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         pg_ctl = str(self.bin / "pg_ctl")
         timeout = str(int(START_TIMEOUT))
         data, log = str(self.data), str(self.log)
