@@ -256,16 +256,7 @@ def _hidden_visibilities(actor: Actor, family: Family) -> set[str]:
 
 
 def attachments_of(entry_ids: Iterable[int]) -> dict[int, list[StoredFile]]:
-    ids = list(entry_ids)
-    result: dict[int, list[StoredFile]] = {}
-    if not ids:
-        return result
-    for stored in db.session.scalars(
-        select(StoredFile).where(StoredFile.dossier_entry_id.in_(ids)).order_by(StoredFile.id)
-    ):
-        if stored.dossier_entry_id is not None:
-            result.setdefault(stored.dossier_entry_id, []).append(stored)
-    return result
+    return files.by_dossier_entry(entry_ids)
 
 
 def store_upload(family: Family, by: User, name: str, data: bytes) -> StoredFile:

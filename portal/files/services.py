@@ -105,18 +105,27 @@ def attach(files: list[StoredFile], message: Message) -> None:
     db.session.flush()
 
 
-def by_message(message_ids: Iterable[int]) -> dict[int, list[StoredFile]]:
-    """Attachments of several messages in one query."""
-    ids = list(message_ids)
+def _grouped(column: Any, ids: Iterable[int]) -> dict[int, list[StoredFile]]:
+    """Files attached to several owners (messages or dossier entries), in one query."""
+    wanted = list(ids)
     result: dict[int, list[StoredFile]] = {}
-    if not ids:
+    if not wanted:
         return result
     for stored in db.session.scalars(
-        select(StoredFile).where(StoredFile.message_id.in_(ids)).order_by(StoredFile.id)
+        select(StoredFile).where(column.in_(wanted)).order_by(StoredFile.id)
     ):
-        if stored.message_id is not None:
-            result.setdefault(stored.message_id, []).append(stored)
+        owner = getattr(stored, column.key)
+        if owner is not None:
+            result.setdefault(owner, []).append(stored)
     return result
+
+
+def by_message(message_ids: Iterable[int]) -> dict[int, list[StoredFile]]:
+    return _grouped(StoredFile.message_id, message_ids)
+
+
+def by_dossier_entry(entry_ids: Iterable[int]) -> dict[int, list[StoredFile]]:
+    return _grouped(StoredFile.dossier_entry_id, entry_ids)
 
 
 def content_of(stored: StoredFile) -> bytes:

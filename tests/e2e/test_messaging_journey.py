@@ -12,65 +12,15 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from portal import db
-from portal.access.models import Grant, GrantPart
-from portal.auth import passwords
-from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
-from portal.family.models import ROLE_PARENT, Family, Member
 from portal.messaging.models import Conversation, Participant
+from tests.e2e.people import PASSWORD, SECRET, family_with_coach
 from tests.files import samples
-
-PASSWORD = "een sterk wachtwoord"
-SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def seed(app: Flask) -> tuple[int, int]:
-    now = clock.now()
     with app.app_context():
-        parent = User(
-            email="marieke@example.org",
-            display_name="Marieke",
-            password_hash=passwords.hash_password(PASSWORD),
-            email_verified_at=now,
-        )
-        coach = User(
-            email="coach@cjg.example",
-            display_name="Coach Linda",
-            kind=KIND_PROFESSIONAL,
-            organisation="CJG Utrecht",
-            password_hash=passwords.hash_password(PASSWORD),
-            email_verified_at=now,
-            totp_secret=SECRET,
-            totp_enabled_at=now,
-        )
-        db.session.add_all([parent, coach])
-        db.session.flush()
-        family = Family(name="Gezin Jansen", created_by_id=parent.id)
-        db.session.add(family)
-        db.session.flush()
-        db.session.add(
-            Member(
-                family_id=family.id,
-                user_id=parent.id,
-                role=ROLE_PARENT,
-                display_name="Mama",
-                has_authority=True,
-                joined_at=now,
-            )
-        )
-        db.session.add(
-            Grant(
-                family_id=family.id,
-                grantee_id=coach.id,
-                origin="invitation",
-                purpose="Opvoedvragen",
-                valid_from=now - timedelta(days=1),
-                expires_at=now + timedelta(days=60),
-                accepted_at=now,
-                approved_at=now,
-                parts=[GrantPart(part="messages", level="write")],
-            )
-        )
+        family, parent, coach = family_with_coach({"messages": "write"})
         conversation = Conversation(family_id=family.id, topic="Ochtenden", created_by_id=parent.id)
         db.session.add(conversation)
         db.session.flush()

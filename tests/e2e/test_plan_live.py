@@ -4,67 +4,21 @@ looking, and a goal the coach changes appears on the parent's screen without a r
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from portal import db
-from portal.access.models import Grant, GrantPart
-from portal.auth import passwords
-from portal.auth.models import KIND_PROFESSIONAL, User
-from portal.core import clock
-from portal.family.models import ROLE_PARENT, Family, Goal, Member
-from tests.e2e.test_messaging_journey import PASSWORD, SECRET, sign_in
+from portal.family.models import Goal
+from tests.e2e.people import family_with_coach
+from tests.e2e.test_messaging_journey import sign_in
 
 
 def seed(app: Flask) -> tuple[int, int]:
-    now = clock.now()
     with app.app_context():
-        parent = User(
-            email="marieke@example.org",
-            display_name="Marieke",
-            password_hash=passwords.hash_password(PASSWORD),
-            email_verified_at=now,
-        )
-        coach = User(
-            email="coach@cjg.example",
-            display_name="Coach Linda",
-            kind=KIND_PROFESSIONAL,
-            organisation="CJG Utrecht",
-            password_hash=passwords.hash_password(PASSWORD),
-            email_verified_at=now,
-            totp_secret=SECRET,
-            totp_enabled_at=now,
-        )
-        db.session.add_all([parent, coach])
-        db.session.flush()
-        family = Family(name="Gezin Jansen", created_by_id=parent.id)
-        db.session.add(family)
-        db.session.flush()
-        db.session.add(
-            Member(
-                family_id=family.id,
-                user_id=parent.id,
-                role=ROLE_PARENT,
-                display_name="Marieke",
-                has_authority=True,
-                joined_at=now,
-            )
-        )
-        db.session.add(
-            Grant(
-                family_id=family.id,
-                grantee_id=coach.id,
-                origin="invitation",
-                purpose="Samen het plan maken",
-                valid_from=now - timedelta(days=1),
-                expires_at=now + timedelta(days=60),
-                accepted_at=now,
-                approved_at=now,
-                parts=[GrantPart(part="plan", level="write")],
-            )
+        family, _parent, _coach = family_with_coach(
+            {"plan": "write"}, purpose="Samen het plan maken"
         )
         goal = Goal(family_id=family.id, title="Op tijd op school", created_by_name="Marieke")
         db.session.add(goal)
