@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from portal.access import authorize, current_actor, load_family, recorded_if_refused
 from portal.access.guard import load_in_family
@@ -26,7 +25,7 @@ from portal.api.serialize import file_json, iso
 from portal.core.sanitize import plain_text
 from portal.family import dossier
 from portal.family.dossier_views import announce, dossier_error_text, record_taken_out
-from portal.family.models import DossierEntry, Family
+from portal.family.models import DossierEntry
 
 FIELDS = {"title", "body", "visibility", "attachments", "version"}
 
@@ -82,11 +81,6 @@ def _payload(required: bool) -> dict[str, Any]:
     return payload
 
 
-def _role(family: Family) -> tuple[bool, str]:
-    actor = current_actor()
-    return actor.membership(family.id) is not None, decide(actor, "dossier.edit", family).role
-
-
 @bp.get("/families/<int:fid>/dossier")
 @api_login_required
 def list_dossier(fid: int) -> Any:
@@ -113,13 +107,10 @@ def create_dossier_entry(fid: int) -> Any:
     family = load_family(fid, "dossier.edit", record=False)
     with recorded_if_refused("family.view", family):
         payload = _payload(required=True)
-        is_member, role = _role(family)
         try:
             entry = dossier.create(
                 family,
-                current_user,
-                is_member=is_member,
-                role=role,
+                current_actor(),
                 title=payload["title"],
                 body=payload["body"],
                 visibility=payload.get("visibility", "all"),
@@ -152,19 +143,16 @@ def update_dossier_entry(fid: int, eid: int) -> Any:
         version = payload.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise field_error("version", _("Stuur de version mee die je hebt."))
-        is_member, role = _role(family)
-        allowed = dossier.visibility_choices(role, is_member)
         try:
             dossier.update(
                 entry,
+                current_actor(),
+                family,
                 version=version,
                 title=payload.get("title", entry.title),
                 body=payload.get("body", entry.body),
                 visibility=payload.get("visibility", entry.visibility),
-                allowed=(*allowed, entry.visibility),
                 attachment_ids=payload.get("attachments", []),
-                by=current_user,
-                family=family,
             )
         except dossier.Conflict as exc:
             current = exc.current

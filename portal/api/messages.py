@@ -298,10 +298,12 @@ def search_messages(fid: int) -> Any:
     by_conversation: dict[int, list[Message]] = {}
     for message in items:
         by_conversation.setdefault(message.conversation_id, []).append(message)
+    found_in = db.session.scalars(
+        select(Conversation).where(Conversation.id.in_(list(by_conversation)))
+    )  # one query for the page's conversations, not one each
     shown = {}
-    for conversation_id, messages in by_conversation.items():
-        conversation = db.session.get(Conversation, conversation_id)
-        assert conversation is not None
+    for conversation in found_in:
+        messages = by_conversation[conversation.id]
         authorize("message.view", conversation)  # the policy sees each conversation found
         for row in messages_json(conversation, messages):
             shown[row["id"]] = row | {"topic": conversation.topic}

@@ -47,6 +47,16 @@ def visibility_choices(role: str, is_member: bool) -> tuple[str, ...]:
     return tuple(v for v in VISIBILITIES if v != "no_parents")
 
 
+def choices_for(actor: Actor, family: Family, entry: DossierEntry | None = None) -> tuple[str, ...]:
+    """The visibilities this person may choose when writing here; an entry being changed keeps
+    the one it has as a choice."""
+    role = decide(actor, "dossier.edit", family).role
+    choices = visibility_choices(role, actor.membership(family.id) is not None)
+    if entry is not None and entry.visibility not in choices:
+        choices = (*choices, entry.visibility)
+    return choices
+
+
 def _clean(title: str, body: str, visibility: str, allowed: Iterable[str]) -> tuple[str, str]:
     title = plain_text(title or "", None)
     body = (body or "").replace("\x00", "").strip()
@@ -89,17 +99,18 @@ def pending_uploads(family: Family, by: User, ids: Iterable[int]) -> list[Stored
 
 def create(
     family: Family,
-    by: User,
+    actor: Actor,
     *,
-    is_member: bool,
-    role: str,
     title: str,
     body: str,
     visibility: str = "all",
     attachment_ids: Iterable[int] = (),
 ) -> DossierEntry:
-    title, body = _clean(title, body, visibility, visibility_choices(role, is_member))
+    by = actor.user
+    assert by is not None  # the views only come here for a signed-in author
+    title, body = _clean(title, body, visibility, choices_for(actor, family))
     attachments = pending_uploads(family, by, attachment_ids)
+    is_member = actor.membership(family.id) is not None
     entry = DossierEntry(
         family_id=family.id,
         author_id=by.id,
@@ -134,20 +145,21 @@ def _keep(entry: DossierEntry, change: str) -> None:
 
 def update(
     entry: DossierEntry,
+    actor: Actor,
+    family: Family,
     *,
     version: int | None,
     title: str,
     body: str,
     visibility: str,
-    allowed: Iterable[str],
     attachment_ids: Iterable[int] = (),
-    by: User,
-    family: Family,
 ) -> DossierEntry:
     """The author changes their entry; the earlier text is kept. A stale version is refused."""
     if version != entry.version:
         raise Conflict(entry)
-    title, body = _clean(title, body, visibility, allowed)
+    by = actor.user
+    assert by is not None
+    title, body = _clean(title, body, visibility, choices_for(actor, family, entry))
     attachments = pending_uploads(family, by, attachment_ids)
     if (title, body, visibility) == (entry.title, entry.body, entry.visibility) and not attachments:
         return entry
@@ -261,4 +273,4 @@ def attachments_of(entry_ids: Iterable[int]) -> dict[int, list[StoredFile]]:
 
 def store_upload(family: Family, by: User, name: str, data: bytes) -> StoredFile:
     """An upload for the dossier (not for a conversation): private until attached."""
-    return files.store_for(family, by, name, data, conversation_id=None)
+    return files.store_for(family.id, by, name, data, conversation_id=None)

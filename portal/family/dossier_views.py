@@ -60,12 +60,6 @@ def _may(action: str, resource: Any) -> bool:
     return decide(current_actor(), action, resource).allowed
 
 
-def _choices(family: Family) -> tuple[str, ...]:
-    decision = decide(current_actor(), "dossier.edit", family)
-    is_member = current_actor().membership(family.id) is not None
-    return dossier.visibility_choices(decision.role, is_member)
-
-
 def announce(entry: DossierEntry) -> None:
     """Live: only an entry everyone with dossier access may read is announced with its title;
     a more private one is not announced at all (the room is shared)."""
@@ -115,7 +109,7 @@ def dossier_list(family_id: int) -> Any:
 def dossier_new(family_id: int) -> Any:
     family = load_family(family_id, "dossier.edit", record=False)
     form = DossierEntryForm()
-    form.offer(_choices(family))
+    form.offer(dossier.choices_for(current_actor(), family))
     problems: list[str] = []
     if form.validate_on_submit():
         ids, problems = store_form_uploads(
@@ -143,13 +137,9 @@ def dossier_new(family_id: int) -> Any:
 
 
 def create_entry(family: Family, form: DossierEntryForm, ids: list[int]) -> DossierEntry:
-    actor = current_actor()
-    decision = decide(actor, "dossier.edit", family)
     return dossier.create(
         family,
-        current_user,
-        is_member=actor.membership(family.id) is not None,
-        role=decision.role,
+        current_actor(),
         title=form.title.data or "",
         body=form.body.data or "",
         visibility=form.visibility.data or "all",
@@ -181,8 +171,7 @@ def dossier_edit(family_id: int, entry_id: int) -> Any:
     family = load_family(family_id, "dossier.view", record=False)
     entry = load_in_family(DossierEntry, family, entry_id, "dossier.change", record=False)
     form = DossierEntryForm(obj=entry if request.method == "GET" else None)
-    choices = _choices(family)
-    form.offer(choices if entry.visibility in choices else (*choices, entry.visibility))
+    form.offer(dossier.choices_for(current_actor(), family, entry))
     if request.method == "GET":
         form.version.data = str(entry.version)
     conflict = None
@@ -196,14 +185,13 @@ def dossier_edit(family_id: int, entry_id: int) -> Any:
                 raise dossier.DossierError("files_refused")
             dossier.update(
                 entry,
+                current_actor(),
+                family,
                 version=_int(form.version.data),
                 title=form.title.data or "",
                 body=form.body.data or "",
                 visibility=form.visibility.data or "all",
-                allowed=[c for c, _label in form.visibility.choices or []],
                 attachment_ids=ids,
-                by=current_user,
-                family=family,
             )
         except dossier.Conflict as exc:
             db.rollback()

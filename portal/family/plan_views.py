@@ -146,14 +146,16 @@ def _agreement_form(family: Family, goals_list: list[Goal]) -> AgreementForm:
     return form
 
 
-def plan_context(family: Family, can_edit: bool, **forms: Any) -> dict[str, Any]:
+def plan_context(
+    family: Family, can_edit: bool, plan: Plan | None = None, **forms: Any
+) -> dict[str, Any]:
     """Everything the plan shows (its parts, scores, the flower), for the page and the PDF."""
     from portal.family.plan_parts_views import parts_context
 
     goals_list = plan_services.goals(family)
     return {
         "family": family,
-        "plan": plan_of(family),
+        "plan": plan or plan_of(family),
         "questions": question_labels(),
         "can_edit": can_edit,
         "goals": goals_list,
@@ -173,8 +175,8 @@ def _plan_page(
 ) -> Any:
     from portal.family.plan_signoff import status as plan_status
 
-    can_edit = _may("plan.edit", plan_of(family))
-    context = plan_context(family, can_edit, **part_forms)
+    current = plan_of(family)
+    context = plan_context(family, _may("plan.edit", current), current, **part_forms)
     return render_template(
         "family/plan.html",
         goal_form=goal_form or GoalForm(formdata=None),
@@ -336,6 +338,7 @@ def plan_pdf(family_id: int) -> Any:
     from portal.family import plan_pdf as pdf
 
     family = load_family(family_id, "plan.view", record=False)
-    authorize("plan.view", plan_of(family))
-    context = plan_context(family, can_edit=False)
+    current = plan_of(family)
+    authorize("plan.view", current)
+    context = plan_context(family, can_edit=False, plan=current)
     return pdf.download(family, context, clock.today().isoformat())

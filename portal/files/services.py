@@ -46,11 +46,10 @@ def store(conversation: Conversation, by: User, raw_name: str, data: bytes) -> S
 
 
 def store_for(
-    family: Any, by: User, raw_name: str, data: bytes, *, conversation_id: int | None
+    family_id: int, by: User, raw_name: str, data: bytes, *, conversation_id: int | None
 ) -> StoredFile:
     """Check and keep an upload in a family's space (for a conversation, or for the dossier when
     conversation_id is None); private to `by` until attached."""
-    family_id = family if isinstance(family, int) else family.id
     name = clean_name(raw_name)
     if not name:
         raise FileRefused("no_name")
