@@ -34,7 +34,7 @@ from tests.support.servers import free_port, port_open, wait_until  # noqa: E402
 PASSWORD = "bench password 123"
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 CONNECTIONS = int(sys.argv[2]) if len(sys.argv) > 2 else 8
-SIZES = (10, 1_000, 10_000)
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "10,1000,10000").split(","))
 GUNICORN = [
     "--workers",
     "2",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, g, has_app_context
+from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -72,13 +72,71 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front (BEGIN IMMEDIATE), so two writers queue
+            # instead of deadlocking. Page views (GET, HEAD) read without it: their only write
+            # is usually the audit row at the end, which takes the lock then (take_write_lock),
+            # so reads of both workers run side by side instead of one request at a time.
+            reading = (
+                has_request_context()
+                and request.method in SAFE_METHODS
+                # Socket events run in their handshake's GET context; they read-then-write
+                # (sequence numbers) and need the lock from the start.
+                and not hasattr(request, "sid")
+            )
+            conn.info[_SQLITE_WRITING] = not reading
+            conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sqlite_write_needs_lock(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            # A page view that writes after all (a read mark): take the lock before the write.
+            if not conn.info.get(_SQLITE_WRITING, True) and statement[:9].upper().startswith(
+                _WRITES
+            ):
+                _upgrade(conn)
 
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     _engines[url] = engine
     return engine
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SQLITE_WRITING = "portal_sqlite_writing"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+
+
+def _upgrade(conn: Any) -> None:
+    """End a SQLite read transaction (nothing written yet) and start a writing one.
+
+    A read transaction cannot simply start writing in WAL mode: if anyone committed since it
+    began, SQLite refuses at once (SQLITE_BUSY_SNAPSHOT) instead of waiting. Starting over
+    with BEGIN IMMEDIATE waits for the lock and sees the latest data."""
+    conn.info[_SQLITE_WRITING] = True
+    dbapi = conn.connection.dbapi_connection
+    dbapi.execute("COMMIT")
+    dbapi.execute("BEGIN IMMEDIATE")
+
+
+def take_write_lock(sess: Session) -> None:
+    """Make sure this transaction may write and holds what serialises writers (SQLite)."""
+    conn = sess.connection()
+    if conn.dialect.name == "sqlite" and not conn.info.get(_SQLITE_WRITING, True):
+        _upgrade(conn)
+
+
+@event.listens_for(Session, "before_commit")
+def _audit_before_commit(sess: Session) -> None:
+    from portal.access import audit
+
+    audit.write_pending(sess)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _audit_after_rollback(sess: Session, previous: Any) -> None:
+    if not previous.nested:
+        from portal.access import audit
+
+        audit.discard_pending(sess)
 
 
 def init_app(app: Flask) -> None:

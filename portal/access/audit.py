@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from portal import db
 from portal.access.models import AuditChainHead, AuditEvent
@@ -61,20 +62,23 @@ _MOVE_HEAD = (
 _INSERT_EVENT = insert(cast(Table, AuditEvent.__table__))
 
 
-def _lock_head(chain_key: int) -> tuple[int, str]:
+PENDING = "audit_pending"
+
+
+def _lock_head(session: Session, chain_key: int) -> tuple[int, str]:
     """The chain head (last seq, last hash), locked for this transaction (PostgreSQL) so links
-    never fork; SQLite's BEGIN IMMEDIATE already serialises writers."""
-    head = db.session.connection().execute(_HEAD, {"chain_key": chain_key}).first()
+    never fork; on SQLite the caller holds the write lock already (`db.take_write_lock`)."""
+    head = session.connection().execute(_HEAD, {"chain_key": chain_key}).first()
     if head is not None:
         return head.last_seq, head.last_hash
     try:
-        with db.session.begin_nested():
-            db.session.execute(
+        with session.begin_nested():
+            session.execute(
                 insert(AuditChainHead).values(chain_key=chain_key, last_seq=0, last_hash=GENESIS)
             )
     except IntegrityError:
         pass  # another transaction created it first; lock theirs
-    head = db.session.connection().execute(_HEAD, {"chain_key": chain_key}).first()
+    head = session.connection().execute(_HEAD, {"chain_key": chain_key}).first()
     assert head is not None
     return head.last_seq, head.last_hash
 
@@ -94,34 +98,62 @@ def write(
     reason: str | None,
     client_address: str | None,
 ) -> None:
-    """Append one row in this transaction; the request commit stores data and log together.
+    """Queue one row for this transaction; it is linked into its chain and inserted just
+    before the transaction commits (`write_pending`), so data and log still land together.
 
-    Three statements (lock the head, insert the row, move the head), no ORM unit of work: this
-    runs for every message and every page touch of family data."""
-    chain_key = family_id or 0
-    last_seq, last_hash = _lock_head(chain_key)
-    values: dict[str, Any] = {
-        "chain_key": chain_key,
-        "seq": last_seq + 1,
-        "at": clock.now(),
-        "family_id": family_id,
-        "actor_user_id": actor_user_id,
-        "actor_name": actor_name[:100],
-        "actor_role": actor_role,
-        "organisation": organisation,
-        "basis": basis,
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "outcome": outcome,
-        "reason": reason,
-        "client_address": client_address,
-        "prev_hash": last_hash,
-    }
-    values["hash"] = _digest_of(values)
-    conn = db.session.connection()
-    conn.execute(_INSERT_EVENT, values)
-    conn.execute(_MOVE_HEAD, {"key": chain_key, "seq": values["seq"], "hash": values["hash"]})
+    Why queue: linking needs the chain head's lock (and on SQLite the database's one write
+    lock). Taken at decision time, it was held through the rest of the request, template
+    rendering included, and every request of every worker waited in line behind it."""
+    pending: list[dict[str, Any]] = db.session.info.setdefault(PENDING, [])
+    pending.append(
+        {
+            "chain_key": family_id or 0,
+            "at": clock.now(),
+            "family_id": family_id,
+            "actor_user_id": actor_user_id,
+            "actor_name": actor_name[:100],
+            "actor_role": actor_role,
+            "organisation": organisation,
+            "basis": basis,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "outcome": outcome,
+            "reason": reason,
+            "client_address": client_address,
+        }
+    )
+
+
+def write_pending(session: Session) -> None:
+    """Link and insert the queued rows: per chain one head lock, one insert, one head move."""
+    pending: list[dict[str, Any]] | None = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    db.take_write_lock(session)
+    conn = session.connection()
+    by_chain: dict[int, list[dict[str, Any]]] = {}
+    for values in pending:
+        by_chain.setdefault(values["chain_key"], []).append(values)
+    for chain_key, rows in sorted(by_chain.items()):  # one order: no lock cycles between chains
+        last_seq, last_hash = _lock_head(session, chain_key)
+        for values in rows:
+            last_seq += 1
+            values["seq"] = last_seq
+            values["prev_hash"] = last_hash
+            values["hash"] = last_hash = _digest_of(values)
+        conn.execute(_INSERT_EVENT, rows)
+        conn.execute(_MOVE_HEAD, {"key": chain_key, "seq": last_seq, "hash": last_hash})
+
+
+def include_pending() -> None:
+    """Write this transaction's queued rows now, for a reader of the log who should see the
+    access they are making (the log page, the export)."""
+    write_pending(db.session())
+
+
+def discard_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
 
 
 @dataclass(frozen=True)

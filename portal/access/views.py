@@ -12,7 +12,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from portal import db
-from portal.access import load_family
+from portal.access import audit, load_family
 from portal.access.describe import describe
 from portal.access.models import AuditEvent
 from portal.family.models import Family
@@ -47,6 +47,7 @@ def audit_query(
     limit: int,
 ) -> tuple[list[AuditEvent], int | None]:
     """One page of the family's log and the cursor for the next page (None at the end)."""
+    audit.include_pending()
     query = select(AuditEvent).where(AuditEvent.family_id == family.id)
     if person:
         query = query.where(AuditEvent.actor_user_id == person)

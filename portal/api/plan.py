@@ -121,7 +121,7 @@ def update_goal(fid: int, goal_id: int) -> Any:
             ) from None
     authorize("plan.edit", goal)
     notify(family.id, "plan", "plan.changed", goal.id, goal.version, {"part": "goal"})
-    return ok(goal_json(goal, plan_services.scores_by_goal(family).get(goal.id, [])))
+    return ok(goal_json(goal, plan_services.scores_by_goal(family, [goal.id]).get(goal.id, [])))
 
 
 def _agreement_fields(family: Family, payload: dict[str, Any]) -> plan_services.AgreementData:
@@ -206,7 +206,7 @@ def update_agreement(fid: int, agreement_id: int) -> Any:
 def get_goal(fid: int, goal_id: int) -> Any:
     family = load_family(fid, "plan.view", record=False)
     goal = load_in_family(Goal, family, goal_id, "plan.view")
-    return ok(goal_json(goal, plan_services.scores_by_goal(family).get(goal.id, [])))
+    return ok(goal_json(goal, plan_services.scores_by_goal(family, [goal.id]).get(goal.id, [])))
 
 
 @bp.post("/families/<int:fid>/plan/goals/<int:goal_id>/scores")
@@ -241,7 +241,9 @@ def add_goal_score(fid: int, goal_id: int) -> Any:
             raise field_error("score" if exc.field == "score" else "on", message) from None
     authorize("plan.edit", goal)
     notify(family.id, "plan", "plan.changed", goal.id, goal.version, {"part": "score"})
-    return ok(goal_json(goal, plan_services.scores_by_goal(family).get(goal.id, [])), 201)
+    return ok(
+        goal_json(goal, plan_services.scores_by_goal(family, [goal.id]).get(goal.id, [])), 201
+    )
 
 
 @bp.get("/families/<int:fid>/plan/agreements/<int:agreement_id>")

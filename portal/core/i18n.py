@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
-from flask_babel import Babel
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import Babel, get_translations
 from flask_login import current_user
 
 from config.settings import LOCALES
@@ -21,7 +23,37 @@ def select_locale() -> str:
     return best or "nl"
 
 
+def _translations() -> Any:
+    """Flask-Babel's translations for the current locale, looked up once per locale and request.
+
+    Flask-Babel resolves context, domain and locale on every call (about 20 µs in a template);
+    a page with 150 strings spent 3 ms on it. The cache sits next to Flask-Babel's own state
+    and is keyed by its locale and domain objects, so `force_locale` (mail in the recipient's
+    language) still switches language."""
+    state = getattr(g, "_flask_babel", None)
+    if state is not None:
+        cached = getattr(state, "portal_translations", None)
+        if (
+            cached is not None
+            and cached[0] is getattr(state, "babel_locale", None)
+            and cached[1] is getattr(state, "babel_domain", None)
+        ):
+            return cached[2]
+    translations = get_translations()
+    state = getattr(g, "_flask_babel", None)
+    if state is not None and getattr(state, "babel_locale", None) is not None:
+        state.portal_translations = (state.babel_locale, state.babel_domain, translations)
+    return translations
+
+
 def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["PORTAL_SETTINGS"].default_locale
     app.config["BABEL_DEFAULT_TIMEZONE"] = "Europe/Amsterdam"
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )

@@ -6,6 +6,8 @@ strict bleach allow-list: no svg, math or style, and links only to http, https a
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import bleach
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -40,9 +42,23 @@ def clean_html(html: str) -> Markup:
     return Markup(linked)  # noqa: S704 - cleaned by bleach above, the single trusted point
 
 
+# Rendering and cleaning cost about a millisecond per text (bleach parses the HTML twice), and a
+# list page shows dozens; the result depends on the text alone, so keep recent results.
+# Long texts are rendered every time rather than held in memory.
+_CACHE_TEXTS_UP_TO = 20_000
+
+
+@lru_cache(maxsize=4096)
+def _render_cached(text: str) -> Markup:
+    return clean_html(_markdown.render(text))
+
+
 def render_markdown(text: str) -> Markup:
     """User Markdown (small subset) to safe HTML."""
-    return clean_html(_markdown.render(text or ""))
+    text = text or ""
+    if len(text) <= _CACHE_TEXTS_UP_TO:
+        return _render_cached(text)
+    return clean_html(_markdown.render(text))
 
 
 def plain_text(text: str, max_length: int | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
@@ -10,6 +11,19 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from markupsafe import Markup
 
 from portal.core.sanitize import render_markdown
+
+
+# Babel builds its formatter anew for every value (about 50 µs); a list page shows two dates per
+# row. The text depends only on the value, the style and the language (one time zone for all),
+# so recent results are kept. The locale is part of the key; the lookup inside uses the same.
+@lru_cache(maxsize=8192)
+def _datetime_text(value: datetime, style: str, _locale: str) -> str:
+    return format_datetime(value, style)
+
+
+@lru_cache(maxsize=4096)
+def _date_text(value: date, style: str, _locale: str) -> str:
+    return format_date(value, style)
 
 
 def init_app(app: Flask) -> None:
@@ -23,7 +37,7 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("when")
     def _when(value: datetime | None, style: str = "medium") -> str:
-        return format_datetime(value, style) if value else ""
+        return _datetime_text(value, style, str(get_locale())) if value else ""
 
     @app.template_filter("markdown")
     def _markdown(value: str | None) -> Markup:
@@ -32,7 +46,11 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("day")
     def _day(value: date | None, style: str = "long") -> str:
-        return format_date(value, style) if value else ""
+        return _date_text(value, style, str(get_locale())) if value else ""
+
+    @app.template_filter("number")
+    def _number(value: int) -> str:
+        return format_decimal(value)  # 1.000 in Dutch, 1,000 in English
 
     @app.template_filter("filesize")
     def _filesize(value: int) -> str:

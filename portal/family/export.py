@@ -15,6 +15,7 @@ from typing import IO, Any
 from sqlalchemy import select
 
 from portal import db
+from portal.access import audit
 from portal.access.models import AuditEvent, Grant, GrantApproval, GrantPart
 from portal.access.policy import Actor, decide
 from portal.core import clock
@@ -103,6 +104,7 @@ def build(family: Family, actor: Actor) -> IO[bytes]:
     grants = select(Grant).where(Grant.family_id == fid).order_by(Grant.id)
     grant_ids = select(Grant.id).where(Grant.family_id == fid)
     goal_ids = select(Goal.id).where(Goal.family_id == fid)
+    audit.include_pending()  # the log in the archive shows this export too
     document: dict[str, Any] = {
         "format": FORMAT,
         "exported_at": clock.now().isoformat(),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import db
 from portal.auth.models import User
@@ -41,24 +42,55 @@ def _check_goal(data: GoalData) -> GoalData:
     return GoalData(title, (data.description or "").strip()[:5000], data.owner, data.phase)
 
 
-def goals(family: Family) -> list[Goal]:
+def goals(family: Family, *, offset: int = 0, limit: int | None = None) -> list[Goal]:
+    """The family's goals, oldest first; a page of them when `limit` is given."""
     return list(
         db.session.scalars(
             select(Goal)
             .where(Goal.family_id == family.id, Goal.removed_at.is_(None))
             .order_by(Goal.id)
+            .offset(offset)
+            .limit(limit)
         )
     )
 
 
-def scores_by_goal(family: Family) -> dict[int, list[GoalScore]]:
-    """All scores of the family's goals in one query, oldest first per goal."""
+def count_goals(family: Family) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Goal)
+            .where(Goal.family_id == family.id, Goal.removed_at.is_(None))
+        )
+        or 0
+    )
+
+
+GOAL_CHOICES_MAX = 100
+
+
+def goals_to_link(family: Family) -> list[Goal]:
+    """The goals an agreement can be linked to in the form: the newest ones, oldest first
+    (bounded, so the form stays usable and cheap whatever the plan holds)."""
+    return list(
+        db.session.scalars(
+            select(Goal)
+            .where(Goal.family_id == family.id, Goal.removed_at.is_(None))
+            .order_by(Goal.id.desc())
+            .limit(GOAL_CHOICES_MAX)
+        )
+    )[::-1]
+
+
+def scores_by_goal(
+    family: Family, goal_ids: Iterable[int] | None = None
+) -> dict[int, list[GoalScore]]:
+    """The scores of the family's goals (or of `goal_ids`) in one query, oldest first per goal."""
+    statement = select(GoalScore).where(GoalScore.family_id == family.id)
+    if goal_ids is not None:
+        statement = statement.where(GoalScore.goal_id.in_(list(goal_ids)))
     result: dict[int, list[GoalScore]] = {}
-    for score in db.session.scalars(
-        select(GoalScore)
-        .where(GoalScore.family_id == family.id)
-        .order_by(GoalScore.scored_on, GoalScore.id)
-    ):
+    for score in db.session.scalars(statement.order_by(GoalScore.scored_on, GoalScore.id)):
         result.setdefault(score.goal_id, []).append(score)
     return result
 
@@ -117,13 +149,27 @@ class AgreementData:
     owner_petal_id: int | None = None
 
 
-def agreements(family: Family) -> list[Agreement]:
+def agreements(family: Family, *, offset: int = 0, limit: int | None = None) -> list[Agreement]:
+    """Open agreements first, by due date; a page of them when `limit` is given."""
     return list(
         db.session.scalars(
             select(Agreement)
             .where(Agreement.family_id == family.id, Agreement.removed_at.is_(None))
             .order_by(Agreement.done_at.is_not(None), Agreement.due_on, Agreement.id)
+            .offset(offset)
+            .limit(limit)
         )
+    )
+
+
+def count_agreements(family: Family) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Agreement)
+            .where(Agreement.family_id == family.id, Agreement.removed_at.is_(None))
+        )
+        or 0
     )
 
 

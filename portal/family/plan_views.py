@@ -3,6 +3,7 @@ with the part granted (the policy decides, per request)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -33,7 +34,53 @@ from portal.family.services import Conflict, FamilyError
 from portal.family.views import bp, guest_context
 from portal.live import notify
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # goals, and agreements, per page of the plan (the PDF holds them all)
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Where a paged list of the plan page stands, and the links to its neighbours."""
+
+    total: int
+    first: int  # 1-based position of the first item shown
+    last: int
+    prev_url: str | None
+    next_url: str | None
+
+
+def _requested_page(name: str) -> int:
+    raw = request.args.get(name, "1")
+    return min(int(raw), 10**6) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _pages(family: Family, totals: dict[str, int]) -> dict[str, tuple[int, Pager]]:
+    """Per list ("goals", "agreements"): the offset to load from and its pager. A page past the
+    end shows the last page; the other list's page is kept in every link."""
+    chosen = {}
+    for name, total in totals.items():
+        last_page = max(1, -(-total // PAGE_SIZE))
+        chosen[name] = min(_requested_page(name), last_page)
+
+    def url(name: str, page: int) -> str:
+        pages = {**chosen, name: page}
+        args: dict[str, Any] = {k: v for k, v in pages.items() if v > 1}
+        return url_for("family.plan", family_id=family.id, **args) + f"#{name}"
+
+    result = {}
+    for name, total in totals.items():
+        page = chosen[name]
+        offset = (page - 1) * PAGE_SIZE
+        result[name] = (
+            offset,
+            Pager(
+                total=total,
+                first=offset + 1 if total else 0,
+                last=min(total, offset + PAGE_SIZE),
+                prev_url=url(name, page - 1) if page > 1 else None,
+                next_url=url(name, page + 1) if offset + PAGE_SIZE < total else None,
+            ),
+        )
+    return result
 
 
 def plan_of(family: Family) -> Plan:
@@ -147,20 +194,41 @@ def _agreement_form(family: Family, goals_list: list[Goal]) -> AgreementForm:
 
 
 def plan_context(
-    family: Family, can_edit: bool, plan: Plan | None = None, **forms: Any
+    family: Family, can_edit: bool, plan: Plan | None = None, *, paged: bool = False, **forms: Any
 ) -> dict[str, Any]:
-    """Everything the plan shows (its parts, scores, the flower), for the page and the PDF."""
+    """Everything the plan shows (its parts, scores, the flower): for the page one page of goals
+    and of agreements (`paged`, as the query string asks), for the PDF all of them."""
     from portal.family.plan_parts_views import parts_context
 
-    goals_list = plan_services.goals(family)
+    pagers: dict[str, Pager | None] = {"goals": None, "agreements": None}
+    if paged:
+        pages = _pages(
+            family,
+            {
+                "goals": plan_services.count_goals(family),
+                "agreements": plan_services.count_agreements(family),
+            },
+        )
+        goals_list = plan_services.goals(family, offset=pages["goals"][0], limit=PAGE_SIZE)
+        agreements_list = plan_services.agreements(
+            family, offset=pages["agreements"][0], limit=PAGE_SIZE
+        )
+        pagers = {name: pager for name, (_offset, pager) in pages.items()}
+        scores = plan_services.scores_by_goal(family, [g.id for g in goals_list])
+    else:
+        goals_list = plan_services.goals(family)
+        agreements_list = plan_services.agreements(family)
+        scores = plan_services.scores_by_goal(family)
     return {
         "family": family,
         "plan": plan or plan_of(family),
         "questions": question_labels(),
         "can_edit": can_edit,
         "goals": goals_list,
-        "scores": plan_services.scores_by_goal(family),
-        "agreements": plan_services.agreements(family),
+        "scores": scores,
+        "agreements": agreements_list,
+        "goals_pager": pagers["goals"],
+        "agreements_pager": pagers["agreements"],
         "today": clock.today(),
         **parts_context(family, can_edit, **forms),
     }
@@ -176,11 +244,12 @@ def _plan_page(
     from portal.family.plan_signoff import status as plan_status
 
     current = plan_of(family)
-    context = plan_context(family, _may("plan.edit", current), current, **part_forms)
+    context = plan_context(family, _may("plan.edit", current), current, paged=True, **part_forms)
     return render_template(
         "family/plan.html",
         goal_form=goal_form or GoalForm(formdata=None),
-        agreement_form=agreement_form or _agreement_form(family, context["goals"]),
+        agreement_form=agreement_form
+        or _agreement_form(family, plan_services.goals_to_link(family)),
         score_form=ScoreForm(formdata=None),
         plan_status=plan_status(family),
         **context,
@@ -279,7 +348,7 @@ def goal_score(family_id: int, goal_id: int) -> Any:
 @login_required
 def agreement_add(family_id: int) -> Any:
     family = load_family(family_id, "plan.edit", record=False)
-    form = _agreement_form(family, plan_services.goals(family))
+    form = _agreement_form(family, plan_services.goals_to_link(family))
     if form.validate():
         people = {v: (n, u) for v, n, u in people_for_agreements(family)}
         name, user_id = people.get(form.owner.data or "", ("", None))

@@ -167,3 +167,17 @@ def test_choice_is_kept_on_the_account(
     other_device = app.test_client()
     sign_in(other_device, user)
     assert '<html lang="en">' in other_device.get("/families").get_data(as_text=True)
+
+
+def test_templates_follow_a_forced_language_within_one_request(app: Flask) -> None:
+    """Template texts are looked up once per language and request; a mail in the recipient's
+    language (force_locale) inside a Dutch page still comes out in English, and back."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    text = "{{ _('Gezinsplan') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "nl"}):
+        assert render_template_string(text) == "Gezinsplan"
+        with force_locale("en"):
+            assert render_template_string(text) == "Family plan"
+        assert render_template_string(text) == "Gezinsplan"

@@ -116,3 +116,94 @@ def test_agreements_overdue_and_done(
         data={"csrf_token": csrf_from(page), "version": version.group(1), "done": "0"},
     )
     assert stale.status_code == 409
+
+
+def _bulk_plan(app: Flask, family: Family, count: int) -> None:
+    """`count` goals (one score each) and agreements, inserted directly: the page is tested."""
+    from portal import db
+    from portal.family.models import Agreement, Goal, GoalScore
+
+    with app.app_context():
+        goals = [
+            Goal(family_id=family.id, title=f"Doel {i:04d}", created_by_name="Mama")
+            for i in range(count)
+        ]
+        db.session.add_all(goals)
+        db.session.flush()
+        db.session.add_all(
+            GoalScore(
+                family_id=family.id,
+                goal_id=g.id,
+                score=5,
+                scored_on=clock.today(),
+                by_name="Mama",
+            )
+            for g in goals
+        )
+        db.session.add_all(
+            Agreement(
+                family_id=family.id,
+                what=f"Afspraak {i:04d}",
+                owner_name="Mama",
+                created_by_name="Mama",
+            )
+            for i in range(count)
+        )
+        db.session.commit()
+        db.session.remove()
+
+
+def test_the_plan_page_shows_goals_and_agreements_a_page_at_a_time(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+) -> None:
+    from bench.common import count_queries
+    from portal.family.plan_views import PAGE_SIZE
+
+    mother = make_user(name="Mama")
+    small, large = make_family(mother, name="Klein"), make_family(mother, name="Groot")
+    _bulk_plan(app, small, 10)
+    _bulk_plan(app, large, 1000)
+    sign_in(client, mother)
+    counts = []
+    for family in (small, large):
+        client.get(f"/families/{family.id}/plan")  # warm up
+        with count_queries(app) as statements:
+            response = client.get(f"/families/{family.id}/plan")
+        assert response.status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+
+    plan = f"/families/{large.id}/plan"
+    first = response.get_data(as_text=True)
+    shown = re.findall(r"<h3>Doel (\d{4})</h3>", first)
+    assert shown == [f"{i:04d}" for i in range(PAGE_SIZE)]
+    rows = re.findall(r"<td>Afspraak (\d{4})</td>", first)
+    assert len(rows) == PAGE_SIZE and len(set(rows)) == PAGE_SIZE
+    assert f"1–{PAGE_SIZE} van 1.000" in first
+    assert f'href="{plan}?goals=2#goals" rel="next">Volgende doelen' in first
+    assert f'href="{plan}?agreements=2#agreements" rel="next">Volgende afspraken' in first
+    assert "Vorige doelen" not in first
+
+    # Paging one list keeps the other where it was.
+    second = client.get(f"{plan}?goals=2&agreements=3").get_data(as_text=True)
+    assert re.findall(r"<h3>Doel (\d{4})</h3>", second)[0] == f"{PAGE_SIZE:04d}"
+    on_third = re.findall(r"<td>Afspraak (\d{4})</td>", second)
+    assert len(on_third) == PAGE_SIZE and not set(on_third) & set(rows)
+    assert f'href="{plan}?agreements=3#goals" rel="prev">Vorige doelen' in second
+    assert f'href="{plan}?goals=3&amp;agreements=3#goals" rel="next"' in second
+
+    # Past the end, nonsense or negative: the nearest real page, never an error.
+    last = client.get(f"{plan}?goals=999").get_data(as_text=True)
+    assert re.findall(r"<h3>Doel (\d{4})</h3>", last)[-1] == "0999"
+    assert "Volgende doelen" not in last and "Vorige doelen" in last
+    for odd, first_shown in (("abc", "0000"), ("-3", "0000"), ("0", "0000"), ("9" * 40, "0975")):
+        page = client.get(f"{plan}?goals={odd}")
+        assert page.status_code == 200
+        assert f"<h3>Doel {first_shown}</h3>" in page.get_data(as_text=True)
+
+    # A short plan has no pager at all; the PDF still holds every goal.
+    few = client.get(f"/families/{small.id}/plan").get_data(as_text=True)
+    assert "Volgende doelen" not in few and 'class="pager"' not in few
