@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import abort, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.exceptions import HTTPException
 
 from portal import db
@@ -205,16 +205,31 @@ T = TypeVar(
 )
 
 
+_IN_FAMILY: dict[type, Any] = {}
+
+
+def _in_family_statement(model: type[T]) -> Any:
+    """One statement per model, built once (building costs about as much as running it)."""
+    statement = _IN_FAMILY.get(model)
+    if statement is None:
+        statement = select(model).where(
+            model.id == bindparam("object_id"), model.family_id == bindparam("family_id")
+        )
+        removed_at = getattr(model, "removed_at", None)
+        if removed_at is not None:
+            statement = statement.where(removed_at.is_(None))
+        _IN_FAMILY[model] = statement
+    return statement
+
+
 def load_in_family(
     model: type[T], family: Family, object_id: int, action: str, *, record: bool = True
 ) -> T:
     """An object of *this* family only (and not removed, where objects can be removed):
     another family's object, or one that does not exist, is an audited 404."""
-    query = select(model).where(model.id == object_id, model.family_id == family.id)
-    removed_at = getattr(model, "removed_at", None)
-    if removed_at is not None:
-        query = query.where(removed_at.is_(None))
-    found = db.session.scalar(query)
+    found = db.session.scalar(
+        _in_family_statement(model), {"object_id": object_id, "family_id": family.id}
+    )
     if found is None:
         not_found(action, model.__name__.lower(), object_id, family.id)
         raise AssertionError("unreachable")

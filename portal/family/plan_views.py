@@ -101,8 +101,9 @@ def question_labels() -> list[tuple[str, str]]:
 @login_required
 def plan(family_id: int) -> Any:
     family = load_family(family_id, "plan.view", record=False)
-    authorize("plan.view", plan_of(family))
-    return _plan_page(family)
+    current = plan_of(family)
+    authorize("plan.view", current)
+    return _plan_page(family, plan=current)
 
 
 def _may(action: str, resource: Plan | Family) -> bool:
@@ -239,11 +240,12 @@ def _plan_page(
     status: int = 200,
     goal_form: GoalForm | None = None,
     agreement_form: AgreementForm | None = None,
+    plan: Plan | None = None,
     **part_forms: Any,
 ) -> Any:
     from portal.family.plan_signoff import status as plan_status
 
-    current = plan_of(family)
+    current = plan or plan_of(family)
     context = plan_context(family, _may("plan.edit", current), current, paged=True, **part_forms)
     return render_template(
         "family/plan.html",
