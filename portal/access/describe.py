@@ -8,10 +8,12 @@ from portal.access.models import AuditEvent
 
 
 def action_text(action: str) -> str:
+    """What someone did, in the words of 'Wie keek mee?' (every action the log can hold)."""
     texts = {
         "family.create": _("maakte de gezinsruimte aan"),
         "family.view": _("bekeek de gezinsruimte"),
         "family.edit": _("veranderde de naam van het gezin"),
+        "family.export": _("downloadde alle gegevens van het gezin"),
         "member.list": _("bekeek wie er meedoen"),
         "member.view": _("bekeek een gezinslid"),
         "member.add": _("voegde iemand toe"),
@@ -20,6 +22,31 @@ def action_text(action: str) -> str:
         "member.invite": _("stuurde een uitnodiging"),
         "member.join": _("ging meedoen na een uitnodiging"),
         "audit.view": _("bekeek wie er meekeek"),
+        "grant.list": _("bekeek wie er te gast is"),
+        "grant.view": _("bekeek de toegang van een gast"),
+        "grant.create": _("nodigde een gast uit"),
+        "grant.approve": _("gaf toestemming voor een gast"),
+        "grant.deny": _("weigerde een gast"),
+        "grant.renew": _("verlengde de toegang van een gast"),
+        "grant.revoke": _("beëindigde de toegang van een gast"),
+        "grant.accept": _("nam de uitnodiging als gast aan"),
+        "grant.request": _("vroeg om toegang als gast"),
+        "grant.request_renewal": _("vroeg om langer toegang"),
+        "grant.withdraw": _("trok een vraag om toegang in"),
+        "plan.view": _("bekeek het gezinsplan"),
+        "plan.edit": _("veranderde het gezinsplan"),
+        "plan.propose": _("legde het gezinsplan voor om mee in te stemmen"),
+        "plan.signoff": _("stemde in met het gezinsplan"),
+        "dossier.view": _("las in het dossier"),
+        "dossier.edit": _("schreef in het dossier"),
+        "dossier.change": _("veranderde een stuk in het dossier"),
+        "conversation.list": _("bekeek de gesprekken"),
+        "conversation.create": _("begon een gesprek"),
+        "conversation.manage": _("veranderde wie er meedoet in een gesprek"),
+        "message.view": _("las berichten"),
+        "message.send": _("stuurde een bericht"),
+        "file.download": _("downloadde een bestand"),
+        "live.subscribe": _("keek live mee in de gezinsruimte"),
     }
     return texts.get(action, action)
 
@@ -33,6 +60,8 @@ def role_text(role: str) -> str:
         "young_person_adult": _("jongvolwassene"),
         "young_person_under_12": _("kind"),
         "network": _("netwerk"),
+        "guest": _("gast"),
+        "former_guest": _("vroegere gast"),
         "none": _("geen toegang"),
         "anonymous": _("niet ingelogd"),
     }
