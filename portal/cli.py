@@ -56,6 +56,20 @@ def send_message_mails() -> None:
     click.echo(f"Message mails sent: {count}.")
 
 
+@portal_cli.command("purge-uploads")
+@click.option("--older-than-hours", default=24, show_default=True, type=click.IntRange(min=1))
+def purge_uploads(older_than_hours: int) -> None:
+    """Remove uploads never sent or attached within the given hours (daily from cron)."""
+    from datetime import timedelta
+
+    from portal import db
+    from portal.files.services import purge_unattached
+
+    count = purge_unattached(timedelta(hours=older_than_hours))
+    db.commit()
+    click.echo(f"Unattached uploads removed: {count}.")
+
+
 @portal_cli.command("seed-demo")
 def seed_demo() -> None:
     """Load a realistic demo family (for trying the portal, never in production)."""

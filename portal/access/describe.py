@@ -47,6 +47,7 @@ def action_text(action: str) -> str:
         "message.send": _("stuurde een bericht"),
         "file.download": _("downloadde een bestand"),
         "live.subscribe": _("keek live mee in de gezinsruimte"),
+        "file.purge": _("ruimde bestanden op die nooit zijn verstuurd"),
     }
     return texts.get(action, action)
 
@@ -62,6 +63,7 @@ def role_text(role: str) -> str:
         "network": _("netwerk"),
         "guest": _("gast"),
         "former_guest": _("vroegere gast"),
+        "system": _("het portaal zelf"),
         "none": _("geen toegang"),
         "anonymous": _("niet ingelogd"),
     }

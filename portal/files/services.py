@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from portal import db
 from portal.auth.models import User
+from portal.core import clock
 from portal.core.sanitize import plain_text
 from portal.files.checks import OLE, FileRefused, check, extension_of
 from portal.files.models import MAX_NAME, MAX_PER_MESSAGE, FileContent, StoredFile
@@ -130,3 +132,48 @@ def by_dossier_entry(entry_ids: Iterable[int]) -> dict[int, list[StoredFile]]:
 def content_of(stored: StoredFile) -> bytes:
     row = db.session.get(FileContent, stored.id)
     return row.data if row is not None else b""
+
+
+UNATTACHED_KEPT = timedelta(hours=24)
+
+
+def purge_unattached(kept: timedelta = UNATTACHED_KEPT) -> int:
+    """Remove uploads that were never sent or attached within `kept` (a tab closed before
+    sending): nobody but their uploader ever saw them, and data nobody uses is not kept.
+    One log row per family says how many went, so the family's log shows it too."""
+    from portal.access import audit
+
+    cutoff = clock.now() - kept
+    stale = db.session.execute(
+        select(StoredFile.id, StoredFile.family_id).where(
+            StoredFile.message_id.is_(None),
+            StoredFile.dossier_entry_id.is_(None),
+            StoredFile.created_at < cutoff,
+        )
+    ).all()
+    if not stale:
+        return 0
+    ids = [row.id for row in stale]
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk : chunk + 500]
+        db.session.execute(delete(FileContent).where(FileContent.file_id.in_(part)))
+        db.session.execute(delete(StoredFile).where(StoredFile.id.in_(part)))
+    per_family: dict[int, int] = {}
+    for row in stale:
+        per_family[row.family_id] = per_family.get(row.family_id, 0) + 1
+    for family_id, count in sorted(per_family.items()):
+        audit.write(
+            family_id=family_id,
+            actor_user_id=None,
+            actor_name="Gezinsportaal",
+            actor_role="system",
+            organisation=None,
+            basis="retention",
+            action="file.purge",
+            object_type="file",
+            object_id=str(count),
+            outcome="allowed",
+            reason="never_attached",
+            client_address=None,
+        )
+    return len(ids)

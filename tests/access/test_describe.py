@@ -17,7 +17,7 @@ PORTAL = Path(__file__).resolve().parents[2] / "portal"
 # The calls that decide and log: their action argument is a string literal "part.verb".
 _LOGGING_CALL = re.compile(
     r"\b(?:record_decision|record_grant_event|authorize|load_family|load_in_family|load_member"
-    r"|not_found|recorded_if_refused|enforce|decide)\(([^)]*)\)",
+    r"|not_found|recorded_if_refused|enforce|decide|audit\.write)\(([^)]*)\)",
     re.S,
 )
 _ACTION = re.compile(r'"([a-z_]+\.[a-z_]+)"')
@@ -34,13 +34,13 @@ def _logged_actions() -> set[str]:
 def _roles() -> set[str]:
     names = ("PARENT_WITH_AUTHORITY", "PARENT", "YOUNG_12_15", "YOUNG_16_17", "YOUNG_ADULT")
     names += ("YOUNG_UNDER_12", "NETWORK", "GUEST", "FORMER_GUEST")
-    return {getattr(policy, n) for n in names} | {"none", "anonymous"}
+    return {getattr(policy, n) for n in names} | {"none", "anonymous", "system"}
 
 
 def test_every_logged_action_and_role_has_words_in_dutch_and_english(app: Flask) -> None:
     actions = _logged_actions()
     # The scan itself must find the actions outside the rules too (guests' own steps, files).
-    assert {"file.download", "grant.accept", "live.subscribe", "plan.view"} <= actions
+    assert {"file.download", "file.purge", "grant.accept", "live.subscribe"} <= actions
     with app.test_request_context("/"):
         for locale in ("nl", "en"):
             with force_locale(locale):

@@ -183,3 +183,44 @@ def test_page_form_keeps_the_text_when_a_file_is_refused(app: Flask, world: dict
     assert sent.status_code == 302
     shown = world["papa"].client.get(url).get_data(as_text=True)
     assert "Zie bijlage" in shown and ">foto.png</a>" in shown and ">r.pdf</a>" in shown
+
+
+def test_uploads_never_sent_are_removed_after_a_day_and_the_log_says_so(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    from datetime import timedelta
+
+    from portal.core import clock
+
+    fid, cid, mama, papa = world["family"].id, world["cid"], world["mama"], world["papa"]
+    sent_id = upload(mama, fid, cid, "rooster.pdf", samples.pdf()).get_json()["id"]
+    mama.post(
+        f"/families/{fid}/conversations/{cid}/messages",
+        {"client_key": "purge-key-001", "body": "", "attachments": [sent_id]},
+    )
+    forgotten = upload(mama, fid, cid, "vergeten.pdf", samples.pdf()).get_json()["id"]
+    runner = app.test_cli_runner()
+    # Too young to go: a tab may still be about to send it.
+    clock.advance(timedelta(hours=23))
+    try:
+        assert "removed: 0." in runner.invoke(args=["portal", "purge-uploads"]).output
+        with app.app_context():
+            assert db.session.get(StoredFile, forgotten) is not None
+        clock.advance(timedelta(hours=2))
+        result = runner.invoke(args=["portal", "purge-uploads"])
+    finally:
+        clock.reset()  # (the API sessions below would have expired in the meantime)
+    assert result.exit_code == 0 and "removed: 1." in result.output
+    assert mama.get(f"/families/{fid}/files/{forgotten}").status_code == 404
+    # What was sent stays, for everyone in the conversation.
+    assert papa.get(f"/families/{fid}/files/{sent_id}").status_code == 200
+    with app.app_context():
+        assert db.session.get(StoredFile, forgotten) is None
+        row = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.family_id == fid, AuditEvent.action == "file.purge")
+        ).one()
+        assert (row.actor_role, row.object_id, row.reason) == ("system", "1", "never_attached")
+    log = mama.get(f"/families/{fid}/audit").get_json()["items"]
+    assert any(e["text"]["action"] == "ruimde bestanden op die nooit zijn verstuurd" for e in log)
+    bad = runner.invoke(args=["portal", "purge-uploads", "--older-than-hours", "0"])
+    assert bad.exit_code != 0 and "0" in bad.output
