@@ -8,6 +8,7 @@ nothing. Also the live-edit propagation: a goal changed over the API, seen by an
 subscribed client (p50/p99).
 
 Run: .venv/bin/python bench/bench_pages.py [seconds] [connections]
+     BENCH_DATABASE=postgresql: floor and portal on PostgreSQL (fsync on), the production set-up
 """
 
 from __future__ import annotations
@@ -369,13 +370,33 @@ def live_on_socket_server(db_url: str, facts: dict[str, int]) -> dict[str, float
 
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-pages-"))
-    db_url = f"sqlite:///{workdir}/portal.db"
     floor_dir = workdir / "floor"
     floor_dir.mkdir()
     (floor_dir / "floor_app.py").write_text(FLOOR)
-    floor_env = {**os.environ, "FLOOR_DB": f"sqlite:///{floor_dir}/floor.db"}
+    postgres = None
+    if os.environ.get("BENCH_DATABASE") == "postgresql":
+        from tests.support.servers import PostgresServer
+
+        postgres = PostgresServer(durable=True).start()  # fsync on, as in production
+        db_url = postgres.url
+        floor_db = postgres.create_database("floor")
+        database = "PostgreSQL (fsync on)"
+    else:
+        db_url = f"sqlite:///{workdir}/portal.db"
+        floor_db = f"sqlite:///{floor_dir}/floor.db"
+        database = "SQLite (synchronous=FULL)"
+    try:
+        _measure(workdir, db_url, floor_dir, floor_db, database)
+    finally:
+        if postgres is not None:
+            postgres.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _measure(workdir: Path, db_url: str, floor_dir: Path, floor_db: str, database: str) -> None:
+    floor_env = {**os.environ, "FLOOR_DB": floor_db}
     settings = " ".join(GUNICORN[:-2])
-    print(f"gunicorn {settings}; wrk -c{CONNECTIONS} -d{SECONDS}s; SQLite (synchronous=FULL)")
+    print(f"gunicorn {settings}; wrk -c{CONNECTIONS} -d{SECONDS}s; {database}")
     # Create the floor's table and row once, before two workers could race to do it.
     subprocess.run(
         [sys.executable, "-c", "import floor_app"], cwd=floor_dir, env=floor_env, check=True
@@ -424,7 +445,6 @@ def main() -> None:
             "live edit (API PATCH -> plan.changed at another client): "
             f"p50 {live['p50']:.1f} ms, p99 {live['p99']:.1f} ms"
         )
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,9 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_https,
+        # The server-side session ends a fixed time after sign-in, so a cookie re-signed and
+        # re-sent on every response (Flask's default) bought nothing and cost each request.
+        SESSION_REFRESH_EACH_REQUEST=False,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings.is_https,
     )

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from portal.auth.models import User
 from portal.family.models import Family
-from tests.helpers import csrf_token, sign_in
+from tests.helpers import csrf_from, csrf_token, sign_in
 
 
 def test_security_headers_on_pages_and_api(client: FlaskClient) -> None:
@@ -176,3 +176,21 @@ def test_nul_characters_in_form_text_are_dropped_not_a_500(
     assert response.status_code == 302
     shown = client.get(f"/families/{family.id}/dossier").get_data(as_text=True)
     assert "Brief van school" in shown and "Tekst hier" in shown
+
+
+def test_the_session_cookie_is_set_at_sign_in_and_not_resent_with_every_page(
+    client: FlaskClient, make_user: Callable[..., User], make_family: Callable[..., Family]
+) -> None:
+    mother = make_user(name="Mama")
+    family = make_family(mother)
+    signed_in = sign_in(client, mother)
+    assert "portal_session=" in signed_in.headers.get("Set-Cookie", "")
+    assert "Expires=" in signed_in.headers["Set-Cookie"]  # ends with the server session
+    client.get(f"/families/{family.id}")  # the first form of the session stores its CSRF secret
+    page = client.get(f"/families/{family.id}")
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
+    signed_out = client.post(
+        "/signout", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
+    )
+    assert "portal_session=" in signed_out.headers.get("Set-Cookie", "")
+    assert client.get(f"/families/{family.id}").status_code == 302
