@@ -55,6 +55,8 @@
   });
   const button = notice.querySelector("button");
   if (button) button.addEventListener("click", () => { window.location.reload(); });
-  // On access.revoked the server closes this socket; the page stays as it is until the next
-  // click, which the policy then refuses (tests/e2e/test_guest_journey.py relies on that).
+  // Access ended (revoked or expired): the server says so and closes this socket. Reload, so the
+  // plan leaves the screen at once and the page says why (the policy refuses the reload), as
+  // the messaging page does.
+  socket.on("access.revoked", () => { window.location.reload(); });
 })();
