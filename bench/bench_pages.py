@@ -401,16 +401,18 @@ def _measure(workdir: Path, db_url: str, floor_dir: Path, floor_db: str, databas
     subprocess.run(
         [sys.executable, "-c", "import floor_app"], cwd=floor_dir, env=floor_env, check=True
     )
+    # The floor server stays up and is measured again right before every page: this machine's
+    # speed drifts by up to 2x between minutes, so each page is compared with the floor of the
+    # same minute. (An idle gunicorn costs the page's run nothing.)
     floor, floor_port = gunicorn("floor_app:app", floor_env, floor_dir, "/row")
     try:
-        base_floor = wrk(f"http://127.0.0.1:{floor_port}/row")
+        _pages(db_url, f"http://127.0.0.1:{floor_port}/row")
     finally:
         stop(floor)
-    print(
-        f"floor (ORM row by primary key): {base_floor['rps']:.0f} req/s, "
-        f"p50 {base_floor['p50']:.2f} ms, p99 {base_floor['p99']:.2f} ms"
-    )
-    columns = ("req/s", "% floor", "p50 ms", "p99 ms", "p99/floor", "queries")
+
+
+def _pages(db_url: str, floor_url: str) -> None:
+    columns = ("req/s", "% floor", "p50 ms", "p99 ms", "p99/floor", "queries", "floor r/s")
     print(f"{'entries':>8} {'what':<16} " + " ".join(f"{c:>9}" for c in columns))
     live: dict[str, float] = {}
     for size in SIZES:
@@ -423,6 +425,7 @@ def _measure(workdir: Path, db_url: str, floor_dir: Path, floor_db: str, databas
             try:
                 browser = sign_in(base)
                 cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+                base_floor = wrk(floor_url)
                 result = wrk(base + path, cookie)
             finally:
                 stop(portal)
@@ -435,6 +438,7 @@ def _measure(workdir: Path, db_url: str, floor_dir: Path, floor_db: str, databas
                 f"{result['p99']:>9.2f}",
                 f"{tail_ratio:>8.1f}x",
                 f"{facts['q_' + name]:>9}",
+                f"{base_floor['rps']:>9.0f}",
             )
             errors = f"  ({result['errors']} errors)" if result["errors"] else ""
             print(f"{size:>8} {name:<16} " + " ".join(cells) + errors, flush=True)
