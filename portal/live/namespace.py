@@ -107,8 +107,10 @@ class LiveNamespace(Namespace):
 
                 join_conversations(request.sid, conversations)  # type: ignore[attr-defined]
                 parts.add("messages")
-        except KeyError:
-            # The socket went away while this subscribe was being decided (a page left).
+        except (KeyError, ValueError):
+            # The socket went away while this subscribe was being decided (a page left or
+            # reloaded): python-socketio says so with KeyError, or ValueError when it was the
+            # namespace's last socket. Nothing to join; the client is gone anyway.
             return {"ok": False, "error": "gone"}
         registry.subscribe(request.sid, family.id, parts)  # type: ignore[attr-defined]
         return {"ok": True, "family_id": family.id, "parts": sorted(parts)}
@@ -295,10 +297,14 @@ def refresh_conversation(conversation_id: int, family_id: int, user_id: int) -> 
     inside = conversation is not None and decide(actor, "message.view", conversation).allowed
     name = conversation_room(conversation_id)
     for connection in mine:
-        if inside:
-            socketio.server.enter_room(connection.sid, name, namespace=NAMESPACE)
-            continue
-        if name in socketio.server.rooms(connection.sid, namespace=NAMESPACE):
+        try:
+            if inside:
+                socketio.server.enter_room(connection.sid, name, namespace=NAMESPACE)
+                continue
+            joined = name in socketio.server.rooms(connection.sid, namespace=NAMESPACE)
+        except (KeyError, ValueError):
+            continue  # that socket closed meanwhile (see on_subscribe); the sweep forgets it
+        if joined:
             leave_room(name, sid=connection.sid, namespace=NAMESPACE)
             socketio.emit(
                 "conversation.removed",

@@ -304,3 +304,27 @@ def test_flower_safety_and_evaluations_reach_a_guest_with_the_plan_part(
         timeout=5,
     )
     assert guest.wait_for("plan.changed")["part"] == "evaluation"
+
+
+@pytest.mark.parametrize("error", [KeyError("sid"), ValueError("sid is not connected")])
+def test_a_socket_gone_while_its_subscribe_is_decided_is_answered_not_crashed(
+    live_server: LiveServer,
+    family_with_guest: dict[str, Any],
+    listeners: list[Listener],
+    monkeypatch: pytest.MonkeyPatch,
+    error: Exception,
+) -> None:
+    """A page that is left or reloaded right after subscribing: by the time the policy has said
+    yes, python-socketio no longer knows the socket. The server answers and keeps serving."""
+    import portal.live.namespace as namespace
+
+    def gone(_room: str) -> None:
+        raise error
+
+    world = family_with_guest
+    parent = Listener(live_server.url, http_sign_in(live_server.url, "anna@example.org"))
+    listeners.append(parent)
+    monkeypatch.setattr(namespace, "join_room", gone)
+    assert parent.subscribe(world["family"].id) == {"ok": False, "error": "gone"}
+    monkeypatch.undo()
+    assert parent.subscribe(world["family"].id)["ok"] is True
