@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -149,28 +150,55 @@ class AgreementData:
     owner_petal_id: int | None = None
 
 
-def agreements(family: Family, *, offset: int = 0, limit: int | None = None) -> list[Agreement]:
-    """Open agreements first, by due date; a page of them when `limit` is given."""
-    return list(
+def _agreements_in(family: Family, done: bool) -> Any:
+    return select(Agreement).where(
+        Agreement.family_id == family.id,
+        Agreement.removed_at.is_(None),
+        Agreement.done_at.is_not(None) if done else Agreement.done_at.is_(None),
+    )
+
+
+def agreements(
+    family: Family, *, offset: int = 0, limit: int | None = None, open_total: int = 0
+) -> list[Agreement]:
+    """Open agreements first, by due date, then the done ones; a page of them when `limit` is
+    given (with `open_total` from `agreement_counts`). A page is read from two index ranges
+    (open, done) instead of sorting every agreement of the family for each page."""
+    if limit is None:
+        return list(
+            db.session.scalars(
+                select(Agreement)
+                .where(Agreement.family_id == family.id, Agreement.removed_at.is_(None))
+                .order_by(Agreement.done_at.is_not(None), Agreement.due_on, Agreement.id)
+            )
+        )
+    order = (Agreement.due_on, Agreement.id)
+    page = list(
         db.session.scalars(
-            select(Agreement)
-            .where(Agreement.family_id == family.id, Agreement.removed_at.is_(None))
-            .order_by(Agreement.done_at.is_not(None), Agreement.due_on, Agreement.id)
-            .offset(offset)
-            .limit(limit)
+            _agreements_in(family, done=False)
+            .order_by(*order)
+            .offset(min(offset, open_total))
+            .limit(max(0, min(limit, open_total - offset)))
         )
     )
-
-
-def count_agreements(family: Family) -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Agreement)
-            .where(Agreement.family_id == family.id, Agreement.removed_at.is_(None))
-        )
-        or 0
+    # Always asked (perhaps for none), so a page costs the same queries wherever it falls.
+    page += db.session.scalars(
+        _agreements_in(family, done=True)
+        .order_by(*order)
+        .offset(max(0, offset - open_total))
+        .limit(limit - len(page))
     )
+    return page
+
+
+def agreement_counts(family: Family) -> tuple[int, int]:
+    """(open, done) agreements of the family, each counted on its own partial index."""
+
+    def count(done: bool) -> int:
+        statement = _agreements_in(family, done).with_only_columns(func.count())
+        return db.session.scalar(statement.order_by(None)) or 0
+
+    return count(False), count(True)
 
 
 def _check_agreement(family: Family, data: AgreementData) -> AgreementData:

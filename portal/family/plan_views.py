@@ -203,16 +203,17 @@ def plan_context(
 
     pagers: dict[str, Pager | None] = {"goals": None, "agreements": None}
     if paged:
+        open_agreements, done_agreements = plan_services.agreement_counts(family)
         pages = _pages(
             family,
             {
                 "goals": plan_services.count_goals(family),
-                "agreements": plan_services.count_agreements(family),
+                "agreements": open_agreements + done_agreements,
             },
         )
         goals_list = plan_services.goals(family, offset=pages["goals"][0], limit=PAGE_SIZE)
         agreements_list = plan_services.agreements(
-            family, offset=pages["agreements"][0], limit=PAGE_SIZE
+            family, offset=pages["agreements"][0], limit=PAGE_SIZE, open_total=open_agreements
         )
         pagers = {name: pager for name, (_offset, pager) in pages.items()}
         scores = plan_services.scores_by_goal(family, [g.id for g in goals_list])

@@ -207,3 +207,35 @@ def test_the_plan_page_shows_goals_and_agreements_a_page_at_a_time(
     # A short plan has no pager at all; the PDF still holds every goal.
     few = client.get(f"/families/{small.id}/plan").get_data(as_text=True)
     assert "Volgende doelen" not in few and 'class="pager"' not in few
+
+
+def test_open_agreements_come_first_across_pages(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+) -> None:
+    from sqlalchemy import update
+
+    from portal import db
+    from portal.family.models import Agreement
+
+    mother = make_user(name="Mama")
+    family = make_family(mother)
+    _bulk_plan(app, family, 30)
+    with app.app_context():
+        first_ten = [f"Afspraak {i:04d}" for i in range(10)]
+        db.session.execute(
+            update(Agreement).where(Agreement.what.in_(first_ten)).values(done_at=clock.now())
+        )
+        db.session.commit()
+        db.session.remove()
+    sign_in(client, mother)
+    plan = f"/families/{family.id}/plan"
+    shown = []
+    for page in (1, 2):
+        html = client.get(f"{plan}?agreements={page}").get_data(as_text=True)
+        shown.append(re.findall(r"<td>Afspraak (\d{4})</td>", html))
+    # Page 1: the 20 open ones, then the first 5 done; page 2: the other 5 done.
+    assert shown[0] == [f"{i:04d}" for i in (*range(10, 30), *range(5))]
+    assert shown[1] == [f"{i:04d}" for i in range(5, 10)]
