@@ -177,7 +177,7 @@ def delete_dossier_entry(fid: int, eid: int) -> Any:
     entry = load_in_family(DossierEntry, family, eid, "dossier.change", record=False)
     with recorded_if_refused("dossier.view", entry):
         raw = request.args.get("version", "")
-        if not raw.isdigit() or int(raw) >= MAX_ID:
+        if not raw.isdecimal() or int(raw) >= MAX_ID:
             raise fail(400, _("Stuur ?version= mee."))
         decision = decide(current_actor(), "dossier.change", entry)
         try:

@@ -30,7 +30,7 @@ def upload_file(fid: int) -> Any:
         return _upload_for_dossier(fid)
     family = load_family(fid, "conversation.list", record=False)
     raw = request.form.get("conversation_id", "")
-    if not raw.isdigit() or not 0 < int(raw) < MAX_ID:
+    if not raw.isdecimal() or not 0 < int(raw) < MAX_ID:
         authorize("family.view", family)
         raise field_error("conversation_id", _("Zeg voor welk gesprek het bestand is."))
     conversation = load_conversation(family, int(raw), "message.send", record=False)

@@ -256,7 +256,7 @@ def get_agreement(fid: int, agreement_id: int) -> Any:
 def _remove(family: Family, item: Goal | Agreement, kind: str) -> Any:
     with recorded_if_refused("plan.view", item):
         raw = request.args.get("version", "")
-        if not raw.isdigit() or int(raw) >= 2**62:
+        if not raw.isdecimal() or int(raw) >= 2**62:
             raise fail(400, _("Stuur ?version= mee."))
         try:
             plan_services.remove(item, int(raw))

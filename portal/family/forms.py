@@ -247,7 +247,7 @@ class PetalForm(FlaskForm):
             self.relation.data or "",
             self.contact.data or "",
             self.kind.data or "",
-            int(raw) if raw.isdigit() and len(raw) < 19 else (-1 if raw else None),
+            int(raw) if raw.isdecimal() and len(raw) < 19 else (-1 if raw else None),
         )
 
 

@@ -117,7 +117,7 @@ def plan_history_page(family_id: int) -> Any:
     if part not in (None, *part_labels()):
         part = None
     before = request.args.get("before", "")
-    before_id = int(before) if before.isdigit() and int(before) < 2**62 else None
+    before_id = int(before) if before.isdecimal() and int(before) < 2**62 else None
     entries = plan_history.history(family.id, part, HISTORY_PAGE + 1, before_id)
     more = len(entries) > HISTORY_PAGE
     entries = entries[:HISTORY_PAGE]

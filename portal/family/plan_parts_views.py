@@ -41,7 +41,7 @@ def parts_error(code: str) -> str:
 
 def _version(raw: str | None) -> int:
     text = raw or ""
-    return int(text) if text.isdigit() and len(text) < 19 else -1
+    return int(text) if text.isdecimal() and len(text) < 19 else -1
 
 
 def _members(family: Family) -> list[Member]:

@@ -42,7 +42,7 @@ def plan_item_remove(family_id: int, kind: str, item_id: int) -> Any:
     if request.method == "POST" and form.validate():
         try:
             raw = form.version.data or ""
-            plan_services.remove(item, int(raw) if raw.isdigit() else None)
+            plan_services.remove(item, int(raw) if raw.isdecimal() else None)
         except Conflict:
             conflict = True
             form.version.data = str(item.version)

@@ -50,7 +50,8 @@ class Pager:
 
 def _requested_page(name: str) -> int:
     raw = request.args.get(name, "1")
-    return min(int(raw), 10**6) if raw.isdigit() and int(raw) > 0 else 1
+    # isdecimal, not isdigit: "²" is a digit to str.isdigit() but not to int().
+    return min(int(raw), 10**6) if raw.isdecimal() and int(raw) > 0 else 1
 
 
 def _pages(family: Family, totals: dict[str, int]) -> dict[str, tuple[int, Pager]]:
@@ -182,7 +183,7 @@ def people_for_agreements(family: Family) -> list[tuple[str, str, int | None]]:
 def petal_of_owner(value: str) -> int | None:
     """The petal id in an owner choice like "petal:12", else None."""
     kind, _sep, raw = value.partition(":")
-    return int(raw) if kind == "petal" and raw.isdigit() and len(raw) < 19 else None
+    return int(raw) if kind == "petal" and raw.isdecimal() and len(raw) < 19 else None
 
 
 def _agreement_form(family: Family, goals_list: list[Goal]) -> AgreementForm:
@@ -299,7 +300,7 @@ def goal_edit(family_id: int, goal_id: int) -> Any:
                 goal,
                 current_user,
                 form.goal_data(),
-                int(form.version.data or -1) if (form.version.data or "").isdigit() else -1,
+                int(form.version.data or -1) if (form.version.data or "").isdecimal() else -1,
             )
         except Conflict:
             conflict, status = goal, 409
@@ -364,7 +365,7 @@ def agreement_add(family_id: int) -> Any:
                     user_id,
                     name,
                     form.due_on.data,
-                    int(form.goal_id.data) if (form.goal_id.data or "").isdigit() else None,
+                    int(form.goal_id.data) if (form.goal_id.data or "").isdecimal() else None,
                     petal_of_owner(form.owner.data or ""),
                 ),
             )

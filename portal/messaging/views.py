@@ -50,7 +50,7 @@ class MessageForm(Form):
 
 
 def _reply_seq(raw: str | None, conversation: Conversation) -> int | None:
-    if raw and raw.isdigit() and 0 < int(raw) <= conversation.last_seq:
+    if raw and raw.isdecimal() and 0 < int(raw) <= conversation.last_seq:
         return int(raw)
     return None
 
@@ -68,7 +68,7 @@ def conversations(family_id: int) -> Any:
     if request.method == "POST":
         if not may_start:
             authorize("conversation.create", family)  # refuses (403) and logs it
-        chosen = [int(v) for v in request.form.getlist("participants") if v.isdigit()]
+        chosen = [int(v) for v in request.form.getlist("participants") if v.isdecimal()]
         if form.validate():
             try:
                 conversation = services.start(family, current_user, form.topic.data or "", chosen)
@@ -240,7 +240,7 @@ def people(family_id: int, conversation_id: int) -> Any:
             authorize("conversation.manage", current)
         raw = request.form.get("user_id", "")
         try:
-            if not raw.isdigit() or int(raw) >= 2**62:
+            if not raw.isdecimal() or int(raw) >= 2**62:
                 raise services.MessagingError("not_eligible")
             services.add_participant(current, family, int(raw))
         except services.MessagingError as exc:
@@ -321,7 +321,7 @@ def search(family_id: int) -> Any:
                 current_user,
                 query,
                 SEARCH_PAGE + 1,
-                int(before) if before.isdigit() and int(before) < 2**62 else None,
+                int(before) if before.isdecimal() and int(before) < 2**62 else None,
             )
         except services.MessagingError as exc:
             error = messaging_error_text(exc.code)

@@ -199,7 +199,13 @@ def test_the_plan_page_shows_goals_and_agreements_a_page_at_a_time(
     last = client.get(f"{plan}?goals=999").get_data(as_text=True)
     assert re.findall(r"<h3>Doel (\d{4})</h3>", last)[-1] == "0999"
     assert "Volgende doelen" not in last and "Vorige doelen" in last
-    for odd, first_shown in (("abc", "0000"), ("-3", "0000"), ("0", "0000"), ("9" * 40, "0975")):
+    for odd, first_shown in (
+        ("abc", "0000"),
+        ("-3", "0000"),
+        ("0", "0000"),
+        ("²", "0000"),
+        ("9" * 40, "0975"),
+    ):
         page = client.get(f"{plan}?goals={odd}")
         assert page.status_code == 200
         assert f"<h3>Doel {first_shown}</h3>" in page.get_data(as_text=True)
