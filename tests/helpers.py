@@ -62,3 +62,14 @@ def sign_in(
 
 
 __all__ = ["OUTPUT_DIR", "PASSWORD", "csrf_from", "csrf_token", "post_form", "sign_in", "years_ago"]
+
+
+def counted_get(app: Any, client: FlaskClient, path: str) -> tuple[Any, int]:
+    """GET `path` once to warm up (the first audit row of a family starts its chain), then
+    again: that response and the number of statements it took."""
+    from bench.common import count_queries
+
+    client.get(path)
+    with count_queries(app) as statements:
+        response = client.get(path)
+    return response, len(statements)

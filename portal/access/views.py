@@ -15,6 +15,7 @@ from portal import db
 from portal.access import audit, load_family
 from portal.access.describe import describe
 from portal.access.models import AuditEvent
+from portal.core.args import positive_int_arg
 from portal.family.models import Family
 
 bp = Blueprint("access", __name__)
@@ -28,14 +29,6 @@ def _parse_day(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-def _int_arg(name: str) -> int | None:
-    try:
-        value = int(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return value if 0 < value < 2**62 else None
 
 
 def audit_query(
@@ -78,10 +71,12 @@ def people_in_log(family: Family) -> list[tuple[int, str]]:
 @login_required
 def audit_log(family_id: int) -> Any:
     family = load_family(family_id, "audit.view")
-    person = _int_arg("person")
+    person = positive_int_arg("person")
     start = _parse_day(request.args.get("from"))
     end = _parse_day(request.args.get("to"))
-    events, next_cursor = audit_query(family, person, start, end, _int_arg("before"), PAGE_SIZE)
+    events, next_cursor = audit_query(
+        family, person, start, end, positive_int_arg("before"), PAGE_SIZE
+    )
     from portal.family.views import family_context
 
     older_url = None

@@ -16,6 +16,7 @@ from portal.access import authorize, current_actor, load_family
 from portal.access.guard import enforce, load_in_family
 from portal.access.policy import Decision, decide, grant_state
 from portal.core import clock
+from portal.core.args import positive_int_arg
 from portal.core.sanitize import plain_text
 from portal.family import dossier
 from portal.family.forms import ConfirmForm, DossierEntryForm, visibility_labels
@@ -78,12 +79,7 @@ def announce(entry: DossierEntry) -> None:
 @login_required
 def dossier_list(family_id: int) -> Any:
     family = load_family(family_id, "dossier.view")
-    try:
-        before = int(request.args.get("before", "0")) or None
-    except ValueError:
-        before = None
-    if before is not None and not 0 < before < 2**62:
-        before = None
+    before = positive_int_arg("before")
     query = plain_text(request.args.get("q", ""), 100)
     entries = dossier.visible_entries(
         family, current_actor(), limit=PAGE_SIZE + 1, before_id=before, query=query

@@ -16,6 +16,7 @@ from portal import db
 from portal.access import authorize, current_actor, load_family
 from portal.access.guard import not_found
 from portal.access.policy import decide
+from portal.core.args import positive_int_arg
 from portal.family import plan_history, plan_signoff
 from portal.family.models import Family
 from portal.family.plan_history_models import PlanChange, PlanVersion
@@ -116,8 +117,7 @@ def plan_history_page(family_id: int) -> Any:
     part = request.args.get("part") or None
     if part not in (None, *part_labels()):
         part = None
-    before = request.args.get("before", "")
-    before_id = int(before) if before.isdecimal() and int(before) < 2**62 else None
+    before_id = positive_int_arg("before")
     entries = plan_history.history(family.id, part, HISTORY_PAGE + 1, before_id)
     more = len(entries) > HISTORY_PAGE
     entries = entries[:HISTORY_PAGE]

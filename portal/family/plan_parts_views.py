@@ -66,11 +66,16 @@ def _changed(family: Family, part: str, obj: Any) -> None:
     notify(family.id, "plan", "plan.changed", obj.id, obj.version, {"part": part})
 
 
-def flower_entries(family: Family, can_edit: bool) -> list[dict[str, Any]]:
+def flower_entries(
+    family: Family,
+    can_edit: bool,
+    petals: list[NetworkPetal],
+    guests: list[plan_parts.GuestPetal],
+) -> list[dict[str, Any]]:
     """Everyone in de bloem: the family's petals, then guests with the plan part."""
     entries: list[dict[str, Any]] = []
     gone = plan_parts.members_gone(family)
-    for petal in plan_parts.petals(family):
+    for petal in petals:
         entries.append(
             {
                 "id": f"petal-{petal.id}",
@@ -89,7 +94,7 @@ def flower_entries(family: Family, can_edit: bool) -> list[dict[str, Any]]:
                 "member_gone": petal.member_id in gone,
             }
         )
-    for guest in plan_parts.guest_petals(family):
+    for guest in guests:
         entries.append(
             {
                 "id": f"guest-{guest.user_id}",
@@ -108,10 +113,14 @@ def flower_entries(family: Family, can_edit: bool) -> list[dict[str, Any]]:
 
 
 def parts_context(family: Family, can_edit: bool, **forms: Any) -> dict[str, Any]:
-    """What the plan page shows of de bloem, the safety plan and the evaluations."""
-    entries = flower_entries(family, can_edit)
+    """What the plan page shows of de bloem, the safety plan and the evaluations. The petals
+    and guests are in it too, so the agreement form's owner choice need not load them again."""
+    petals, guests = plan_parts.petals(family), plan_parts.guest_petals(family)
+    entries = flower_entries(family, can_edit, petals, guests)
     items = plan_parts.evaluations(family)
     return {
+        "petals": petals,
+        "guests": guests,
         "flower": list(zip(entries, plan_parts.flower_layout(len(entries)), strict=False)),
         "flower_entries": entries,
         "flower_max": plan_parts.FLOWER_MAX,

@@ -4,7 +4,7 @@ with the part granted (the policy decides, per request)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +15,7 @@ from portal import db
 from portal.access import authorize, current_actor, load_family
 from portal.access.guard import load_in_family
 from portal.core import clock
+from portal.core.args import positive_int_arg
 from portal.family import plan_services
 from portal.family.forms import (
     AgreementForm,
@@ -34,6 +35,10 @@ from portal.family.services import Conflict, FamilyError
 from portal.family.views import bp, guest_context
 from portal.live import notify
 
+if TYPE_CHECKING:
+    from portal.family.models import NetworkPetal
+    from portal.family.plan_parts import GuestPetal
+
 PAGE_SIZE = 25  # goals, and agreements, per page of the plan (the PDF holds them all)
 
 
@@ -48,19 +53,13 @@ class Pager:
     next_url: str | None
 
 
-def _requested_page(name: str) -> int:
-    raw = request.args.get(name, "1")
-    # isdecimal, not isdigit: "²" is a digit to str.isdigit() but not to int().
-    return min(int(raw), 10**6) if raw.isdecimal() and int(raw) > 0 else 1
-
-
 def _pages(family: Family, totals: dict[str, int]) -> dict[str, tuple[int, Pager]]:
     """Per list ("goals", "agreements"): the offset to load from and its pager. A page past the
     end shows the last page; the other list's page is kept in every link."""
     chosen = {}
     for name, total in totals.items():
         last_page = max(1, -(-total // PAGE_SIZE))
-        chosen[name] = min(_requested_page(name), last_page)
+        chosen[name] = positive_int_arg(name, at_most=last_page) or 1
 
     def url(name: str, page: int) -> str:
         pages = {**chosen, name: page}
@@ -160,7 +159,11 @@ def plan_edit(family_id: int) -> Any:
 # --- goals (doelen) and agreements (afspraken) ---------------------------------------------------
 
 
-def people_for_agreements(family: Family) -> list[tuple[str, str, int | None]]:
+def people_for_agreements(
+    family: Family,
+    petals: list[NetworkPetal] | None = None,
+    guests: list[GuestPetal] | None = None,
+) -> list[tuple[str, str, int | None]]:
     """(choice value, name, user id) for everyone who can own an agreement: members (also
     children and network without a login), guests with the plan part, and the petals of de
     bloem. A fixed number of queries, however many people there are."""
@@ -175,8 +178,12 @@ def people_for_agreements(family: Family) -> list[tuple[str, str, int | None]]:
             .order_by(Member.display_name)
         )
     ]
-    people += [(f"guest:{g.user_id}", g.name, g.user_id) for g in plan_parts.guest_petals(family)]
-    people += [(f"petal:{p.id}", p.name, None) for p in plan_parts.petals(family)]
+    if guests is None:
+        guests = plan_parts.guest_petals(family)
+    if petals is None:
+        petals = plan_parts.petals(family)
+    people += [(f"guest:{g.user_id}", g.name, g.user_id) for g in guests]
+    people += [(f"petal:{p.id}", p.name, None) for p in petals]
     return people
 
 
@@ -186,10 +193,12 @@ def petal_of_owner(value: str) -> int | None:
     return int(raw) if kind == "petal" and raw.isdecimal() and len(raw) < 19 else None
 
 
-def _agreement_form(family: Family, goals_list: list[Goal]) -> AgreementForm:
+def _agreement_form(
+    family: Family, goals_list: list[Goal], people: list[tuple[str, str, int | None]] | None = None
+) -> AgreementForm:
     form = AgreementForm()
     form.owner.choices = [("", _("Kies iemand"))] + [
-        (v, n) for v, n, _u in people_for_agreements(family)
+        (v, n) for v, n, _u in (people if people is not None else people_for_agreements(family))
     ]
     form.goal_id.choices = [("", _("Geen"))] + [(str(g.id), g.title) for g in goals_list]
     return form
@@ -253,7 +262,11 @@ def _plan_page(
         "family/plan.html",
         goal_form=goal_form or GoalForm(formdata=None),
         agreement_form=agreement_form
-        or _agreement_form(family, plan_services.goals_to_link(family)),
+        or _agreement_form(
+            family,
+            plan_services.goals_to_link(family),
+            people_for_agreements(family, context["petals"], context["guests"]),
+        ),
         score_form=ScoreForm(formdata=None),
         plan_status=plan_status(family),
         **context,

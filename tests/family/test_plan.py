@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from portal.auth.models import User
 from portal.core import clock
 from portal.family.models import ROLE_YOUNG_PERSON, Family, Member
-from tests.helpers import csrf_from, post_form, sign_in, years_ago
+from tests.helpers import counted_get, csrf_from, post_form, sign_in, years_ago
 
 
 def test_goals_scores_and_conflicts(
@@ -159,7 +159,6 @@ def test_the_plan_page_shows_goals_and_agreements_a_page_at_a_time(
     make_user: Callable[..., User],
     make_family: Callable[..., Family],
 ) -> None:
-    from bench.common import count_queries
     from portal.family.plan_views import PAGE_SIZE
 
     mother = make_user(name="Mama")
@@ -169,11 +168,9 @@ def test_the_plan_page_shows_goals_and_agreements_a_page_at_a_time(
     sign_in(client, mother)
     counts = []
     for family in (small, large):
-        client.get(f"/families/{family.id}/plan")  # warm up
-        with count_queries(app) as statements:
-            response = client.get(f"/families/{family.id}/plan")
+        response, count = counted_get(app, client, f"/families/{family.id}/plan")
         assert response.status_code == 200
-        counts.append(len(statements))
+        counts.append(count)
     assert counts[0] == counts[1], counts
 
     plan = f"/families/{large.id}/plan"
