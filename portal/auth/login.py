@@ -25,6 +25,22 @@ def _load(token: str) -> User | None:
     return user
 
 
+def session_token() -> str | None:
+    """The server-side session token the cookie (or a socket's copy of it) carries."""
+    token = session.get("_user_id")
+    return token if isinstance(token, str) and token else None
+
+
+def adopt(user: User | None, method: str | None, token: str) -> None:
+    """Make `user` this request's current_user, as the loader above would have: for a socket
+    event that found the session's user in the one query it needs anyway (a live session, or
+    None for an ended one). Flask-Login keeps the user in `g._login_user`; its own setter."""
+    if user is not None:
+        user.session_token = token
+        user.signin_method = method or ""
+    login_manager._update_request_context_with_user(user)
+
+
 # What a visitor chose before signing in and keeps afterwards; everything else is dropped.
 KEPT_ACROSS_SIGN_IN = ("locale", "invite_token", "guest_invite_token")
 

@@ -241,24 +241,31 @@ def start_session(user: User, method: str, address: str | None) -> str:
     return token
 
 
-# Built once: this runs on every request and every socket event.
+# A session that still counts: this token, not revoked, not expired. Bound as "token_hash" and
+# "now" (`session_params`); also folded into the socket events' one context query.
+LIVE_SESSION = (
+    (UserSession.token_hash == bindparam("token_hash"))
+    & UserSession.revoked_at.is_(None)
+    & (UserSession.expires_at > bindparam("now", type_=UserSession.__table__.c.expires_at.type))
+)
+
+
+def session_params(token: str) -> dict[str, object]:
+    return {"token_hash": token_hash(token), "now": clock.now()}
+
+
+# Built once: this runs on every request.
 _SESSION_USER = (
     select(User, UserSession.method)
     .join(UserSession, UserSession.user_id == User.id)
-    .where(
-        UserSession.token_hash == bindparam("token_hash"),
-        UserSession.revoked_at.is_(None),
-        UserSession.expires_at > bindparam("now", type_=UserSession.__table__.c.expires_at.type),
-    )
+    .where(LIVE_SESSION)
     .limit(1)
 )
 
 
 def load_session(token: str) -> tuple[User, str] | None:
     """The signed-in user of a live (not revoked, not expired) session, and how they signed in."""
-    row = db.session.execute(
-        _SESSION_USER, {"token_hash": token_hash(token), "now": clock.now()}
-    ).first()
+    row = db.session.execute(_SESSION_USER, session_params(token)).first()
     if row is None:
         return None
     user, method = row

@@ -7,7 +7,8 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from flask_socketio import Namespace, join_room, leave_room
 from sqlalchemy import select
@@ -339,5 +340,18 @@ def end_session_now(token: str | None) -> None:
             end(connection.sid, None, "signed_out")
 
 
+class _SocketAwareSessions(SecureCookieSessionInterface):
+    """Flask opens the session cookie (signature check, JSON) for every request context, and
+    Flask-SocketIO pushes one per socket event, then swaps in the copy of the session it keeps
+    for that socket ("saved_session", made at connect from the cookie). For those events the
+    cookie was read once already: skip the second reading."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if "saved_session" in request.environ:
+            return self.session_class()  # replaced by the socket's own copy right after
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _SocketAwareSessions()
     socketio.on_namespace(LiveNamespace(NAMESPACE))

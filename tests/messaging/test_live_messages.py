@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select, update
 
 from portal import db
-from portal.auth.models import User
+from portal.auth.models import User, UserSession
+from portal.core import clock
 from portal.family.models import ROLE_PARENT, Family, Member
-from portal.messaging.models import Conversation, Participant
+from portal.messaging.models import Conversation, Message, Participant
 from tests.conftest import LiveServer
 from tests.live.test_live import Listener, http_sign_in, listeners  # noqa: F401
 
@@ -118,3 +121,50 @@ def test_socket_sender_is_rate_limited_others_keep_being_served(
     limited = [a for a in answers if not a["ok"]]
     assert limited and all(a["error"] == "rate_limited" and a["retry_after"] > 0 for a in limited)
     assert send(papa, cid, "papa-00001", "Ik ben er ook")["ok"]
+
+
+def test_every_event_checks_that_the_session_still_counts(
+    app: Flask,
+    live_server: LiveServer,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+    listeners: list[Listener],  # noqa: F811
+) -> None:
+    """The session check rides along in each event's one context query. A session ended in a
+    way the sweep does not see (revoked "an hour ago", e.g. by another instance's clock) must
+    still stop the socket's next event: refused, nothing stored, nobody told."""
+    world = setup_world(app, make_user, make_family, add_member)
+    fid, cid = world["family"].id, world["cid"]
+    base = live_server.url
+    mama = Listener(base, http_sign_in(base, "mama@example.org"))
+    papa = Listener(base, http_sign_in(base, "papa@example.org"))
+    listeners.extend([mama, papa])
+    assert mama.subscribe(fid)["ok"] and papa.subscribe(fid)["ok"]
+    assert send(mama, cid, "before-0001", "Nog ingelogd")["ok"]
+    papa.wait_for("message.new")
+
+    with app.app_context():
+        mama_id = db.session.scalar(select(User.id).where(User.email == "mama@example.org"))
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == mama_id)
+            .values(revoked_at=clock.now() - timedelta(hours=1))
+        )
+        db.session.commit()
+        db.session.remove()
+
+    assert send(mama, cid, "after-00001", "Niet meer") == {"ok": False, "error": "unauthorized"}
+    for event in ("typing", "read"):
+        answer = mama.client.call(
+            event, {"conversation_id": cid, "seq": 1}, namespace="/live", timeout=5
+        )
+        assert answer == {"ok": False, "error": "unauthorized"}
+    time.sleep(0.3)
+    assert [name for name, _ in papa.events].count("message.new") == 1
+    assert [name for name, _ in papa.events].count("typing") == 0
+    with app.app_context():
+        bodies = db.session.scalars(select(Message.body).where(Message.conversation_id == cid))
+        assert list(bodies) == ["Nog ingelogd"]
+    # Papa's own session is untouched: his events still go through.
+    assert send(papa, cid, "papa-00001", "Ik wel")["ok"]
