@@ -15,8 +15,11 @@ mode, the database, delivered/expected and p50/p90/p99/max latency (send to rece
 for the connect storm the total seconds. Asserts nothing; every run is bounded in time and
 count; only 127.0.0.1.
 
+Both servers run side by side; each scenario runs on the floor and on the portal back to back,
+for --rounds rounds (order swapped each round); the summary takes the median of the rounds.
+
 Run: python bench/bench_messaging.py [--mode gevent|threading] [--database sqlite|postgresql]
-                                     [--seconds 5] [--only family-50,room-200,...]
+                                     [--seconds 5] [--rounds 3] [--only family-50,room-200,...]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -325,21 +329,34 @@ def run_storm(target: Target) -> Result:
     return Result("connect-200", target.name, line, p, ok, len(target.storm), total)
 
 
-def run_all(target: Target, only: list[str], seconds: float, scale: float) -> dict[str, Result]:
-    plan = {
-        "family-50": (100.0 * scale, seconds),
-        "room-200": (50.0 * scale, seconds),
-        "rooms-100x5": (100.0 * scale, 2 * seconds),
-    }
-    out: dict[str, Result] = {}
-    for scenario in only:
-        if scenario == "connect-200":
-            out[scenario] = run_storm(target)
-        else:
-            rate, secs = plan[scenario]
-            out[scenario] = run_messages(target, scenario, rate, secs)
-        time.sleep(1)
-    return out
+PLAN = {  # scenario -> (messages per second, seconds as a multiple of --seconds)
+    "family-50": (100.0, 1),
+    "room-200": (50.0, 1),
+    "rooms-100x5": (100.0, 2),
+}
+
+
+def run_one(target: Target, scenario: str, seconds: float, scale: float) -> Result:
+    if scenario == "connect-200":
+        return run_storm(target)
+    rate, factor = PLAN[scenario]
+    return run_messages(target, scenario, rate * scale, seconds * factor)
+
+
+def run_rounds(
+    targets: list[Target], only: list[str], seconds: float, scale: float, rounds: int
+) -> dict[str, dict[str, list[Result]]]:
+    """Every scenario on both servers back to back, `rounds` times, the order swapped each
+    round: this machine's speed drifts by 2x from one minute to the next, and a floor measured
+    a few minutes before the portal compared two different machines."""
+    results: dict[str, dict[str, list[Result]]] = {t.name: {s: [] for s in only} for t in targets}
+    for number in range(rounds):
+        print(f"-- round {number + 1} of {rounds}", flush=True)
+        for scenario in only:
+            for target in targets if number % 2 == 0 else targets[::-1]:
+                results[target.name][scenario].append(run_one(target, scenario, seconds, scale))
+                time.sleep(1)
+    return results
 
 
 # --- the two servers ---------------------------------------------------------------------------
@@ -437,23 +454,51 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def summary(mode: str, database: str, floor: dict[str, Result], portal: dict[str, Result]) -> None:
-    print(f"\nSummary ({mode}, portal on {database}; targets from the issue):", flush=True)
-    for name, result in portal.items():
-        base = floor.get(name)
+def median_result(results: list[Result]) -> Result:
+    """One result per scenario: the median of the rounds' p50 and p99 (each on its own), and
+    complete only when every round delivered everything."""
+    first = results[0]
+    p = {key: statistics.median(r.p[key] for r in results) for key in ("p50", "p99")}
+    complete = all(r.delivered == r.expected for r in results)
+    return Result(
+        first.scenario,
+        first.target,
+        first.line,
+        p,
+        first.expected if complete else min(r.delivered for r in results),
+        first.expected,
+        statistics.median(r.seconds for r in results),
+    )
+
+
+def summary(
+    mode: str, database: str, rounds: dict[str, dict[str, list[Result]]], only: list[str]
+) -> None:
+    count = len(next(iter(rounds["portal"].values())))
+    print(
+        f"\nSummary ({mode}, portal on {database}; median of {count} round(s), floor and portal "
+        "back to back; targets from the issue):",
+        flush=True,
+    )
+    for name in only:
+        result = median_result(rounds["portal"][name])
+        base = median_result(rounds["floor"][name])
+        per_round = ", ".join(
+            f"{p.p['p99']:.0f}/{f.p['p99']:.0f}"
+            for p, f in zip(rounds["portal"][name], rounds["floor"][name], strict=True)
+        )
         if name == "connect-200":
             met = result.delivered == result.expected and result.seconds <= 3
-            floor_text = f" (floor {base.seconds:.2f} s)" if base else ""
             print(
                 f"  {name:<12} portal {result.delivered}/{result.expected} in "
-                f"{result.seconds:.2f} s{floor_text} -> target <= 3 s: "
+                f"{result.seconds:.2f} s (floor {base.seconds:.2f} s) -> target <= 3 s: "
                 f"{'met' if met else 'NOT met'}",
                 flush=True,
             )
             continue
         p99, p50 = result.p["p99"], result.p["p50"]
-        floor_p99 = base.p["p99"] if base else float("nan")
-        ratio = p99 / floor_p99 if base and floor_p99 else float("nan")
+        floor_p99 = base.p["p99"]
+        ratio = p99 / floor_p99 if floor_p99 else float("nan")
         complete = result.delivered == result.expected
         if name == "family-50":
             met = complete and p50 <= 10 and p99 <= 50 and ratio <= 3.5
@@ -465,9 +510,10 @@ def summary(mode: str, database: str, floor: dict[str, Result], portal: dict[str
             met = ratio <= 2
             target = "p99 <= 2x floor"
         print(
-            f"  {name:<12} portal p50 {p50:.1f} / p99 {p99:.1f} ms, floor p99 {floor_p99:.1f} ms "
-            f"({ratio:.2f}x), delivered {result.delivered}/{result.expected} -> {target}: "
-            f"{'met' if met else 'NOT met'}",
+            f"  {name:<12} portal p50 {p50:.1f} / p99 {p99:.1f} ms, floor p50 "
+            f"{base.p['p50']:.1f} / p99 {floor_p99:.1f} ms ({ratio:.2f}x; p99 per round "
+            f"portal/floor {per_round}), delivered {'all' if complete else 'NOT all'} -> "
+            f"{target}: {'met' if met else 'NOT met'}",
             flush=True,
         )
 
@@ -478,6 +524,7 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--only", default=",".join(SCENARIOS))
+    parser.add_argument("--rounds", type=int, default=3, help="floor and portal, back to back")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply the message rates (to find the knee)"
     )
@@ -492,20 +539,6 @@ def main() -> None:
         f"{RECEIVER_PROCESSES} processes; {os.cpu_count()} cores; {load()}",
         flush=True,
     )
-
-    port = free_port()
-    floor = start(
-        [sys.executable, "-c", FLOOR, str(port), args.mode],
-        dict(os.environ),
-        folder / "floor.log",
-        port,
-    )
-    try:
-        target = floor_target(port)
-        target.pid = floor.pid
-        floor_results = run_all(target, only, args.seconds, args.scale)
-    finally:
-        stop(floor)
 
     postgres = None
     if args.database == "postgresql":
@@ -530,6 +563,8 @@ def main() -> None:
         "PORTAL_MESSAGE_BURST": "1000000",
         "PORTAL_MESSAGE_PER_MINUTE": "60000000",
     }
+    servers: list[subprocess.Popen[bytes]] = []
+    log = folder / "portal.log"
     try:
         seeded = subprocess.run(
             [sys.executable, "-c", SEED, database],
@@ -541,20 +576,29 @@ def main() -> None:
             timeout=300,
         )
         ids = json.loads(seeded.stdout.strip().splitlines()[-1])
-        log = folder / "portal.log"
-        server = start([sys.executable, "-m", "portal", "--port", str(port)], env, log, port)
-        try:
-            target = portal_target(port, ids)
-            target.pid = server.pid
-            portal_results = run_all(target, only, args.seconds, args.scale)
-        finally:
-            stop(server)
-            if "Traceback" in log.read_text(errors="replace"):
-                print(f"portal log has errors:\n{log_tail(log)}", flush=True)
+        servers.append(start([sys.executable, "-m", "portal", "--port", str(port)], env, log, port))
+        portal = portal_target(port, ids)
+        portal.pid = servers[-1].pid
+        floor_port = free_port()
+        servers.append(
+            start(
+                [sys.executable, "-c", FLOOR, str(floor_port), args.mode],
+                dict(os.environ),
+                folder / "floor.log",
+                floor_port,
+            )
+        )
+        floor = floor_target(floor_port)
+        floor.pid = servers[-1].pid
+        results = run_rounds([floor, portal], only, args.seconds, args.scale, args.rounds)
     finally:
+        for server in servers:
+            stop(server)
+        if log.exists() and "Traceback" in log.read_text(errors="replace"):
+            print(f"portal log has errors:\n{log_tail(log)}", flush=True)
         if postgres is not None:
             postgres.stop()
-    summary(args.mode, args.database, floor_results, portal_results)
+    summary(args.mode, args.database, results, only)
 
 
 SEED = """

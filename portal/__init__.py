@@ -30,6 +30,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         static_url_path="/static",
         instance_relative_config=False,
     )
+    from portal.core.request import PortalRequest
+
+    app.request_class = PortalRequest
     app.config.update(
         PORTAL_SETTINGS=settings,
         SECRET_KEY=settings.secret_key,
