@@ -186,6 +186,12 @@ def _paths() -> dict[str, dict[str, Any]]:
             ),
         },
         "/api/v1/families/{fid}/plan/goals": {
+            "get": _op(
+                "The plan's goals with their scores, oldest first, a page at a time",
+                (200, page_of("Goal")),
+                params=PAGING,
+                errors=FAMILY_ERRORS,
+            ),
             "post": _op(
                 "Add a goal",
                 (201, ref("Goal")),
@@ -209,6 +215,12 @@ def _paths() -> dict[str, dict[str, Any]]:
             ),
         },
         "/api/v1/families/{fid}/plan/agreements": {
+            "get": _op(
+                "The plan's agreements in the order they were made, a page at a time",
+                (200, page_of("Agreement")),
+                params=PAGING,
+                errors=FAMILY_ERRORS,
+            ),
             "post": _op(
                 "Add an agreement: who does what, and when",
                 (201, ref("Agreement")),

@@ -20,6 +20,8 @@ from portal.api.common import (
     json_body,
     no_content,
     ok,
+    page,
+    page_args,
     validate,
     version_from,
 )
@@ -52,6 +54,38 @@ def get_plan(fid: int) -> Any:
     family = load_family(fid, "plan.view", record=False)
     authorize("plan.view", plan_of(family))
     return ok(_plan_json(family))
+
+
+@bp.get("/families/<int:fid>/plan/goals")
+@api_login_required
+def list_goals(fid: int) -> Any:
+    """The plan's goals with their scores, oldest first, a page at a time (?limit=, ?cursor=):
+    `GET …/plan` holds them all, which a plan of thousands makes heavy."""
+    family = load_family(fid, "plan.view", record=False)
+    authorize("plan.view", plan_of(family))
+    limit, cursor = page_args()
+    items, next_cursor = page(
+        plan_services.goals(family, limit=limit + 1, after_id=cursor), limit, key=lambda g: g.id
+    )
+    scores = plan_services.scores_by_goal(family, [g.id for g in items])
+    return ok(
+        {
+            "items": [goal_json(g, scores.get(g.id, [])) for g in items],
+            "next_cursor": next_cursor,
+        }
+    )
+
+
+@bp.get("/families/<int:fid>/plan/agreements")
+@api_login_required
+def list_agreements(fid: int) -> Any:
+    """The plan's agreements in the order they were made, a page at a time."""
+    family = load_family(fid, "plan.view", record=False)
+    authorize("plan.view", plan_of(family))
+    limit, cursor = page_args()
+    rows = plan_services.agreements_by_id(family, limit=limit + 1, after_id=cursor)
+    items, next_cursor = page(rows, limit, key=lambda a: a.id)
+    return ok({"items": [agreement_json(a) for a in items], "next_cursor": next_cursor})
 
 
 @bp.put("/families/<int:fid>/plan")

@@ -43,17 +43,15 @@ def _check_goal(data: GoalData) -> GoalData:
     return GoalData(title, (data.description or "").strip()[:5000], data.owner, data.phase)
 
 
-def goals(family: Family, *, offset: int = 0, limit: int | None = None) -> list[Goal]:
-    """The family's goals, oldest first; a page of them when `limit` is given."""
-    return list(
-        db.session.scalars(
-            select(Goal)
-            .where(Goal.family_id == family.id, Goal.removed_at.is_(None))
-            .order_by(Goal.id)
-            .offset(offset)
-            .limit(limit)
-        )
-    )
+def goals(
+    family: Family, *, offset: int = 0, limit: int | None = None, after_id: int | None = None
+) -> list[Goal]:
+    """The family's goals, oldest first; a page of them when `limit` is given (by `offset` for
+    the page's pager, or after the goal `after_id` for the API's cursor)."""
+    statement = select(Goal).where(Goal.family_id == family.id, Goal.removed_at.is_(None))
+    if after_id is not None:
+        statement = statement.where(Goal.id > after_id)
+    return list(db.session.scalars(statement.order_by(Goal.id).offset(offset).limit(limit)))
 
 
 def count_goals(family: Family) -> int:
@@ -189,6 +187,17 @@ def agreements(
         .limit(limit - len(page))
     )
     return page
+
+
+def agreements_by_id(family: Family, *, limit: int, after_id: int | None = None) -> list[Agreement]:
+    """A page of the family's agreements in the order they were made, after `after_id` (the
+    API's cursor: stable while others add or tick off agreements, unlike the page's order)."""
+    statement = select(Agreement).where(
+        Agreement.family_id == family.id, Agreement.removed_at.is_(None)
+    )
+    if after_id is not None:
+        statement = statement.where(Agreement.id > after_id)
+    return list(db.session.scalars(statement.order_by(Agreement.id).limit(limit)))
 
 
 def agreement_counts(family: Family) -> tuple[int, int]:

@@ -465,6 +465,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/families/<int:fid>/plan", "PUT"): api(
         "PUT", family_route(PLAN_WRITERS, INVALID), True
     ),
+    ("/api/v1/families/<int:fid>/plan/goals", "GET"): api("GET", family_route(PLAN_READERS), True),
+    ("/api/v1/families/<int:fid>/plan/agreements", "GET"): api(
+        "GET", family_route(PLAN_READERS), True
+    ),
     ("/api/v1/families/<int:fid>/plan/goals", "POST"): api(
         "POST", family_route(PLAN_WRITERS, INVALID), True
     ),

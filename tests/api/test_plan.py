@@ -112,3 +112,49 @@ def test_a_reading_guest_sees_the_plan_but_cannot_change_it(
     assert guest.get(base).status_code == 200
     assert is_problem(guest.call("PUT", base, {"version": 1, "tomorrow": "x"}), 403)
     assert is_problem(guest.post(f"{base}/goals", {"title": "Mijn doel"}), 403)
+
+
+def test_goals_and_agreements_a_page_at_a_time(
+    app: Flask,
+    api_for: Callable[..., Api],
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+) -> None:
+    parent = make_user()
+    family = make_family(parent)
+    child = add_member(family, None, ROLE_YOUNG_PERSON, birth_date=years_ago(9), name="Daan")
+    other = make_family(make_user(), name="Ander gezin")
+    api = api_for(parent)
+    base = f"/families/{family.id}/plan"
+    empty = api.get(f"{base}/goals").get_json()
+    assert empty == {"items": [], "next_cursor": None}
+    goal_ids = [
+        api.post(f"{base}/goals", {"title": f"Doel {i}"}).get_json()["id"] for i in range(5)
+    ]
+    for i in range(3):
+        made = api.post(
+            f"{base}/agreements", {"what": f"Afspraak {i}", "owner": f"member:{child.id}"}
+        )
+        assert made.status_code == 201
+    score = api.post(f"{base}/goals/{goal_ids[3]}/scores", {"score": 6})
+    assert score.status_code == 201
+    removed = api.get(f"{base}/goals/{goal_ids[1]}").get_json()
+    api.call("DELETE", f"{base}/goals/{goal_ids[1]}?version={removed['version']}")
+
+    first = api.get(f"{base}/goals?limit=2").get_json()
+    assert [g["title"] for g in first["items"]] == ["Doel 0", "Doel 2"]  # the removed one is out
+    second = api.get(f"{base}/goals?limit=2&cursor={first['next_cursor']}").get_json()
+    assert [g["title"] for g in second["items"]] == ["Doel 3", "Doel 4"]
+    assert [s["score"] for s in second["items"][0]["scores"]] == [6]
+    assert second["next_cursor"] is None  # nothing after Doel 4
+
+    agreements = api.get(f"{base}/agreements?limit=2").get_json()
+    assert [a["what"] for a in agreements["items"]] == ["Afspraak 0", "Afspraak 1"]
+    rest = api.get(f"{base}/agreements?cursor={agreements['next_cursor']}").get_json()
+    assert [a["what"] for a in rest["items"]] == ["Afspraak 2"] and rest["next_cursor"] is None
+
+    assert is_problem(api.get(f"{base}/goals?limit=0"), 400)
+    assert is_problem(api.get(f"{base}/agreements?cursor=abc"), 400)
+    assert is_problem(api.get(f"/families/{other.id}/plan/goals"), 404)
+    assert is_problem(api.get(f"/families/{other.id}/plan/agreements"), 404)
