@@ -45,6 +45,7 @@ def action_text(action: str) -> str:
         "conversation.manage": _("veranderde wie er meedoet in een gesprek"),
         "message.view": _("las berichten"),
         "message.send": _("stuurde een bericht"),
+        "message.change": _("veranderde of verwijderde een eigen bericht"),
         "file.download": _("downloadde een bestand"),
         "live.subscribe": _("keek live mee in de gezinsruimte"),
         "file.purge": _("ruimde bestanden op die nooit zijn verstuurd"),

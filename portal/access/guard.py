@@ -74,6 +74,7 @@ def refusal_text(reason: str) -> str | None:
         "part_not_granted": _("Dit deel van de gezinsruimte is niet met je gedeeld."),
         "part_read_only": _("Je mag hier meekijken, maar niet meeschrijven."),
         "not_for_guests": _("Dit kan alleen het gezin zelf."),
+        "not_author": _("Alleen wie dit schreef, kan het veranderen."),
     }.get(reason)
 
 

@@ -31,7 +31,7 @@ from portal.family.models import (
     Plan,
     SafetyPlan,
 )
-from portal.messaging.models import Conversation
+from portal.messaging.models import Conversation, Message
 
 # Role keys the rules speak of.
 PARENT_WITH_AUTHORITY = "parent_with_authority"
@@ -88,6 +88,8 @@ RULES: dict[str, frozenset[str]] = {
     "conversation.manage": PARENTS | YOUNG_PEOPLE,
     "message.view": EVERY_MEMBER,
     "message.send": EVERY_MEMBER,
+    # Changing or deleting a message: who may send there, and only their own (AUTHOR_ACTIONS).
+    "message.change": EVERY_MEMBER,
 }
 
 # action -> (part, level) a guest's grant must hold. "write" includes "read".
@@ -101,9 +103,11 @@ PART_ACTIONS: dict[str, tuple[str, str]] = {
     "conversation.list": ("messages", LEVEL_READ),
     "message.view": ("messages", LEVEL_READ),
     "message.send": ("messages", LEVEL_WRITE),
+    "message.change": ("messages", LEVEL_WRITE),
 }
-# Changing or taking out a dossier entry: its author only (nobody edits someone else's words).
-ENTRY_AUTHOR_ACTIONS = frozenset({"dossier.change"})
+# Changing or taking out a dossier entry or a message: its author only (nobody edits someone
+# else's words).
+AUTHOR_ACTIONS = frozenset({"dossier.change", "message.change"})
 # Actions on a conversation that also need the actor to be one of its participants.
 PARTICIPANT_ACTIONS = frozenset({"message.view", "message.send", "conversation.manage"})
 # What any active grant allows: seeing the family's name and what was granted.
@@ -208,6 +212,7 @@ Resource = (
     | Plan
     | DossierEntry
     | Conversation
+    | Message
     | Goal
     | Agreement
     | NetworkPetal
@@ -297,14 +302,23 @@ def _entry_visible(actor: Actor, role: str, entry: DossierEntry) -> bool:
     return False  # "me", or anything unknown: the author only
 
 
+def _mine(actor: Actor, resource: DossierEntry | Message) -> bool:
+    return actor.user is not None and resource.author_id == actor.user.id
+
+
 def decide(actor: Actor, action: str, resource: Resource) -> Decision:
     decision = _decide(actor, action, resource)
     if decision.allowed and isinstance(resource, DossierEntry):
         if resource.deleted_at is not None or not _entry_visible(actor, decision.role, resource):
             # An entry kept from this person does not exist for them.
             return Decision(False, decision.basis, decision.role, "entry_private")
-        mine = actor.user is not None and resource.author_id == actor.user.id
-        if action in ENTRY_AUTHOR_ACTIONS and not mine:
+        if action in AUTHOR_ACTIONS and not _mine(actor, resource):
+            return Decision(False, decision.basis, decision.role, "not_author", hide=False)
+    if decision.allowed and isinstance(resource, Message):
+        if not actor.in_conversation(resource.conversation_id):
+            # A message of a conversation this person is not in does not exist for them.
+            return Decision(False, decision.basis, decision.role, "not_in_conversation")
+        if action in AUTHOR_ACTIONS and not _mine(actor, resource):
             return Decision(False, decision.basis, decision.role, "not_author", hide=False)
     if (
         decision.allowed

@@ -10,8 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
-from portal.access import authorize, current_actor, load_family, recorded_if_refused
-from portal.access.guard import record_decision
+from portal.access import authorize, load_family, recorded_if_refused
 from portal.api import bp
 from portal.api.common import (
     api_login_required,
@@ -225,22 +224,6 @@ def mark_read(fid: int, cid: int) -> Any:
     )
 
 
-def refuse_unless_author(message: Message) -> None:
-    """Only the author changes a message: anyone else is refused (403) and that is logged."""
-    if message.author_id != current_user.id:
-        record_decision(
-            current_actor(),
-            "message.edit",
-            message.family_id,
-            "message",
-            message.id,
-            allowed=False,
-            reason="not_author",
-        )
-        db.commit()
-        raise fail(403, messaging_error_text("not_yours"))
-
-
 def _change(fid: int, cid: int, seq: int, apply: Any) -> Any:
     family = load_family(fid, "conversation.list", record=False)
     conversation = load_conversation(family, cid, "message.send", record=False)
@@ -248,7 +231,7 @@ def _change(fid: int, cid: int, seq: int, apply: Any) -> Any:
     if message is None:
         authorize("message.view", conversation)
         raise fail(404)
-    refuse_unless_author(message)
+    authorize("message.change", message, record=False)  # their own message, or a 403
     with recorded_if_refused("message.view", conversation):
         try:
             apply(message)
@@ -257,7 +240,7 @@ def _change(fid: int, cid: int, seq: int, apply: Any) -> Any:
             if exc.code == "not_yours":
                 status = 403
             raise field_error(exc.field, messaging_error_text(exc.code), status) from None
-    authorize("message.send", conversation)
+    authorize("message.change", message)
     emit_after_commit("message.changed", change_event(message), conversation_room(cid))
     return ok(messages_json(conversation, [message])[0])
 

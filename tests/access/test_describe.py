@@ -17,17 +17,33 @@ PORTAL = Path(__file__).resolve().parents[2] / "portal"
 # The calls that decide and log: their action argument is a string literal "part.verb".
 _LOGGING_CALL = re.compile(
     r"\b(?:record_decision|record_grant_event|authorize|load_family|load_in_family|load_member"
-    r"|not_found|recorded_if_refused|enforce|decide|audit\.write)\(([^)]*)\)",
-    re.S,
+    r"|not_found|recorded_if_refused|enforce|decide|audit\.write)\("
 )
 _ACTION = re.compile(r'"([a-z_]+\.[a-z_]+)"')
+
+
+def _arguments(text: str, start: int) -> str:
+    """The text between a call's "(" (just before `start`) and its matching ")": arguments may
+    hold calls of their own, e.g. record_decision(current_actor(), "message.send", …)."""
+    depth = 1
+    for index in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 0:
+            return text[start:index]
+    return text[start:]
+
+
+def _actions_in(text: str) -> set[str]:
+    found: set[str] = set()
+    for call in _LOGGING_CALL.finditer(text):
+        found.update(_ACTION.findall(_arguments(text, call.end())))
+    return found
 
 
 def _logged_actions() -> set[str]:
     found = set(policy.RULES)
     for path in PORTAL.rglob("*.py"):
-        for call in _LOGGING_CALL.finditer(path.read_text()):
-            found.update(_ACTION.findall(call.group(1)))
+        found |= _actions_in(path.read_text())
     return found
 
 
@@ -41,6 +57,8 @@ def test_every_logged_action_and_role_has_words_in_dutch_and_english(app: Flask)
     actions = _logged_actions()
     # The scan itself must find the actions outside the rules too (guests' own steps, files).
     assert {"file.download", "file.purge", "grant.accept", "live.subscribe"} <= actions
+    # … also where an argument before the action is a call itself (it once stopped there).
+    assert _actions_in('x = record_decision(current_actor(), "a.b", f(y))\nemit("c.d")') == {"a.b"}
     with app.test_request_context("/"):
         for locale in ("nl", "en"):
             with force_locale(locale):

@@ -278,7 +278,26 @@ def test_edit_or_delete_own_message_within_15_minutes(
     assert edited.status_code == 200 and edited.get_json()["edited_at"]
     assert mother.delete(f"{base}/2").get_json()["deleted"] is True
     father = api_for(app, world["father"])
-    assert is_problem(father.patch(f"{base}/1", {"body": "Nee, 5 uur"}), 403)
+    refused = father.patch(f"{base}/1", {"body": "Nee, 5 uur"})
+    assert is_problem(refused, 403)
+    assert refused.get_json()["detail"] == "Alleen wie dit schreef, kan het veranderen."
+    assert is_problem(father.delete(f"{base}/2"), 403)
+    with app.app_context():
+        from portal.access.models import AuditEvent
+
+        logged = db.session.execute(
+            select(AuditEvent.actor_user_id, AuditEvent.outcome, AuditEvent.reason)
+            .where(AuditEvent.action == "message.change")
+            .order_by(AuditEvent.id)
+        ).all()
+        db.session.remove()
+    mother_id, father_id = world["mother"].id, world["father"].id
+    assert logged == [
+        (mother_id, "allowed", "role_allowed"),
+        (mother_id, "allowed", "role_allowed"),
+        (father_id, "denied", "not_author"),
+        (father_id, "denied", "not_author"),
+    ]
     items = father.get(f"{base}?after=0").get_json()["items"]
     assert [(m["body"], m["deleted"]) for m in items] == [
         ("Ik haal haar om 4 uur", False),
@@ -287,6 +306,9 @@ def test_edit_or_delete_own_message_within_15_minutes(
     sign_in(client, world["father"])
     page = client.get(f"/families/{fid}/messages/{conversation['id']}").get_data(as_text=True)
     assert "bewerkt" in page and "Dit bericht is verwijderd." in page
+    not_his = client.get(f"/families/{fid}/messages/{conversation['id']}/1/edit")
+    assert not_his.status_code == 403
+    assert "Alleen wie dit schreef" in not_his.get_data(as_text=True)
     assert "Oeps, verkeerd gesprek" not in page
     with app.app_context():
         kept = db.session.scalars(select(MessageRevision.body).order_by(MessageRevision.id)).all()
