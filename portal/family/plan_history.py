@@ -22,9 +22,12 @@ from portal import db
 from portal.core import clock
 from portal.family.models import (
     Agreement,
+    Evaluation,
     Goal,
     GoalScore,
+    NetworkPetal,
     Plan,
+    SafetyPlan,
 )
 from portal.family.plan_history_models import PlanChange
 
@@ -33,6 +36,9 @@ PARTS: dict[type, str] = {
     Goal: "goals",
     GoalScore: "goals",
     Agreement: "agreements",
+    NetworkPetal: "network",
+    SafetyPlan: "safety",
+    Evaluation: "evaluations",
 }
 # Bookkeeping columns: not shown as changes, never restored.
 SKIP = frozenset({"id", "family_id", "version", "updated_at", "updated_by_id", "updated_by_name"})
@@ -105,7 +111,8 @@ def _remember_new(session: Session, _context: Any) -> None:
     pending = session.info.pop("plan_new", [])
     for obj in pending:
         fields = [k for k, v in state_of(obj).items() if k not in SKIP and v not in (None, "")]
-        _log(session, obj, "created", fields)
+        if fields:  # an empty row (the safety plan, made when first shown) is not a change
+            _log(session, obj, "created", fields)
 
 
 # --- reading and restoring ----------------------------------------------------------------

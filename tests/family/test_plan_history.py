@@ -192,3 +192,49 @@ def test_goals_and_agreements_can_be_taken_out_and_put_back(world: dict[str, Any
     assert [g["title"] for g in mama.get(f"/families/{fid}/plan").get_json()["goals"]] == [
         "Minder schermtijd"
     ]
+
+
+def test_the_flower_safety_and_evaluations_are_kept_too(world: dict[str, Any]) -> None:
+    """Every part of the plan: de bloem, veiligheid and evaluatie have a history, can be put
+    back, are in a proposed version, and a change to them outdates an open proposal."""
+    fid, mama, papa = world["family"].id, world["mama"], world["papa"]
+    plan = f"/families/{fid}/plan"
+    petal = mama.post(f"{plan}/network", {"name": "Oma Els", "relation": "oma"}).get_json()
+    changed = mama.patch(f"{plan}/network/{petal['id']}", {"version": 1, "contact": "06-1"})
+    assert changed.status_code == 200
+    safety = mama.call("PUT", f"{plan}/safety", {"version": 1, "signals": "Boos worden"})
+    assert safety.status_code == 200
+    day = (clock.today() + timedelta(days=14)).isoformat()
+    made = mama.post(f"{plan}/evaluations", {"title": "Eerste evaluatie", "held_on": day})
+    assert made.status_code == 201
+
+    def history(part: str) -> list[dict[str, Any]]:
+        return list(mama.get(f"{plan}/history?part={part}").get_json()["items"])
+
+    network = history("network")
+    assert [h["change"] for h in network] == ["edited", "created"]
+    assert network[0]["fields"] == [{"field": "contact", "before": "", "after": "06-1"}]
+    kept = history("safety")  # (its empty row, made when first shown, is not a change)
+    assert [h["change"] for h in kept] == ["edited"]
+    assert kept[0]["fields"] == [{"field": "signals", "before": "", "after": "Boos worden"}]
+    assert [h["item"] for h in history("evaluations")] == ["Evaluation"]
+    page = mama.client.get(f"{plan}/history?part=network").get_data(as_text=True)
+    assert "Betrokkenen" in page and "<ins>06-1</ins>" in page
+
+    proposed = mama.post(f"{plan}/versions").get_json()
+    snapshot = proposed["plan"]
+    assert [p["name"] for p in snapshot["network"]] == ["Oma Els"]
+    assert snapshot["safety"][0]["signals"] == "Boos worden"
+    assert [e["title"] for e in snapshot["evaluations"]] == ["Eerste evaluatie"]
+
+    # Out of the flower, then back from the history; the open proposal is outdated by it.
+    current = mama.get(f"{plan}/network/{petal['id']}").get_json()
+    removed = mama.call("DELETE", f"{plan}/network/{petal['id']}", {"version": current["version"]})
+    assert removed.status_code == 204
+    assert mama.get(f"{plan}/network").get_json()["items"] == []
+    outdated = papa.post(f"{plan}/signoffs", {"version": proposed["number"]})
+    assert is_problem(outdated, 409) and outdated.get_json()["reason"] == "outdated"
+    before = history("network")[1]  # the edit, before the removal
+    assert mama.post(f"{plan}/history/{before['id']}/restore").status_code == 200
+    back = mama.get(f"{plan}/network").get_json()["items"]
+    assert [(p["name"], p["contact"]) for p in back] == [("Oma Els", "06-1")]
