@@ -299,6 +299,12 @@ def _paths() -> dict[str, dict[str, Any]]:
             ),
         },
         "/api/v1/families/{fid}/plan/evaluations/{evaluation_id}": {
+            "delete": _op(
+                "Take the moment out of the plan (?version=); it stays in the history",
+                (204, None),
+                params=("version",),
+                errors=(*FAMILY_ERRORS, 409),
+            ),
             "get": _op("One evaluation", (200, ref("Evaluation")), errors=FAMILY_ERRORS),
             "patch": _op(
                 "Change an evaluation (with its version): what went well, what changes, next steps",

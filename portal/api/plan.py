@@ -29,7 +29,7 @@ from portal.api.serialize import agreement_json, goal_json
 from portal.core import clock
 from portal.family import plan_services
 from portal.family.forms import GoalForm, PlanQuestionsForm
-from portal.family.models import WRAPAROUND_QUESTIONS, Agreement, Family, Goal
+from portal.family.models import WRAPAROUND_QUESTIONS, Agreement, Evaluation, Family, Goal
 from portal.family.plan_views import people_for_agreements, petal_of_owner, plan_of
 from portal.family.services import Conflict, FamilyError
 from portal.family.views import error_text
@@ -287,7 +287,7 @@ def get_agreement(fid: int, agreement_id: int) -> Any:
     return ok(agreement_json(load_in_family(Agreement, family, agreement_id, "plan.view")))
 
 
-def _remove(family: Family, item: Goal | Agreement, kind: str) -> Any:
+def remove_from_plan(family: Family, item: Goal | Agreement | Evaluation, kind: str) -> Any:
     with recorded_if_refused("plan.view", item):
         raw = request.args.get("version", "")
         if not raw.isdecimal() or int(raw) >= 2**62:
@@ -308,7 +308,8 @@ def _remove(family: Family, item: Goal | Agreement, kind: str) -> Any:
 def remove_goal(fid: int, goal_id: int) -> Any:
     """Take the goal out of the plan (?version=); it stays in the history, to put back."""
     family = load_family(fid, "plan.edit", record=False)
-    return _remove(family, load_in_family(Goal, family, goal_id, "plan.edit", record=False), "goal")
+    item = load_in_family(Goal, family, goal_id, "plan.edit", record=False)
+    return remove_from_plan(family, item, "goal")
 
 
 @bp.delete("/families/<int:fid>/plan/agreements/<int:agreement_id>")
@@ -316,4 +317,4 @@ def remove_goal(fid: int, goal_id: int) -> Any:
 def remove_agreement(fid: int, agreement_id: int) -> Any:
     family = load_family(fid, "plan.edit", record=False)
     item = load_in_family(Agreement, family, agreement_id, "plan.edit", record=False)
-    return _remove(family, item, "agreement")
+    return remove_from_plan(family, item, "agreement")

@@ -304,6 +304,17 @@ def update_evaluation(fid: int, evaluation_id: int) -> Any:
     return ok(evaluation_json(evaluation))
 
 
+@bp.delete("/families/<int:fid>/plan/evaluations/<int:evaluation_id>")
+@api_login_required
+def remove_evaluation(fid: int, evaluation_id: int) -> Any:
+    """Take the moment out of the plan (?version=); it stays in the history, to put back."""
+    from portal.api.plan import remove_from_plan
+
+    family = load_family(fid, "plan.edit", record=False)
+    item = load_in_family(Evaluation, family, evaluation_id, "plan.edit", record=False)
+    return remove_from_plan(family, item, "evaluation")
+
+
 @bp.get("/families/<int:fid>/plan/agenda.ics")
 @api_login_required
 def agenda_ics(fid: int) -> Any:

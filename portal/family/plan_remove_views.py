@@ -1,5 +1,5 @@
-"""Taking a goal or an agreement out of the plan, after a confirmation. The item stays in the
-plan's history, where it can be put back."""
+"""Taking a goal, an agreement or an evaluation out of the plan, after a confirmation. The item
+stays in the plan's history, where it can be put back."""
 
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ from portal.access import authorize, load_family
 from portal.access.guard import load_in_family
 from portal.family import plan_services
 from portal.family.forms import ConfirmForm
-from portal.family.models import Agreement, Goal
+from portal.family.models import Agreement, Evaluation, Goal
 from portal.family.services import Conflict
 from portal.family.views import bp, guest_context
 from portal.live import notify
 
-KINDS: dict[str, type[Goal] | type[Agreement]] = {"goals": Goal, "agreements": Agreement}
+KINDS: dict[str, type[Goal] | type[Agreement] | type[Evaluation]] = {
+    "goals": Goal,
+    "agreements": Agreement,
+    "evaluations": Evaluation,
+}
 
 
 @bp.route(
@@ -30,6 +34,11 @@ KINDS: dict[str, type[Goal] | type[Agreement]] = {"goals": Goal, "agreements": A
     "/families/<int:family_id>/plan/agreements/<int:item_id>/remove",
     methods=["GET", "POST"],
     defaults={"kind": "agreements"},
+)
+@bp.route(
+    "/families/<int:family_id>/plan/evaluations/<int:item_id>/remove",
+    methods=["GET", "POST"],
+    defaults={"kind": "evaluations"},
 )
 @login_required
 def plan_item_remove(family_id: int, kind: str, item_id: int) -> Any:
@@ -54,7 +63,7 @@ def plan_item_remove(family_id: int, kind: str, item_id: int) -> Any:
             )
             return redirect(url_for("family.plan", family_id=family.id))
     authorize("plan.view", item)
-    name = item.title if isinstance(item, Goal) else item.what
+    name = item.what if isinstance(item, Agreement) else item.title
     return render_template(
         "family/plan_item_remove.html",
         family=family,

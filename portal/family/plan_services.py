@@ -17,11 +17,14 @@ from portal.family.models import (
     GOAL_OWNERS,
     GOAL_PHASES,
     Agreement,
+    Evaluation,
     Family,
     Goal,
     GoalScore,
 )
 from portal.family.services import Conflict, FamilyError
+
+Removable = Goal | Agreement | Evaluation  # what can be taken out of the plan (and put back)
 
 
 @dataclass
@@ -259,9 +262,9 @@ def set_done(agreement: Agreement, done: bool, version: int) -> Agreement:
     return agreement
 
 
-def remove(item: Goal | Agreement, version: int | None) -> Goal | Agreement:
-    """Take a goal or agreement out of the plan. It stays in the plan's history and can be put
-    back from there (nothing a guest wrote disappears for good)."""
+def remove(item: Removable, version: int | None) -> Removable:
+    """Take a goal, agreement or evaluation out of the plan. It stays in the plan's history and
+    can be put back from there (nothing a guest wrote disappears for good)."""
     if version != item.version:
         raise Conflict(item)
     item.removed_at = clock.now()

@@ -341,6 +341,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/plan/agreements/<int:item_id>/remove", "POST"): Route(
         "POST", family_route(PLAN_WRITERS, CONFLICT), True
     ),
+    ("/families/<int:family_id>/plan/evaluations/<int:item_id>/remove", "GET"): Route(
+        "GET", family_route(PLAN_WRITERS), True
+    ),
+    ("/families/<int:family_id>/plan/evaluations/<int:item_id>/remove", "POST"): Route(
+        "POST", family_route(PLAN_WRITERS, CONFLICT), True
+    ),
     ("/families/<int:family_id>/plan/history", "GET"): Route(
         "GET", family_route(PLAN_READERS), True
     ),
@@ -511,6 +517,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("/api/v1/families/<int:fid>/plan/evaluations/<int:evaluation_id>", "PATCH"): api(
         "PATCH", family_route(PLAN_WRITERS, INVALID), True
+    ),
+    ("/api/v1/families/<int:fid>/plan/evaluations/<int:evaluation_id>", "DELETE"): api(
+        "DELETE", family_route(PLAN_WRITERS, 400), True
     ),
     ("/api/v1/families/<int:fid>/plan/agenda.ics", "GET"): api(
         "GET", family_route(PLAN_READERS), True
@@ -857,6 +866,7 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:eid>", str(world["entry_id"]))
         .replace("<int:change_id>", str(world["change_id"]))
         .replace("agreements/<int:item_id>", f"agreements/{world['agreement_id']}")
+        .replace("evaluations/<int:item_id>", f"evaluations/{world['evaluation_id']}")
         .replace("<int:item_id>", str(world["goal_id"]))
         .replace("<int:number>", "1")
         .replace("<int:uid>", str(users["network"].id))

@@ -238,3 +238,37 @@ def test_the_flower_safety_and_evaluations_are_kept_too(world: dict[str, Any]) -
     assert mama.post(f"{plan}/history/{before['id']}/restore").status_code == 200
     back = mama.get(f"{plan}/network").get_json()["items"]
     assert [(p["name"], p["contact"]) for p in back] == [("Oma Els", "06-1")]
+
+
+def test_an_evaluation_can_be_taken_out_and_put_back(world: dict[str, Any]) -> None:
+    fid, mama = world["family"].id, world["mama"]
+    plan = f"/families/{fid}/plan"
+    day = (clock.today() + timedelta(days=7)).isoformat()
+    made = mama.post(f"{plan}/evaluations", {"title": "Netwerkoverleg school", "held_on": day})
+    assert made.status_code == 201
+    moment = made.get_json()
+    one = f"{plan}/evaluations/{moment['id']}"
+    assert "Netwerkoverleg school" in mama.client.get(f"{plan}/agenda.ics").get_data(as_text=True)
+
+    # The page asks first (and names what goes); the API needs the version it read.
+    page = mama.client.get(f"{plan}/evaluations/{moment['id']}/remove")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Dit moment weghalen?" in text
+    assert "Netwerkoverleg school" in text
+    plan_page = mama.client.get(plan).get_data(as_text=True)
+    assert f"/plan/evaluations/{moment['id']}/remove" in plan_page
+    assert is_problem(world["coach"].call("DELETE", f"{one}?version=1"), 403)  # reads only
+    assert is_problem(mama.call("DELETE", f"{one}?version=99"), 409)
+    assert is_problem(mama.call("DELETE", one), 400)
+    assert mama.call("DELETE", f"{one}?version={moment['version']}").status_code == 204
+    assert is_problem(mama.get(one), 404)
+    assert mama.get(f"{plan}/evaluations").get_json()["items"] == []
+    assert "Netwerkoverleg school" not in mama.client.get(f"{plan}/agenda.ics").get_data(
+        as_text=True
+    )
+
+    kept = mama.get(f"{plan}/history?part=evaluations").get_json()["items"]
+    assert [h["change"] for h in kept] == ["removed", "created"]
+    assert mama.post(f"{plan}/history/{kept[1]['id']}/restore").status_code == 200
+    back = mama.get(f"{plan}/evaluations").get_json()["items"]
+    assert [e["title"] for e in back] == ["Netwerkoverleg school"]
