@@ -40,6 +40,8 @@ PARTS: dict[type, str] = {
     SafetyPlan: "safety",
     Evaluation: "evaluations",
 }
+# Shown as the kind of change ("Weggehaald", "Teruggezet"), not as a field with a timestamp.
+SAID_BY_THE_CHANGE = frozenset({"removed_at"})
 # Bookkeeping columns: not shown as changes, never restored.
 SKIP = frozenset({"id", "family_id", "version", "updated_at", "updated_by_id", "updated_by_name"})
 
@@ -157,6 +159,8 @@ def history(family_id: int, part: str | None, limit: int, before_id: int | None)
         before = previous.get(change.id, {})
         diffs = []
         for field in json.loads(change.fields):
+            if field in SAID_BY_THE_CHANGE:
+                continue
             old, new = str(before.get(field) or ""), str(after.get(field) or "")
             lines = []
             if "\n" in old or "\n" in new or len(old) + len(new) > 120:
@@ -212,7 +216,8 @@ class RestoreError(Exception):
 
 
 def restore(change: PlanChange) -> Any:
-    """Put the item back as it was after `change` (a new change, 'restored')."""
+    """Put the item back as it was after `change` (a new change, 'restored'); for a removal,
+    as it was when it was taken out, and back in the plan."""
     model = next((m for m in PARTS if m.__name__ == change.object_type), None)
     if model is None:
         raise RestoreError("unknown")
@@ -225,16 +230,17 @@ def restore(change: PlanChange) -> Any:
         if key in SKIP or key not in state or key == "created_at":
             continue
         value = state[key]
-        column_type = (
-            attr.columns[0].type.python_type
-            if hasattr(attr.columns[0].type, "python_type")
-            else None
-        )
+        # Through the TypeDecorator: UTCDateTime itself says only "object", and a time kept as
+        # text (removed_at, done_at) must become a datetime again.
+        column_type = _python_type(attr)
         if value is not None and column_type is datetime:
             value = datetime.fromisoformat(value)
         elif value is not None and column_type is date:
             value = date.fromisoformat(value)
         setattr(obj, key, value)
+    if change.change == "removed" and hasattr(obj, "removed_at"):
+        # "Put back" on a removal: the item as it was when it was taken out, in the plan again.
+        obj.removed_at = None
     if hasattr(obj, "updated_at"):
         obj.updated_at = clock.now()
     obj._restoring = "restored"  # read by the flush listener: this change is a restore

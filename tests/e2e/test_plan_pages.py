@@ -68,3 +68,58 @@ def test_a_long_plan_is_paged_per_list(
     assert page.url.endswith(f"/families/{family_id}/plan?goals=2&agreements=2#goals")
     check_a11y(page)
     shoot(page, "plan-goals-page-2")
+
+
+def test_an_evaluation_is_taken_out_after_asking_and_put_back_from_the_history(
+    page: Page,
+    live_server,  # type: ignore[no-untyped-def]
+    shoot: Callable[[Page, str], Path],
+    check_a11y: Callable[[Page], None],
+) -> None:
+    from datetime import timedelta
+
+    from portal.core import clock
+    from portal.family.models import Evaluation
+
+    family_id = seed(live_server.app)
+    with live_server.app.app_context():
+        db.session.add(
+            Evaluation(
+                family_id=family_id,
+                kind="network_meeting",
+                title="Netwerkoverleg school",
+                held_on=clock.today() + timedelta(days=7),
+                created_by_name="Mama",
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    page.goto("/signin")
+    page.get_by_label("E-mailadres").fill("marieke@example.org")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.goto(f"/families/{family_id}/plan")
+    page.get_by_role("link", name="Weghalen Netwerkoverleg school").click()
+
+    expect(page.get_by_role("heading", name="Dit moment weghalen?")).to_be_visible()
+    expect(page.get_by_text("Netwerkoverleg school")).to_be_visible()
+    check_a11y(page)
+    shoot(page, "evaluation-remove-confirm")
+    page.get_by_role("button", name="Ja, weghalen").click()
+
+    expect(page.get_by_text("Weggehaald uit het plan.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Netwerkoverleg: Netwerkoverleg school")).to_have_count(
+        0
+    )
+    page.goto(f"/families/{family_id}/plan/history?part=evaluations")
+    removed = page.locator("article.change").first
+    expect(removed).to_contain_text("Weggehaald")
+    expect(removed).not_to_contain_text("removed_at")  # said by "Weggehaald", not as a field
+    check_a11y(page)
+    shoot(page, "evaluation-in-history")
+    removed.get_by_role("button", name="Terugzetten in het plan").click()
+    expect(page.get_by_text("De eerdere versie is teruggezet.")).to_be_visible()
+    page.goto(f"/families/{family_id}/plan")
+    expect(
+        page.get_by_role("heading", name="Netwerkoverleg: Netwerkoverleg school")
+    ).to_be_visible()

@@ -269,6 +269,7 @@ def test_an_evaluation_can_be_taken_out_and_put_back(world: dict[str, Any]) -> N
 
     kept = mama.get(f"{plan}/history?part=evaluations").get_json()["items"]
     assert [h["change"] for h in kept] == ["removed", "created"]
-    assert mama.post(f"{plan}/history/{kept[1]['id']}/restore").status_code == 200
+    # "Put back" on the removal itself (what the history page offers first).
+    assert mama.post(f"{plan}/history/{kept[0]['id']}/restore").status_code == 200
     back = mama.get(f"{plan}/evaluations").get_json()["items"]
     assert [e["title"] for e in back] == ["Netwerkoverleg school"]
