@@ -4,9 +4,11 @@ version, sign it off, read any earlier version)."""
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -77,6 +79,41 @@ def field_labels() -> dict[str, Any]:
     return labels
 
 
+# Fields the history shows as a date or a time, not as the ISO text the state keeps.
+_DATE_FIELDS = frozenset({"due_on", "scored_on", "held_on"})
+_TIME_FIELDS = frozenset({"done_at"})
+
+
+def value_text(field: str, value: str) -> str:
+    """A value from the history as the family reads it: a choice by its label ("Bezig", not
+    "in_progress"), a date or time written out; anything else as it was typed."""
+    from portal.family.forms import (
+        EVALUATION_KIND_CHOICES,
+        GOAL_OWNER_CHOICES,
+        GOAL_PHASE_CHOICES,
+        PETAL_KIND_CHOICES,
+    )
+
+    if not value:
+        return ""
+    choices = {
+        "phase": GOAL_PHASE_CHOICES,
+        "owner": GOAL_OWNER_CHOICES,
+        "kind": PETAL_KIND_CHOICES + EVALUATION_KIND_CHOICES,
+    }.get(field, [])
+    for choice in choices:
+        if choice.value == value:
+            return str(choice.label)
+    try:
+        if field in _DATE_FIELDS:
+            return format_date(date.fromisoformat(value), "long")
+        if field in _TIME_FIELDS:
+            return format_datetime(datetime.fromisoformat(value), "short")
+    except ValueError:
+        pass  # an old or odd value: show it as it is
+    return value
+
+
 def signoff_error_text(code: str) -> str:
     return {
         "already_agreed": _(
@@ -130,6 +167,7 @@ def plan_history_page(family_id: int) -> Any:
         older=entries[-1].change.id if more else None,
         can_restore=decide(current_actor(), "plan.edit", family).allowed,
         field_labels=field_labels(),
+        value_text=value_text,
         **guest_context(family),
     )
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from babel.dates import format_date
 from flask import Flask
 
 from portal import db
@@ -92,6 +93,8 @@ def test_every_change_is_kept_and_can_be_restored(world: dict[str, Any]) -> None
     ]
     page = mama.client.get(f"/families/{fid}/plan/history").get_data(as_text=True)
     assert "<del>Op tijd op school</del> → <ins>Elke dag op tijd</ins>" in page
+    # Choices by their words, as in the form (the API keeps the stored values).
+    assert "<del>Nog niet begonnen</del> → <ins>Bezig</ins>" in page
 
     # Back to how it was when it was created: itself a change, nothing is lost.
     restored = mama.post(f"/families/{fid}/plan/history/{history[2]['id']}/restore")
@@ -220,6 +223,15 @@ def test_the_flower_safety_and_evaluations_are_kept_too(world: dict[str, Any]) -
     assert [h["item"] for h in history("evaluations")] == ["Evaluation"]
     page = mama.client.get(f"{plan}/history?part=network").get_data(as_text=True)
     assert "Betrokkenen" in page and "<ins>06-1</ins>" in page
+    later = clock.today() + timedelta(days=21)
+    moved = mama.patch(
+        f"{plan}/evaluations/{made.get_json()['id']}", {"version": 1, "held_on": later.isoformat()}
+    )
+    assert moved.status_code == 200
+    moments = mama.client.get(f"{plan}/history?part=evaluations").get_data(as_text=True)
+    # The dates written out as the page writes them, not the stored 2026-12-15.
+    assert f"<ins>{format_date(later, 'long', locale='nl')}</ins>" in moments
+    assert later.isoformat() not in moments
 
     proposed = mama.post(f"{plan}/versions").get_json()
     snapshot = proposed["plan"]
