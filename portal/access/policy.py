@@ -308,18 +308,27 @@ def _mine(actor: Actor, resource: DossierEntry | Message) -> bool:
 
 def decide(actor: Actor, action: str, resource: Resource) -> Decision:
     decision = _decide(actor, action, resource)
-    if decision.allowed and isinstance(resource, DossierEntry):
-        if resource.deleted_at is not None or not _entry_visible(actor, decision.role, resource):
-            # An entry kept from this person does not exist for them.
-            return Decision(False, decision.basis, decision.role, "entry_private")
-        if action in AUTHOR_ACTIONS and not _mine(actor, resource):
-            return Decision(False, decision.basis, decision.role, "not_author", hide=False)
-    if decision.allowed and isinstance(resource, Message):
-        if not actor.in_conversation(resource.conversation_id):
-            # A message of a conversation this person is not in does not exist for them.
-            return Decision(False, decision.basis, decision.role, "not_in_conversation")
-        if action in AUTHOR_ACTIONS and not _mine(actor, resource):
-            return Decision(False, decision.basis, decision.role, "not_author", hide=False)
+    if (
+        decision.allowed
+        and isinstance(resource, DossierEntry)
+        and (resource.deleted_at is not None or not _entry_visible(actor, decision.role, resource))
+    ):
+        # An entry kept from this person does not exist for them.
+        return Decision(False, decision.basis, decision.role, "entry_private")
+    if (
+        decision.allowed
+        and isinstance(resource, Message)
+        and not actor.in_conversation(resource.conversation_id)
+    ):
+        # A message of a conversation this person is not in does not exist for them.
+        return Decision(False, decision.basis, decision.role, "not_in_conversation")
+    if (
+        decision.allowed
+        and action in AUTHOR_ACTIONS
+        and isinstance(resource, DossierEntry | Message)
+        and not _mine(actor, resource)
+    ):
+        return Decision(False, decision.basis, decision.role, "not_author", hide=False)
     if (
         decision.allowed
         and action in PARTICIPANT_ACTIONS

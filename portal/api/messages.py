@@ -48,7 +48,6 @@ def messaging_error_text(code: str) -> str:
         "too_long": _("Dit bericht is te lang (hoogstens 10.000 tekens)."),
         "unknown_reply": _("Het bericht waarop je reageert bestaat niet."),
         "not_a_participant": _("Je doet niet mee in dit gesprek."),
-        "not_yours": _("Je kunt alleen je eigen berichten veranderen."),
         "too_late": _("Veranderen of verwijderen kan tot 15 minuten na het versturen."),
         "deleted": _("Dit bericht is al verwijderd."),
         "unknown_file": _(
@@ -237,8 +236,6 @@ def _change(fid: int, cid: int, seq: int, apply: Any) -> Any:
             apply(message)
         except services.MessagingError as exc:
             status = 422 if exc.field else 409
-            if exc.code == "not_yours":
-                status = 403
             raise field_error(exc.field, messaging_error_text(exc.code), status) from None
     authorize("message.change", message)
     emit_after_commit("message.changed", change_event(message), conversation_room(cid))
@@ -255,7 +252,7 @@ def edit_message(fid: int, cid: int, seq: int) -> Any:
         body = payload.get("body")
         if not isinstance(body, str):
             raise field_error("body", messaging_error_text("empty"))
-        services.edit(message, current_user, body)
+        services.edit(message, body)
 
     return _change(fid, cid, seq, apply)
 
@@ -263,7 +260,7 @@ def edit_message(fid: int, cid: int, seq: int) -> Any:
 @bp.delete("/families/<int:fid>/conversations/<int:cid>/messages/<int:seq>")
 @api_login_required
 def delete_message(fid: int, cid: int, seq: int) -> Any:
-    return _change(fid, cid, seq, lambda message: services.delete(message, current_user))
+    return _change(fid, cid, seq, services.delete)
 
 
 @bp.get("/families/<int:fid>/messages")

@@ -26,6 +26,7 @@ from portal.api.common import (
     validate,
     version_from,
 )
+from portal.api.plan import remove_from_plan
 from portal.family import plan_parts
 from portal.family.forms import EvaluationForm, PetalForm, SafetyForm
 from portal.family.models import Evaluation, Family, NetworkPetal, SafetyPlan
@@ -308,8 +309,6 @@ def update_evaluation(fid: int, evaluation_id: int) -> Any:
 @api_login_required
 def remove_evaluation(fid: int, evaluation_id: int) -> Any:
     """Take the moment out of the plan (?version=); it stays in the history, to put back."""
-    from portal.api.plan import remove_from_plan
-
     family = load_family(fid, "plan.edit", record=False)
     item = load_in_family(Evaluation, family, evaluation_id, "plan.edit", record=False)
     return remove_from_plan(family, item, "evaluation")

@@ -20,6 +20,12 @@ from portal.access.guard import not_found
 from portal.access.policy import decide
 from portal.core.args import positive_int_arg
 from portal.family import plan_history, plan_signoff
+from portal.family.forms import (
+    EVALUATION_KIND_CHOICES,
+    GOAL_OWNER_CHOICES,
+    GOAL_PHASE_CHOICES,
+    PETAL_KIND_CHOICES,
+)
 from portal.family.models import Family
 from portal.family.plan_history_models import PlanChange, PlanVersion
 from portal.family.views import bp, guest_context
@@ -79,6 +85,15 @@ def field_labels() -> dict[str, Any]:
     return labels
 
 
+# Fields the history shows by the words of their form's choices (lazy: in the reader's language).
+_CHOICE_LABELS = {
+    field: {choice.value: choice.label for choice in choices}
+    for field, choices in (
+        ("phase", GOAL_PHASE_CHOICES),
+        ("owner", GOAL_OWNER_CHOICES),
+        ("kind", PETAL_KIND_CHOICES + EVALUATION_KIND_CHOICES),
+    )
+}
 # Fields the history shows as a date or a time, not as the ISO text the state keeps.
 _DATE_FIELDS = frozenset({"due_on", "scored_on", "held_on"})
 _TIME_FIELDS = frozenset({"done_at"})
@@ -87,23 +102,11 @@ _TIME_FIELDS = frozenset({"done_at"})
 def value_text(field: str, value: str) -> str:
     """A value from the history as the family reads it: a choice by its label ("Bezig", not
     "in_progress"), a date or time written out; anything else as it was typed."""
-    from portal.family.forms import (
-        EVALUATION_KIND_CHOICES,
-        GOAL_OWNER_CHOICES,
-        GOAL_PHASE_CHOICES,
-        PETAL_KIND_CHOICES,
-    )
-
     if not value:
         return ""
-    choices = {
-        "phase": GOAL_PHASE_CHOICES,
-        "owner": GOAL_OWNER_CHOICES,
-        "kind": PETAL_KIND_CHOICES + EVALUATION_KIND_CHOICES,
-    }.get(field, [])
-    for choice in choices:
-        if choice.value == value:
-            return str(choice.label)
+    label = _CHOICE_LABELS.get(field, {}).get(value)
+    if label is not None:
+        return str(label)
     try:
         if field in _DATE_FIELDS:
             return format_date(date.fromisoformat(value), "long")

@@ -198,9 +198,9 @@ def edit_message(family_id: int, conversation_id: int, seq: int) -> Any:
     if request.method == "POST" and form.validate():
         try:
             if request.form.get("action") == "delete":
-                services.delete(message, current_user)
+                services.delete(message)
             else:
-                services.edit(message, current_user, form.body.data or "")
+                services.edit(message, form.body.data or "")
         except services.MessagingError as exc:
             error = messaging_error_text(exc.code)
         else:
