@@ -19,7 +19,8 @@ Both servers run side by side; each scenario runs on the floor and on the portal
 for --rounds rounds (order swapped each round); the summary takes the median of the rounds.
 
 Run: python bench/bench_messaging.py [--mode gevent|threading] [--database sqlite|postgresql]
-                                     [--seconds 5] [--rounds 3] [--only family-50,room-200,...]
+                                     [--seconds 5] [--rounds 3] [--instances 1]
+                                     [--only family-50,room-200,...]
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ HOST = "127.0.0.1"
 RECEIVER_PROCESSES = 4
 SCENARIOS = ("family-50", "room-200", "rooms-100x5", "connect-200")
 BIG, SMALL_FAMILIES, SMALL = 200, 100, 5
+FAMILY_WRITERS = 5  # family-50: parents, young people and the coach take turns writing
 
 FLOOR = """
 import sys
@@ -73,6 +75,14 @@ def send(data):
     emit("message.new", data, to=data["room"], namespace="/live")
     return {"ok": True}
 extra = {"allow_unsafe_werkzeug": True} if mode == "threading" else {}
+if mode == "gevent":  # as the portal's server (portal/live/server.py): writes go out at once
+    import socket
+    from gevent import pywsgi
+    class NoDelay(pywsgi.WSGIHandler):
+        def handle(self):
+            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().handle()
+    extra = {"handler_class": NoDelay}
 io.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_output=False, **extra)
 """
 
@@ -80,7 +90,7 @@ io.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_output=False, **extra)
 @dataclass
 class Room:
     receivers: list[str]  # cookie headers ("" for the floor)
-    sender: str
+    senders: list[str]  # who writes, in turn (a family room has several writers)
     subscribe: tuple[str, dict[str, Any]]  # the event that puts a socket in the room
     send: dict[str, Any]  # what message.send carries besides client_key and body
 
@@ -88,24 +98,29 @@ class Room:
 @dataclass
 class Target:
     name: str  # "floor" or "portal"
-    port: int
-    pid: int = 0
+    ports: list[int]  # one per instance; the first is the public address (the Origin)
+    pids: list[int] = field(default_factory=list)  # the instances (and Redis, when used)
     rooms: dict[str, list[Room]] = field(default_factory=dict)  # scenario -> rooms
     storm: list[tuple[str, tuple[str, dict[str, Any]]]] = field(default_factory=list)
 
     @property
     def origin(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"http://{HOST}:{self.ports[0]}"
+
+    def port(self, index: int) -> int:
+        """The instance connection number `index` goes to: round robin, and a connection stays
+        on its instance (what nginx's sticky sessions do in front of several instances)."""
+        return self.ports[index % len(self.ports)]
 
 
 # --- receivers (separate processes) ------------------------------------------------------------
 
 
-def receiver_process(port: int, origin: str, members: list, ready, stop, results) -> None:
-    asyncio.run(_receive(port, origin, members, ready, stop, results))
+def receiver_process(origin: str, members: list, ready, stop, results) -> None:
+    asyncio.run(_receive(origin, members, ready, stop, results))
 
 
-async def _receive(port: int, origin: str, members: list, ready, stop, results) -> None:
+async def _receive(origin: str, members: list, ready, stop, results) -> None:
     latencies: list[float] = []
     seen: set[tuple[int, int]] = set()
     duplicates = 0
@@ -134,7 +149,9 @@ async def _receive(port: int, origin: str, members: list, ready, stop, results) 
 
     limit = asyncio.Semaphore(25)
 
-    async def join(index: int, cookie: str, subscribe: tuple[str, dict]) -> eio.Connection | None:
+    async def join(
+        index: int, port: int, cookie: str, subscribe: tuple[str, dict]
+    ) -> eio.Connection | None:
         async with limit:
             try:
                 conn = await eio.connect(HOST, port, cookie, origin)
@@ -144,7 +161,7 @@ async def _receive(port: int, origin: str, members: list, ready, stop, results) 
             except (TimeoutError, OSError, eio.ProtocolError):
                 return None
 
-    conns = await asyncio.gather(*(join(i, c, s) for i, (c, s) in enumerate(members)))
+    conns = await asyncio.gather(*(join(i, p, c, s) for i, (p, c, s) in enumerate(members)))
     ready.put(sum(1 for c in conns if c is not None))
     deadline = time.monotonic() + 180  # bounded even if the parent never says stop
     while not stop.is_set() and time.monotonic() < deadline:
@@ -167,13 +184,16 @@ class Result:
     seconds: float = 0.0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc), 0 when unknown."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes so far (Linux /proc), 0 for one unknown."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def load() -> str:
@@ -183,14 +203,17 @@ def load() -> str:
 
 def run_messages(target: Target, scenario: str, rate: float, seconds: float) -> Result:
     rooms = target.rooms[scenario]
-    members = [(cookie, room.subscribe) for room in rooms for cookie in room.receivers]
+    members = [
+        (target.port(i), cookie, subscribe)
+        for i, (cookie, subscribe) in enumerate(
+            (cookie, room.subscribe) for room in rooms for cookie in room.receivers
+        )
+    ]
     chunks = [members[i::RECEIVER_PROCESSES] for i in range(RECEIVER_PROCESSES)]
     ctx = mp.get_context("fork")
     ready, results, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     workers = [
-        ctx.Process(
-            target=receiver_process, args=(target.port, target.origin, chunk, ready, stop, results)
-        )
+        ctx.Process(target=receiver_process, args=(target.origin, chunk, ready, stop, results))
         for chunk in chunks
         if chunk
     ]
@@ -238,11 +261,12 @@ def run_messages(target: Target, scenario: str, rate: float, seconds: float) -> 
 def profile(target: Target, scenario: str, seconds: float) -> subprocess.Popen[bytes] | None:
     """With BENCH_PYSPY=<folder>, record where the server spends the scenario (py-spy, raw)."""
     folder = os.environ.get("BENCH_PYSPY")
-    if not folder or not target.pid:
+    if not folder or not target.pids:
         return None
     out = Path(folder) / f"{target.name}-{scenario}.raw"
+    pid = target.pids[0]  # the first instance
     return subprocess.Popen(
-        ["py-spy", "record", "--pid", str(target.pid), "-d", str(int(seconds) + 1), "-f", "raw"]
+        ["py-spy", "record", "--pid", str(pid), "-d", str(int(seconds) + 1), "-f", "raw"]
         + ["-o", str(out), "--nonblocking"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -250,13 +274,21 @@ def profile(target: Target, scenario: str, seconds: float) -> subprocess.Popen[b
 
 
 async def _send(target: Target, rooms: list[Room], rate: float, seconds: float) -> dict[str, Any]:
-    senders = await asyncio.gather(
-        *(eio.connect(HOST, target.port, room.sender, target.origin) for room in rooms)
+    # Writers connect after the receivers, continuing the round robin over the instances.
+    first = sum(len(room.receivers) for room in rooms)
+    pairs = [(room, cookie) for room in rooms for cookie in room.senders]
+    conns = await asyncio.gather(
+        *(
+            eio.connect(HOST, target.port(first + n), cookie, target.origin)
+            for n, (_, cookie) in enumerate(pairs)
+        )
     )
-    for conn, room in zip(senders, rooms, strict=True):
+    senders: list[list[eio.Connection]] = [[] for _ in rooms]
+    for conn, (room, _) in zip(conns, pairs, strict=True):
         reply = await conn.call(room.subscribe[0], room.subscribe[1])
         if not reply.get("ok"):
             raise RuntimeError(f"sender could not subscribe: {reply}")
+        senders[rooms.index(room)].append(conn)
     total = int(rate * seconds)
     run_id = f"{time.time_ns() % 10**12:012d}"
     times: list[float] = []
@@ -272,23 +304,24 @@ async def _send(target: Target, rooms: list[Room], rate: float, seconds: float) 
         return callback
 
     futures = []
-    cpu_before = cpu_seconds(target.pid)
+    cpu_before = cpu_seconds(target.pids)
     start = time.monotonic()
     for i in range(total):
         delay = start + i / rate - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         room = rooms[i % len(rooms)]
+        writers = senders[i % len(rooms)]
         sent = time.time()
         body = json.dumps({"t": sent, "i": i})
-        future = senders[i % len(rooms)].call_nowait(
+        future = writers[(i // len(rooms)) % len(writers)].call_nowait(
             "message.send", {**room.send, "client_key": f"b{run_id}-{i:07d}", "body": body}
         )
         future.add_done_callback(done(sent))
         futures.append(future)
     await asyncio.wait(futures, timeout=30)
-    cpu = cpu_seconds(target.pid) - cpu_before  # the sends and their fan-out, not the connects
-    await asyncio.gather(*(c.close() for c in senders), return_exceptions=True)
+    cpu = cpu_seconds(target.pids) - cpu_before  # the sends and their fan-out, not the connects
+    await asyncio.gather(*(c.close() for c in conns), return_exceptions=True)
     return {"ok": ok, "times": times, "cpu": cpu}
 
 
@@ -298,10 +331,10 @@ def run_storm(target: Target) -> Result:
     async def storm() -> tuple[float, list[float], int, list[eio.Connection]]:
         times: list[float] = []
 
-        async def one(cookie: str, subscribe: tuple[str, dict]) -> eio.Connection | None:
+        async def one(port: int, cookie: str, subscribe: tuple[str, dict]) -> eio.Connection | None:
             begun = time.monotonic()
             try:
-                conn = await eio.connect(HOST, target.port, cookie, target.origin, timeout=15)
+                conn = await eio.connect(HOST, port, cookie, target.origin, timeout=15)
                 reply = await conn.call(subscribe[0], subscribe[1], timeout=15)
             except (TimeoutError, OSError, eio.ProtocolError):
                 return None
@@ -312,7 +345,9 @@ def run_storm(target: Target) -> Result:
             return conn
 
         start = time.monotonic()
-        conns = await asyncio.gather(*(one(c, s) for c, s in target.storm))
+        conns = await asyncio.gather(
+            *(one(target.port(i), c, s) for i, (c, s) in enumerate(target.storm))
+        )
         total = time.monotonic() - start
         live = [c for c in conns if c is not None]
         await asyncio.gather(*(c.close() for c in live), return_exceptions=True)
@@ -363,15 +398,20 @@ def run_rounds(
 
 
 def floor_target(port: int) -> Target:
-    def rooms(n: int, size: int, prefix: str) -> list[Room]:
+    def rooms(n: int, size: int, prefix: str, writers: int = 1) -> list[Room]:
         return [
-            Room([""] * size, "", ("join", {"room": f"{prefix}{k}"}), {"room": f"{prefix}{k}"})
+            Room(
+                [""] * size,
+                [""] * writers,
+                ("join", {"room": f"{prefix}{k}"}),
+                {"room": f"{prefix}{k}"},
+            )
             for k in range(n)
         ]
 
-    target = Target("floor", port)
+    target = Target("floor", [port])
     target.rooms = {
-        "family-50": rooms(1, 50, "f"),
+        "family-50": rooms(1, 50, "f", FAMILY_WRITERS),
         "room-200": rooms(1, BIG, "b"),
         "rooms-100x5": rooms(SMALL_FAMILIES, SMALL, "s"),
     }
@@ -396,8 +436,8 @@ def sign_in(base: str, email: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
 
 
-def portal_target(port: int, ids: dict[str, Any]) -> Target:
-    base = f"http://{HOST}:{port}"
+def portal_target(ports: list[int], ids: dict[str, Any]) -> Target:
+    base = f"http://{HOST}:{ports[0]}"
     emails = ["zender@bench.example"] + [f"lid{i}@bench.example" for i in range(BIG)]
     for k in range(SMALL_FAMILIES):
         emails.append(f"g{k}-zender@bench.example")
@@ -406,12 +446,14 @@ def portal_target(port: int, ids: dict[str, Any]) -> Target:
         cookies = dict(zip(emails, pool.map(lambda e: sign_in(base, e), emails), strict=True))
     big = ids["big_family"]
     sub = ("subscribe", {"family_id": big})
-    target = Target("portal", port)
+    target = Target("portal", ports)
     target.rooms = {
         "family-50": [
             Room(
                 [cookies[f"lid{i}@bench.example"] for i in range(50)],
-                cookies["zender@bench.example"],
+                # the sender and four of the members, each on a second device
+                [cookies["zender@bench.example"]]
+                + [cookies[f"lid{i}@bench.example"] for i in range(FAMILY_WRITERS - 1)],
                 sub,
                 {"conversation_id": ids["family_50"]},
             )
@@ -419,7 +461,7 @@ def portal_target(port: int, ids: dict[str, Any]) -> Target:
         "room-200": [
             Room(
                 [cookies[f"lid{i}@bench.example"] for i in range(BIG)],
-                cookies["zender@bench.example"],
+                [cookies["zender@bench.example"]],
                 sub,
                 {"conversation_id": ids["room_200"]},
             )
@@ -427,7 +469,7 @@ def portal_target(port: int, ids: dict[str, Any]) -> Target:
         "rooms-100x5": [
             Room(
                 [cookies[f"g{k}-lid{j}@bench.example"] for j in range(SMALL)],
-                cookies[f"g{k}-zender@bench.example"],
+                [cookies[f"g{k}-zender@bench.example"]],
                 ("subscribe", {"family_id": fid}),
                 {"conversation_id": cid},
             )
@@ -472,12 +514,17 @@ def median_result(results: list[Result]) -> Result:
 
 
 def summary(
-    mode: str, database: str, rounds: dict[str, dict[str, list[Result]]], only: list[str]
+    mode: str,
+    database: str,
+    instances: int,
+    rounds: dict[str, dict[str, list[Result]]],
+    only: list[str],
 ) -> None:
     count = len(next(iter(rounds["portal"].values())))
     print(
-        f"\nSummary ({mode}, portal on {database}; median of {count} round(s), floor and portal "
-        "back to back; targets from the issue):",
+        f"\nSummary ({mode}, portal on {database}, {instances} instance(s)"
+        f"{' + Redis' if instances > 1 else ''}, floor one process; median of {count} round(s), "
+        "floor and portal back to back; targets from the issue):",
         flush=True,
     )
     for name in only:
@@ -526,6 +573,12 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(SCENARIOS))
     parser.add_argument("--rounds", type=int, default=3, help="floor and portal, back to back")
     parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="portal instances (more than one: sharing emits through Redis; the floor stays one)",
+    )
+    parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply the message rates (to find the knee)"
     )
     args = parser.parse_args()
@@ -535,12 +588,13 @@ def main() -> None:
             parser.error(f"unknown scenario {name}; one of {SCENARIOS}")
     folder = Path(tempfile.mkdtemp(prefix="portal-bench-live-"))
     print(
-        f"async mode {args.mode}; portal database {args.database}; receivers: bench/eio.py in "
+        f"async mode {args.mode}; portal database {args.database}, {args.instances} "
+        f"instance(s){' + Redis' if args.instances > 1 else ''}; receivers: bench/eio.py in "
         f"{RECEIVER_PROCESSES} processes; {os.cpu_count()} cores; {load()}",
         flush=True,
     )
 
-    postgres = None
+    postgres = redis = None
     if args.database == "postgresql":
         from tests.support.servers import PostgresServer
 
@@ -548,14 +602,14 @@ def main() -> None:
         database = postgres.url
     else:
         database = f"sqlite:///{folder}/bench.db"
-    port = free_port()
+    ports = [free_port() for _ in range(args.instances)]
     env = {
         **os.environ,
         "PORTAL_ASYNC_MODE": args.mode,
         "PORTAL_DATABASE_URL": database,
         "PORTAL_ENVIRONMENT": "test",
         "PORTAL_SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456",
-        "PORTAL_BASE_URL": f"http://{HOST}:{port}",
+        "PORTAL_BASE_URL": f"http://{HOST}:{ports[0]}",
         "PORTAL_MAIL_BACKEND": "outbox",
         "PORTAL_OUTBOX_DIR": str(folder),
         "PORTAL_ARGON2_TIME_COST": "1",
@@ -564,8 +618,15 @@ def main() -> None:
         "PORTAL_MESSAGE_PER_MINUTE": "60000000",
     }
     servers: list[subprocess.Popen[bytes]] = []
-    log = folder / "portal.log"
+    logs = [folder / f"portal-{n + 1}.log" for n in range(args.instances)]
     try:
+        if args.instances > 1:
+            # Several instances share their emits through Redis, as in a multi-instance
+            # deployment (python-socketio's RedisManager); Redis's CPU is counted as the portal's.
+            from tests.support.servers import RedisServer
+
+            redis = RedisServer().start()
+            env["PORTAL_REDIS_URL"] = redis.url
         seeded = subprocess.run(
             [sys.executable, "-c", SEED, database],
             cwd=ROOT,
@@ -576,9 +637,13 @@ def main() -> None:
             timeout=300,
         )
         ids = json.loads(seeded.stdout.strip().splitlines()[-1])
-        servers.append(start([sys.executable, "-m", "portal", "--port", str(port)], env, log, port))
-        portal = portal_target(port, ids)
-        portal.pid = servers[-1].pid
+        for port, log in zip(ports, logs, strict=True):
+            command = [sys.executable, "-m", "portal", "--port", str(port)]
+            servers.append(start(command, env, log, port))
+        portal = portal_target(ports, ids)
+        portal.pids = [server.pid for server in servers]
+        if redis is not None and redis.process is not None:
+            portal.pids.append(redis.process.pid)
         floor_port = free_port()
         servers.append(
             start(
@@ -589,16 +654,19 @@ def main() -> None:
             )
         )
         floor = floor_target(floor_port)
-        floor.pid = servers[-1].pid
+        floor.pids = [servers[-1].pid]
         results = run_rounds([floor, portal], only, args.seconds, args.scale, args.rounds)
     finally:
         for server in servers:
             stop(server)
-        if log.exists() and "Traceback" in log.read_text(errors="replace"):
-            print(f"portal log has errors:\n{log_tail(log)}", flush=True)
+        for log in logs:
+            if log.exists() and "Traceback" in log.read_text(errors="replace"):
+                print(f"{log.stem} log has errors:\n{log_tail(log)}", flush=True)
         if postgres is not None:
             postgres.stop()
-    summary(args.mode, args.database, results, only)
+        if redis is not None:
+            redis.stop()
+    summary(args.mode, args.database, args.instances, results, only)
 
 
 SEED = """

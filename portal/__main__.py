@@ -36,7 +36,9 @@ def main() -> None:
     mode = app.config["PORTAL_SETTINGS"].async_mode
     print(f"Gezinsportaal ({mode}): http://{args.host}:{args.port}", flush=True)  # noqa: T201
     if mode == "gevent":
-        socketio.run(app, host=args.host, port=args.port)
+        from portal.live.server import NoDelayHandler
+
+        socketio.run(app, host=args.host, port=args.port, handler_class=NoDelayHandler)
     else:
         socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True)
 
