@@ -52,7 +52,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     passwords.configure(settings.argon2_time_cost, settings.argon2_memory_kib)
     from portal.messaging.limits import send_limit
 
-    send_limit.configure(settings.message_burst, settings.message_per_minute)
+    send_limit.configure(settings.message_burst, settings.message_per_minute, settings.redis_url)
+    from portal.live import presence
+
+    presence.configure(settings.redis_url)
     db.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)

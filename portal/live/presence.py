@@ -1,30 +1,97 @@
 """Who is looking at the plan right now ("Sanne en coach Marieke kijken nu mee").
 
 A socket says `presence {family_id, page}` after it subscribed; the family's plan room hears
-the list of names whenever it changes (someone arrives, leaves, or disconnects). Kept in this
-instance's memory: with several instances each one reports its own sockets (see README)."""
+the list of names whenever it changes (someone arrives, leaves, or disconnects).
+
+One instance keeps the list in memory. Several instances (PORTAL_REDIS_URL) keep it in a Redis
+hash per family and page, one field per socket, named after the instance holding the socket;
+each instance says it is alive every sweep (a key that expires), and the fields of an instance
+that stopped saying so (killed, not shut down) are dropped when the list is next read."""
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
+import uuid
 from typing import Any
 
-from portal.core import clock
+import redis
+
+from portal.core import clock, shared
 from portal.extensions import socketio
 from portal.live.events import room
 from portal.live.registry import registry
 
 PAGES = frozenset({"plan"})
+INSTANCE = uuid.uuid4().hex[:16]  # this process, in the shared fields' names
+ALIVE_MS = 5_000  # an instance that has not said it is alive for this long is gone
+KEEP_MS = 86_400_000  # a family's hash outlives its last socket by a day at most
+
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_present: dict[str, tuple[int, str, int, str]] = {}  # sid -> (family, page, user id, name)
+# This instance's sockets: sid -> (family, page, user id, name).
+_present: dict[str, tuple[int, str, int, str]] = {}
+_shared: redis.Redis | None = None
+
+
+def configure(redis_url: str) -> None:
+    global _shared
+    _shared = shared.client(redis_url)
+
+
+def _key(family_id: int, page: str) -> str:
+    return f"portal:presence:{family_id}:{page}"
+
+
+def _alive_key(instance: str) -> str:
+    return f"portal:instance:{instance}"
+
+
+def heartbeat() -> None:
+    """Say this instance is alive, while it has someone present (called every sweep)."""
+    if _shared is not None and _present:
+        try:
+            _shared.set(_alive_key(INSTANCE), "1", px=ALIVE_MS)
+        except redis.RedisError:
+            log.warning("presence heartbeat failed", exc_info=True)
+
+
+def _shared_people(store: redis.Redis, family_id: int, page: str) -> list[tuple[int, str]]:
+    key = _key(family_id, page)
+    fields: dict[bytes, bytes] = store.hgetall(key)  # type: ignore[assignment]
+    by_instance: dict[str, list[tuple[bytes, bytes]]] = {}
+    for field, value in fields.items():
+        by_instance.setdefault(field.decode().split(":", 1)[0], []).append((field, value))
+    instances = list(by_instance)
+    alive = store.mget([_alive_key(i) for i in instances]) if instances else []
+    people: list[tuple[int, str]] = []
+    gone: list[bytes] = []
+    for instance, flag in zip(instances, alive, strict=True):
+        if flag is None:
+            gone.extend(field for field, _ in by_instance[instance])
+            continue
+        for _, value in by_instance[instance]:
+            user_id, name = json.loads(value)
+            people.append((int(user_id), str(name)))
+    if gone:
+        store.hdel(key, *gone)
+    return people
 
 
 def _names(family_id: int, page: str) -> list[dict[str, Any]]:
-    with _lock:
-        seen: dict[int, str] = {}
-        for fid, where, user_id, name in _present.values():
-            if fid == family_id and where == page:
-                seen.setdefault(user_id, name)
+    if _shared is not None:
+        people = _shared_people(_shared, family_id, page)
+    else:
+        with _lock:
+            people = [
+                (user_id, name)
+                for fid, where, user_id, name in _present.values()
+                if fid == family_id and where == page
+            ]
+    seen: dict[int, str] = {}
+    for user_id, name in people:
+        seen.setdefault(user_id, name)
     return [{"user_id": uid, "name": name} for uid, name in sorted(seen.items())]
 
 
@@ -54,12 +121,29 @@ def arrive(sid: str, data: Any, user_id: int, name: str, namespace: str) -> dict
         return {"ok": False, "error": "not_subscribed"}
     with _lock:
         _present[sid] = (family_id, page, user_id, name)
-    _announce(family_id, page, namespace)
-    return {"ok": True, "people": _names(family_id, page)}
+    try:
+        if _shared is not None:
+            key = _key(family_id, page)
+            with _shared.pipeline() as pipe:
+                pipe.set(_alive_key(INSTANCE), "1", px=ALIVE_MS)
+                pipe.hset(key, f"{INSTANCE}:{sid}", json.dumps([user_id, name]))
+                pipe.pexpire(key, KEEP_MS)
+                pipe.execute()
+        _announce(family_id, page, namespace)
+        return {"ok": True, "people": _names(family_id, page)}
+    except redis.RedisError:
+        log.warning("presence could not be shared", exc_info=True)
+        return {"ok": False, "error": "unavailable"}
 
 
 def leave(sid: str, namespace: str) -> None:
     with _lock:
         was = _present.pop(sid, None)
-    if was is not None:
+    if was is None:
+        return
+    try:
+        if _shared is not None:
+            _shared.hdel(_key(was[0], was[1]), f"{INSTANCE}:{sid}")
         _announce(was[0], was[1], namespace)
+    except redis.RedisError:
+        log.warning("presence could not be shared", exc_info=True)

@@ -71,7 +71,8 @@ def world(
             ("coach", coach),
         ]
     }
-    return {"family": family, **apis}
+    people = {"mama": mother, "papa": father, "sanne": teen, "tim": young, "coach": coach}
+    return {"family": family, "people": people, **apis}
 
 
 def write(api: Api, fid: int, title: str, visibility: str = "all", **extra: Any) -> Any:
@@ -297,3 +298,67 @@ def test_export_holds_what_the_asker_may_see(world: dict[str, Any]) -> None:
     assert mine["files"] == []
     # A young person of 12-15 cannot take the family's archive.
     assert is_problem(tim.get(f"/families/{fid}/export"), 403)
+
+
+def test_export_holds_every_part_of_the_plan_and_my_conversations(world: dict[str, Any]) -> None:
+    """The archive is read back: every part of the gezinsplan as it was written, and the
+    conversations of the one asking (not those they are not in)."""
+    fid, mama, people = world["family"].id, world["mama"], world["people"]
+    plan = f"/families/{fid}/plan"
+    version = mama.get(plan).get_json()["version"]
+    assert (
+        mama.call("PUT", plan, {"version": version, "tomorrow": "Rust in huis"}).status_code == 200
+    )
+    goal = mama.post(f"{plan}/goals", {"title": "Op tijd naar school"}).get_json()
+    petal = mama.post(f"{plan}/network", {"name": "Oma Els", "relation": "oma"}).get_json()
+    assert mama.post(f"{plan}/goals/{goal['id']}/scores", {"score": 6}).status_code == 201
+    with_owner = {"what": "Wekker zetten", "owner": f"petal:{petal['id']}", "goal_id": goal["id"]}
+    assert mama.post(f"{plan}/agreements", with_owner).status_code == 201
+    safety = mama.get(f"{plan}/safety").get_json()
+    saved = mama.call(
+        "PUT", f"{plan}/safety", {"version": safety["version"], "signals": "Deuren slaan"}
+    )
+    assert saved.status_code == 200
+    day = (clock.today() + timedelta(days=20)).isoformat()
+    made = mama.post(f"{plan}/evaluations", {"title": "Eerste evaluatie", "held_on": day})
+    assert made.status_code == 201
+
+    def conversation(api: Api, topic: str, with_: User, body: str) -> None:
+        started = api.post(
+            f"/families/{fid}/conversations", {"topic": topic, "participants": [with_.id]}
+        )
+        assert started.status_code == 201
+        sent = api.post(
+            f"/families/{fid}/conversations/{started.get_json()['id']}/messages",
+            {"client_key": f"export-{topic}", "body": body},
+        )
+        assert sent.status_code == 201
+
+    conversation(mama, "School", people["papa"], "Ouderavond dinsdag")
+    conversation(world["papa"], "Verjaardag", people["sanne"], "Cadeau voor mama")
+
+    archive = zipfile.ZipFile(io.BytesIO(mama.get(f"/families/{fid}/export").get_data()))
+    document = json.loads(archive.read("gezin.json"))["plan"]
+    assert [q["tomorrow"] for q in document["questions"]] == ["Rust in huis"]
+    assert [g["title"] for g in document["goals"]] == ["Op tijd naar school"]
+    assert [s["score"] for s in document["goal_scores"]] == [6]
+    assert [(a["what"], a["owner_petal_id"], a["goal_id"]) for a in document["agreements"]] == [
+        ("Wekker zetten", petal["id"], goal["id"])
+    ]
+    assert [(n["name"], n["relation"]) for n in document["network"]] == [("Oma Els", "oma")]
+    assert [s["signals"] for s in document["safety"]] == ["Deuren slaan"]
+    assert [(e["title"], e["held_on"]) for e in document["evaluations"]] == [
+        ("Eerste evaluatie", day)
+    ]
+    assert {c["part"] for c in document["changes"]} >= {
+        "questions",
+        "goals",
+        "agreements",
+        "network",
+        "safety",
+        "evaluations",
+    }
+    talks = json.loads(archive.read("gezin.json"))["conversations"]
+    assert [(c["topic"], [m["body"] for m in c["messages"]]) for c in talks] == [
+        ("School", ["Ouderavond dinsdag"])
+    ]

@@ -4,12 +4,7 @@ served by the same monkey-patched process. Keeps `PORTAL_ASYNC_MODE=gevent` from
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -19,10 +14,9 @@ from portal import create_app, db
 from portal.auth.models import User
 from portal.family.models import ROLE_PARENT, Family, Member
 from portal.messaging.models import Conversation, Participant
+from tests.live.process import portal_server
 from tests.live.test_live import Listener, http_sign_in
-from tests.support.servers import free_port, log_tail, port_open, wait_until
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.servers import log_tail
 
 
 def test_async_mode_is_validated() -> None:
@@ -60,52 +54,30 @@ def test_gevent_server_connect_subscribe_send_receive(
         cid = conversation.id
         db.session.remove()
 
-    folder = tempfile.mkdtemp(prefix="portal-gevent-")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = Path(folder) / "server.log"
-    env = {
-        **os.environ,
-        "PORTAL_ASYNC_MODE": "gevent",
-        "PORTAL_DATABASE_URL": database_url,
-        "PORTAL_ENVIRONMENT": "test",
-        "PORTAL_SECRET_KEY": "gevent-secret-key-that-is-long-enough-0123456",
-        "PORTAL_BASE_URL": base,
-        "PORTAL_MAIL_BACKEND": "outbox",
-        "PORTAL_OUTBOX_DIR": folder,
-        "PORTAL_ARGON2_TIME_COST": "1",
-        "PORTAL_ARGON2_MEMORY_KIB": "8192",
-    }
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "portal", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     listeners: list[Listener] = []
-    try:
-        wait_until(lambda: port_open(port), "gevent portal server", log)
-        mama = Listener(base, http_sign_in(base, "mama@example.org"))
-        papa = Listener(base, http_sign_in(base, "papa@example.org"))
-        listeners.extend([mama, papa])
-        for listener in (mama, papa):
-            reply = listener.subscribe(family.id)
-            assert reply["ok"] and "messages" in reply["parts"], reply
-        ack = mama.client.call(
-            "message.send",
-            {"conversation_id": cid, "client_key": "gevent-key-0001", "body": "Hoi vanuit gevent"},
-            namespace="/live",
-            timeout=5,
-        )
-        assert ack["ok"] and ack["seq"] == 1 and not ack["duplicate"], ack
-        event = papa.wait_for("message.new", timeout=5)
-        assert (event["seq"], event["body"]) == (1, "Hoi vanuit gevent")
-        assert event["author_name"] == "Mama"
-        assert "Gezinsportaal (gevent)" in log.read_text(), log_tail(log)
-    finally:
-        for listener in listeners:
-            listener.close()
-        server.terminate()
-        server.wait(timeout=10)
+    with portal_server(database_url) as (base, log):
+        try:
+            mama = Listener(base, http_sign_in(base, "mama@example.org"))
+            papa = Listener(base, http_sign_in(base, "papa@example.org"))
+            listeners.extend([mama, papa])
+            for listener in (mama, papa):
+                reply = listener.subscribe(family.id)
+                assert reply["ok"] and "messages" in reply["parts"], reply
+            ack = mama.client.call(
+                "message.send",
+                {
+                    "conversation_id": cid,
+                    "client_key": "gevent-key-0001",
+                    "body": "Hoi vanuit gevent",
+                },
+                namespace="/live",
+                timeout=5,
+            )
+            assert ack["ok"] and ack["seq"] == 1 and not ack["duplicate"], ack
+            event = papa.wait_for("message.new", timeout=5)
+            assert (event["seq"], event["body"]) == (1, "Hoi vanuit gevent")
+            assert event["author_name"] == "Mama"
+            assert "Gezinsportaal (gevent)" in log.read_text(), log_tail(log)
+        finally:
+            for listener in listeners:
+                listener.close()
