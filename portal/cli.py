@@ -70,6 +70,15 @@ def purge_uploads(older_than_hours: int) -> None:
     click.echo(f"Unattached uploads removed: {count}.")
 
 
+@portal_cli.command("draw-previews")
+def draw_previews() -> None:
+    """Draw the previews of photos uploaded before the portal made them (once, after updating)."""
+    from portal.files.previews import backfill
+
+    drawn, seen = backfill()
+    click.echo(f"Previews drawn: {drawn} of {seen} photo(s) without one.")
+
+
 @portal_cli.command("seed-demo")
 def seed_demo() -> None:
     """Load a realistic demo family (for trying the portal, never in production)."""

@@ -47,6 +47,7 @@ def action_text(action: str) -> str:
         "message.send": _("stuurde een bericht"),
         "message.change": _("veranderde of verwijderde een eigen bericht"),
         "file.download": _("downloadde een bestand"),
+        "file.preview": _("bekeek een foto (voorbeeld)"),
         "live.subscribe": _("keek live mee in de gezinsruimte"),
         "file.purge": _("ruimde bestanden op die nooit zijn verstuurd"),
     }

@@ -1,4 +1,5 @@
-"""Uploading a file for a conversation and downloading a file you may see."""
+"""Uploading a file for a conversation and downloading a file (or a photo's preview) you may
+see."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from flask_login import current_user
 
 from portal.access import authorize, load_family, recorded_if_refused
 from portal.api import bp
-from portal.api.common import MAX_ID, api_login_required, field_error, ok
+from portal.api.common import MAX_ID, api_login_required, fail, field_error, ok
 from portal.api.serialize import file_json
 from portal.family import dossier
 from portal.files import services as files
 from portal.files.access import load_file
 from portal.files.checks import FileRefused
-from portal.files.serve import download
+from portal.files.previews import preview_of
+from portal.files.serve import download, show_preview
 from portal.files.texts import refusal_text
 from portal.messaging.access import load_conversation
 
@@ -66,4 +68,14 @@ def _upload_for_dossier(fid: int) -> Any:
 @api_login_required
 def get_file(fid: int, file_id: int) -> Any:
     family = load_family(fid, "family.view", record=False)
-    return download(load_file(family, file_id))
+    return download(load_file(family, file_id, "file.download"))
+
+
+@bp.get("/families/<int:fid>/files/<int:file_id>/preview")
+@api_login_required
+def get_file_preview(fid: int, file_id: int) -> Any:
+    family = load_family(fid, "family.view", record=False)
+    found = preview_of(load_file(family, file_id, "file.preview"))
+    if found is None:
+        raise fail(404, _("Van dit bestand is geen voorbeeld. Je kunt het wel downloaden."))
+    return show_preview(found)

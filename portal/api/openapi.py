@@ -511,6 +511,25 @@ def _paths() -> dict[str, dict[str, Any]]:
                 }
             },
         },
+        "/api/v1/families/{fid}/files/{file_id}/preview": {
+            "get": _op(
+                "A photo's preview (JPEG or PNG, at most 640 pixels; 404 when there is none)",
+                (200, None),
+                errors=FAMILY_ERRORS,
+                also={},
+            )
+            | {
+                "responses": {
+                    "200": {
+                        "description": "The preview's bytes, shown inline.",
+                        "content": {
+                            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                            "image/png": {"schema": {"type": "string", "format": "binary"}},
+                        },
+                    }
+                }
+            },
+        },
         "/api/v1/families/{fid}/conversations/{cid}/read": {
             "post": _op(
                 "Mark read up to a sequence number",

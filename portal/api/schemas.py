@@ -426,6 +426,13 @@ SCHEMAS: dict[str, Any] = {
         uploaded_by=S,
         at=TIME,
         url={**S, "description": "GET it to download."},
+        preview={
+            "type": ["object", "null"],
+            "description": "A photo's small copy, redrawn by the portal (no metadata); null for "
+            "other files and for photos that could not be drawn",
+            "required": ["url", "width", "height"],
+            "properties": {"url": S, "width": INT, "height": INT},
+        },
     ),
     "NewFile": obj(
         ["file"],

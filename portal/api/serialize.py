@@ -150,6 +150,15 @@ def file_json(stored: Any) -> dict[str, Any]:
         "uploaded_by": stored.uploader_name,
         "at": iso(stored.created_at),
         "url": f"/api/v1/families/{stored.family_id}/files/{stored.id}",
+        "preview": (
+            {
+                "url": f"/api/v1/families/{stored.family_id}/files/{stored.id}/preview",
+                "width": stored.preview_width,
+                "height": stored.preview_height,
+            }
+            if stored.preview_width is not None
+            else None
+        ),
     }
 
 

@@ -15,12 +15,14 @@ from portal.files.models import StoredFile
 from portal.messaging.models import Conversation
 
 
-def load_file(family: Family, file_id: int) -> StoredFile:
+def load_file(family: Family, file_id: int, action: str) -> StoredFile:
+    """The file, if the current actor may see it; `action` names the look in the log (the
+    download itself, or its preview)."""
     stored = db.session.scalar(
         select(StoredFile).where(StoredFile.id == file_id, StoredFile.family_id == family.id)
     )
     if stored is None:
-        not_found("file.download", "file", file_id, family.id)
+        not_found(action, "file", file_id, family.id)
         raise AssertionError("unreachable")
     actor = current_actor()
     mine = actor.user is not None and stored.uploaded_by_id == actor.user.id
@@ -40,5 +42,5 @@ def load_file(family: Family, file_id: int) -> StoredFile:
         decision = decide(actor, "dossier.edit", family)
         if decision.allowed and not mine:
             decision = Decision(False, decision.basis, decision.role, "not_attached")
-    enforce("file.download", decision, family_id=family.id, object_type="file", object_id=stored.id)
+    enforce(action, decision, family_id=family.id, object_type="file", object_id=stored.id)
     return stored

@@ -42,6 +42,9 @@ class StoredFile(Base):
     dossier_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("dossier_entry.id", ondelete="SET NULL"), index=True
     )
+    # A photo's preview size (the preview itself is in FilePreview); empty: no preview.
+    preview_width: Mapped[int | None]
+    preview_height: Mapped[int | None]
 
 
 class FileContent(Base):
@@ -50,4 +53,17 @@ class FileContent(Base):
     file_id: Mapped[int] = mapped_column(
         ForeignKey("stored_file.id", ondelete="CASCADE"), primary_key=True
     )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FilePreview(Base):
+    """A photo made small and drawn again by the portal (portal/files/previews.py): the only
+    bytes the portal ever lets a browser show inline, never the uploaded ones."""
+
+    __tablename__ = "stored_file_preview"
+
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("stored_file.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(100))
     data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -14,6 +14,7 @@ from portal import db
 from portal.auth.models import User
 from portal.core import clock
 from portal.core.sanitize import plain_text
+from portal.files import previews
 from portal.files.checks import OLE, FileRefused, check, extension_of
 from portal.files.models import MAX_NAME, MAX_PER_MESSAGE, FileContent, StoredFile
 from portal.messaging.models import Conversation, Message
@@ -71,6 +72,7 @@ def store_for(
     db.session.flush()
     db.session.add(FileContent(file_id=stored.id, data=data))
     db.session.flush()
+    previews.make(stored, data)
     return stored
 
 

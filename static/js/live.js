@@ -23,6 +23,7 @@
     reply: nl ? "Reageren" : "Reply",
     replyTo: nl ? " op bericht " : " to message ",
     removed: nl ? "Je doet niet meer mee in dit gesprek." : "You are no longer in this conversation.",
+    photo: nl ? "Foto: " : "Photo: ",
   };
   const replyField = form ? form.querySelector('input[name="reply_to_seq"]') : null;
   const replying = document.getElementById("replying");
@@ -86,6 +87,16 @@
       files.className = "attachments";
       message.attachments.forEach((f) => {
         const li = document.createElement("li");
+        if (f.preview) {
+          const img = document.createElement("img");
+          img.className = "photo";
+          img.src = "/families/" + familyId + "/files/" + Number(f.id) + "/preview";
+          img.width = Number(f.preview.width);
+          img.height = Number(f.preview.height);
+          img.alt = text.photo + f.name;
+          img.loading = "lazy";
+          li.appendChild(img);
+        }
         const a = document.createElement("a");
         a.href = "/families/" + familyId + "/files/" + Number(f.id);
         a.setAttribute("download", "");

@@ -17,7 +17,7 @@ PORTAL = Path(__file__).resolve().parents[2] / "portal"
 # The calls that decide and log: their action argument is a string literal "part.verb".
 _LOGGING_CALL = re.compile(
     r"\b(?:record_decision|record_grant_event|authorize|load_family|load_in_family|load_member"
-    r"|not_found|recorded_if_refused|enforce|decide|audit\.write)\("
+    r"|load_file|not_found|recorded_if_refused|enforce|decide|audit\.write)\("
 )
 _ACTION = re.compile(r'"([a-z_]+\.[a-z_]+)"')
 

@@ -32,8 +32,10 @@ from portal.family.models import (
     NetworkPetal,
 )
 from portal.family.plan_history_models import PlanChange, PlanVersion
+from portal.files import previews
 from portal.files.models import FileContent, StoredFile
 from portal.messaging.models import Conversation, Message, Participant
+from tests.files import samples
 from tests.helpers import csrf_token, sign_in, years_ago
 
 ACTORS = (
@@ -424,6 +426,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/files/<int:file_id>", "GET"): Route(
         "GET", conversation_route(OK), True
     ),
+    ("/families/<int:family_id>/files/<int:file_id>/preview", "GET"): Route(
+        "GET", conversation_route(OK), True
+    ),
     ("/families/<int:family_id>/messages/<int:conversation_id>/<int:seq>/edit", "GET"): Route(
         "GET", own_message_route(OK), True
     ),
@@ -613,6 +618,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/families/<int:fid>/files/<int:file_id>", "GET"): api(
         "GET", conversation_route(OK), True
     ),
+    ("/api/v1/families/<int:fid>/files/<int:file_id>/preview", "GET"): api(
+        "GET", conversation_route(OK), True
+    ),
     ("/api/v1/families/<int:fid>/grants", "POST"): api(
         "POST", family_route(GUEST_INVITERS, INVALID), True
     ),
@@ -787,20 +795,22 @@ def world(
         )
         db.session.add(message)
         db.session.flush()
+        photo = samples.png(4, 3)
         attachment = StoredFile(
             family_id=family.id,
             uploaded_by_id=users["parent"].id,
             uploader_name="Ouder Een",
-            name="rooster.pdf",
-            content_type="application/pdf",
-            size=9,
+            name="rooster.png",
+            content_type="image/png",
+            size=len(photo),
             sha256="0" * 64,
             conversation_id=conversation.id,
             message_id=message.id,
         )
         db.session.add(attachment)
         db.session.flush()
-        db.session.add(FileContent(file_id=attachment.id, data=b"%PDF-1.4\n"))
+        db.session.add(FileContent(file_id=attachment.id, data=photo))
+        previews.make(attachment, photo)  # a photo: its preview is as visible as the file
         file_id = attachment.id
         entry = DossierEntry(
             family_id=family.id,

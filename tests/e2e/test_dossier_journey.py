@@ -14,7 +14,7 @@ from portal.auth import passwords
 from portal.auth.models import User
 from portal.core import clock
 from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
-from tests.e2e.test_messaging_journey import PASSWORD, sign_in
+from tests.e2e.test_messaging_journey import PASSWORD, photo, sign_in
 from tests.files import samples
 from tests.helpers import years_ago
 
@@ -86,12 +86,23 @@ def test_dossier_entry_attachment_history_and_privacy(
         parent.get_by_label("Titel").fill("Gesprek met school")
         parent.get_by_label("Tekst").fill("We spraken de mentor.\n- huiswerk op maandag")
         parent.locator("#attachments").set_input_files(
-            [{"name": "verslag.pdf", "mimeType": "application/pdf", "buffer": samples.pdf()}]
+            [
+                {"name": "verslag.pdf", "mimeType": "application/pdf", "buffer": samples.pdf()},
+                {"name": "tekening.jpg", "mimeType": "image/jpeg", "buffer": photo()},
+            ]
         )
         parent.get_by_role("button", name="Toevoegen", exact=True).click()
         expect(parent.get_by_role("link", name="Gesprek met school")).to_be_visible()
         expect(parent.get_by_role("link", name="Mijn dagboek")).to_have_count(0)
         expect(parent.get_by_role("link", name="verslag.pdf")).to_be_visible()
+        # The photo shows as a picture in the list (the portal's preview), the PDF as a link.
+        drawing = parent.get_by_role("img", name="Foto: tekening.jpg")
+        expect(drawing).to_be_visible()
+        parent.wait_for_function(
+            "() => { const i = document.querySelector('img.photo'); "
+            "return i && i.complete && i.naturalWidth > 0; }"
+        )
+        expect(parent.get_by_role("link", name="tekening.jpg")).to_be_visible()
         shoot(parent, "dossier-list")
 
         parent.get_by_role("link", name="Gesprek met school").click()

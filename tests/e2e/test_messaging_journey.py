@@ -3,12 +3,14 @@ offline while the parent writes 20 messages, comes back, and sees all 20 once, i
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pyotp
 from flask import Flask
+from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, expect
 
 from portal import db
@@ -45,6 +47,15 @@ def sign_in(page: Page, email: str, totp: bool = False) -> None:
         clock.advance(timedelta(seconds=30))
         page.get_by_label("Code").fill(pyotp.TOTP(SECRET).at(clock.now()))
         page.get_by_role("button", name="Verder").click()
+
+
+def photo() -> bytes:
+    """A holiday photo: sky above, sand below (1600 x 1200)."""
+    image = Image.new("RGB", (1600, 1200), (90, 160, 230))
+    ImageDraw.Draw(image).rectangle((0, 700, 1600, 1200), fill=(230, 200, 120))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
 
 
 def test_live_conversation_with_an_offline_stretch(
@@ -170,6 +181,22 @@ def test_reply_attachment_and_search_in_the_browser(
             link.click()
         assert download.value.suggested_filename == "rooster.pdf"
         shoot(coach, "attachment-arrived")
+
+        # A photo arrives live as a picture (the portal's redrawn preview), still downloadable.
+        parent.locator("#attachments").set_input_files(
+            [{"name": "schoolreis.jpg", "mimeType": "image/jpeg", "buffer": photo()}]
+        )
+        parent.get_by_role("button", name="Versturen").click()
+        picture = coach.get_by_role("img", name="Foto: schoolreis.jpg")
+        expect(picture).to_be_visible()
+        coach.wait_for_function(
+            "() => { const i = document.querySelector('img.photo'); "
+            "return i && i.complete && i.naturalWidth > 0; }"
+        )
+        assert picture.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [640, 480]
+        expect(coach.get_by_role("link", name="schoolreis.jpg")).to_be_visible()
+        check_a11y(coach)
+        shoot(coach, "photo-arrived")
 
         parent.goto(f"/families/{family_id}/messages/search?q=half")
         expect(parent.locator(".search-results .message-body")).to_have_text(["Om half negen."])
