@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 from sqlalchemy import select
 
 from portal import db
@@ -28,6 +31,24 @@ MAX_JPEG_PIXELS = 60_000_000
 MAX_OTHER_PIXELS = 16_000_000
 
 log = logging.getLogger(__name__)
+_strict = threading.Lock()
+
+
+@contextmanager
+def _whole_images_only() -> Iterator[None]:
+    """Decode with Pillow refusing cut-off or broken data. WeasyPrint, once imported (the plan
+    PDF), switches Pillow process-wide to drawing whatever it can of a broken image, which
+    would give a damaged upload a black or half preview depending on whether a PDF was made
+    first. The PDF holds no raster images, so turning that off for this decode changes nothing
+    there; the lock keeps two decodes from restoring each other's setting (and the warning filter
+    below)."""
+    with _strict:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 @dataclass(frozen=True)
@@ -41,7 +62,7 @@ class Drawn:
 def draw(data: bytes) -> Drawn | None:
     """A small copy of the photo in `data`, or None when it cannot be drawn safely."""
     try:
-        with warnings.catch_warnings():
+        with _whole_images_only(), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size  # from the header: nothing decoded yet

@@ -95,19 +95,22 @@ def _names(family_id: int, page: str) -> list[dict[str, Any]]:
     return [{"user_id": uid, "name": name} for uid, name in sorted(seen.items())]
 
 
-def _announce(family_id: int, page: str, namespace: str) -> None:
+def _announce(family_id: int, page: str, namespace: str) -> list[dict[str, Any]]:
+    """Tell the page's room who is there now; returns that list."""
+    people = _names(family_id, page)
     socketio.emit(
         "presence",
         {
             "family_id": family_id,
             "type": "presence",
             "page": page,
-            "people": _names(family_id, page),
+            "people": people,
             "at": clock.now().isoformat(),
         },
         to=room(family_id, page),
         namespace=namespace,
     )
+    return people
 
 
 def arrive(sid: str, data: Any, user_id: int, name: str, namespace: str) -> dict[str, Any]:
@@ -129,8 +132,7 @@ def arrive(sid: str, data: Any, user_id: int, name: str, namespace: str) -> dict
                 pipe.hset(key, f"{INSTANCE}:{sid}", json.dumps([user_id, name]))
                 pipe.pexpire(key, KEEP_MS)
                 pipe.execute()
-        _announce(family_id, page, namespace)
-        return {"ok": True, "people": _names(family_id, page)}
+        return {"ok": True, "people": _announce(family_id, page, namespace)}
     except redis.RedisError:
         log.warning("presence could not be shared", exc_info=True)
         return {"ok": False, "error": "unavailable"}
