@@ -194,7 +194,7 @@ def _sweep_forever(app: Flask) -> None:
     last = clock.now()
     while True:
         socketio.sleep(SWEEP_SECONDS)
-        presence.heartbeat()  # with several instances: this one's people still count
+        presence.heartbeat(NAMESPACE)  # with several instances: this one's people still count
         if not len(registry):
             last = clock.now()
             continue

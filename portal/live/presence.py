@@ -5,8 +5,10 @@ the list of names whenever it changes (someone arrives, leaves, or disconnects).
 
 One instance keeps the list in memory. Several instances (PORTAL_REDIS_URL) keep it in a Redis
 hash per family and page, one field per socket, named after the instance holding the socket;
-each instance says it is alive every sweep (a key that expires), and the fields of an instance
-that stopped saying so (killed, not shut down) are dropped when the list is next read."""
+each instance says it is alive every sweep (a key that expires). The fields of an instance that
+stopped saying so (killed, not shut down) are dropped when a list is read, and every few seconds
+each instance looks at the pages its own sockets are on, so the people there hear that someone
+on the stopped instance left."""
 
 from __future__ import annotations
 
@@ -27,12 +29,14 @@ PAGES = frozenset({"plan"})
 INSTANCE = uuid.uuid4().hex[:16]  # this process, in the shared fields' names
 ALIVE_MS = 5_000  # an instance that has not said it is alive for this long is gone
 KEEP_MS = 86_400_000  # a family's hash outlives its last socket by a day at most
+CHECK_EVERY = 10  # sweeps (5 s) between looks for people of stopped instances
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 # This instance's sockets: sid -> (family, page, user id, name).
 _present: dict[str, tuple[int, str, int, str]] = {}
 _shared: redis.Redis | None = None
+_beats = 0
 
 
 def configure(redis_url: str) -> None:
@@ -48,16 +52,32 @@ def _alive_key(instance: str) -> str:
     return f"portal:instance:{instance}"
 
 
-def heartbeat() -> None:
-    """Say this instance is alive, while it has someone present (called every sweep)."""
-    if _shared is not None and _present:
-        try:
-            _shared.set(_alive_key(INSTANCE), "1", px=ALIVE_MS)
-        except redis.RedisError:
-            log.warning("presence heartbeat failed", exc_info=True)
+def heartbeat(namespace: str) -> None:
+    """Say this instance is alive, while it has someone present (called every sweep); every
+    CHECK_EVERY sweeps, drop the people of stopped instances from the pages this instance's
+    sockets are on, and tell those pages."""
+    global _beats
+    if _shared is None or not _present:
+        return
+    try:
+        _shared.set(_alive_key(INSTANCE), "1", px=ALIVE_MS)
+        _beats += 1
+        if _beats % CHECK_EVERY:
+            return
+        with _lock:
+            pages = {(family_id, page) for family_id, page, _, _ in _present.values()}
+        for family_id, page in sorted(pages):
+            _people, dropped = _shared_people(_shared, family_id, page)
+            if dropped:
+                _announce(family_id, page, namespace)
+    except redis.RedisError:
+        log.warning("presence heartbeat failed", exc_info=True)
 
 
-def _shared_people(store: redis.Redis, family_id: int, page: str) -> list[tuple[int, str]]:
+def _shared_people(
+    store: redis.Redis, family_id: int, page: str
+) -> tuple[list[tuple[int, str]], int]:
+    """Everyone on the page on a live instance, and how many stopped instances' fields went."""
     key = _key(family_id, page)
     fields: dict[bytes, bytes] = store.hgetall(key)  # type: ignore[assignment]
     by_instance: dict[str, list[tuple[bytes, bytes]]] = {}
@@ -76,12 +96,12 @@ def _shared_people(store: redis.Redis, family_id: int, page: str) -> list[tuple[
             people.append((int(user_id), str(name)))
     if gone:
         store.hdel(key, *gone)
-    return people
+    return people, len(gone)
 
 
 def _names(family_id: int, page: str) -> list[dict[str, Any]]:
     if _shared is not None:
-        people = _shared_people(_shared, family_id, page)
+        people, _dropped = _shared_people(_shared, family_id, page)
     else:
         with _lock:
             people = [

@@ -8,6 +8,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.servers import free_port, log_tail, port_open, wait_until
@@ -15,9 +16,16 @@ from tests.support.servers import free_port, log_tail, port_open, wait_until
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@dataclass
+class Served:
+    base: str  # http://127.0.0.1:<port>
+    log: Path
+    process: subprocess.Popen[bytes]
+
+
 @contextmanager
-def portal_server(database_url: str, **settings: str) -> Iterator[tuple[str, Path]]:
-    """Serve the portal in gevent mode on a free port; yields its base URL and its log.
+def portal_server(database_url: str, **settings: str) -> Iterator[Served]:
+    """Serve the portal in gevent mode on a free port; yields its address, log and process.
 
     Extra PORTAL_* settings come as keyword arguments (redis_url="…" → PORTAL_REDIS_URL)."""
     folder = tempfile.mkdtemp(prefix="portal-server-")
@@ -47,7 +55,7 @@ def portal_server(database_url: str, **settings: str) -> Iterator[tuple[str, Pat
         )
     try:
         wait_until(lambda: port_open(port), "portal server", log)
-        yield base, log
+        yield Served(base, log, server)
         assert "Traceback" not in log.read_text(errors="replace"), log_tail(log)
     finally:
         server.terminate()

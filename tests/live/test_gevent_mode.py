@@ -55,7 +55,8 @@ def test_gevent_server_connect_subscribe_send_receive(
         db.session.remove()
 
     listeners: list[Listener] = []
-    with portal_server(database_url) as (base, log):
+    with portal_server(database_url) as served:
+        base, log = served.base, served.log
         try:
             mama = Listener(base, http_sign_in(base, "mama@example.org"))
             papa = Listener(base, http_sign_in(base, "papa@example.org"))

@@ -23,15 +23,16 @@ from tests.live.test_live import CSRF, Listener, http_sign_in
 from tests.support.servers import RedisServer
 
 
-def names_seen(listener: Listener, wanted: list[str], timeout: float = 5) -> None:
-    """Wait until `listener` heard a presence event naming exactly `wanted`."""
+def names_seen(listener: Listener, wanted: list[str], timeout: float = 5, since: int = 0) -> None:
+    """Wait until `listener` heard a presence event naming exactly `wanted` (among the events
+    from number `since` on)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for name, data in listener.events:
+        for name, data in listener.events[since:]:
             if name == "presence" and [p["name"] for p in data["people"]] == wanted:
                 return
         time.sleep(0.02)
-    heard = [d["people"] for n, d in listener.events if n == "presence"]
+    heard = [d["people"] for n, d in listener.events[since:] if n == "presence"]
     raise AssertionError(f"no presence {wanted} within {timeout}s; heard {heard}")
 
 
@@ -71,8 +72,8 @@ def test_two_instances_share_live_events_through_redis(
         redis = stack.enter_context(RedisServer())
         # Three messages at once per sender, then one a minute: whichever instance they use.
         settings = {"redis_url": redis.url, "message_burst": "3", "message_per_minute": "1"}
-        one, _ = stack.enter_context(portal_server(database_url, **settings))
-        two, _ = stack.enter_context(portal_server(database_url, **settings))
+        one = stack.enter_context(portal_server(database_url, **settings)).base
+        two = stack.enter_context(portal_server(database_url, **settings)).base
         stack.callback(lambda: [listener.close() for listener in listeners])
         mama_browser = http_sign_in(one, "mama@example.org")
         papa_browser = http_sign_in(two, "papa@example.org")
@@ -138,12 +139,13 @@ def test_two_instances_share_live_events_through_redis(
         page = papa_on_one.get(f"{one}/families/{fid}", timeout=5).text
         token = CSRF.search(page)
         assert token, page[:300]
+        heard = len(mama.events)
         signed_out = papa_on_one.post(
             f"{one}/signout", data={"csrf_token": token.group(1)}, timeout=5
         )
         assert signed_out.status_code == 200
         assert papa.disconnected.wait(3), "papa's socket on instance two stayed open"
-        names_seen(mama, ["Mama"])  # and mama, on one, sees that papa left
+        names_seen(mama, ["Mama"], since=heard)  # and mama, on one, sees that papa left
 
 
 def test_people_of_an_instance_that_stopped_are_dropped() -> None:
@@ -164,3 +166,44 @@ def test_people_of_an_instance_that_stopped_are_dropped() -> None:
             assert store.hkeys(key) == [b"levend:sid-1"]
         finally:
             presence.configure("")
+
+
+def test_people_on_an_instance_that_was_killed_leave_the_others_list(
+    app: Flask,
+    database_url: str,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+) -> None:
+    """An instance killed with SIGKILL says no goodbye; within two presence periods (its alive
+    key expires, then a live instance looks) the others hear that its people left."""
+    from portal.live import presence
+    from portal.live.namespace import SWEEP_SECONDS
+
+    mother = make_user(email="mama@example.org", name="Mama")
+    father = make_user(email="papa@example.org", name="Papa")
+    family = make_family(mother)
+    add_member(family, father, ROLE_PARENT, has_authority=True)
+    fid = family.id
+    listeners: list[Listener] = []
+    with ExitStack() as stack:
+        redis = stack.enter_context(RedisServer())
+        one = stack.enter_context(portal_server(database_url, redis_url=redis.url))
+        two = stack.enter_context(portal_server(database_url, redis_url=redis.url))
+        stack.callback(lambda: [listener.close() for listener in listeners])
+        mama = Listener(one.base, http_sign_in(one.base, "mama@example.org"))
+        papa = Listener(two.base, http_sign_in(two.base, "papa@example.org"))
+        listeners.extend([mama, papa])
+        for listener in (mama, papa):
+            assert listener.subscribe(fid)["ok"]
+            reply = listener.client.call(
+                "presence", {"family_id": fid, "page": "plan"}, namespace="/live", timeout=5
+            )
+            assert reply["ok"], reply
+        names_seen(mama, ["Mama", "Papa"])
+
+        heard = len(mama.events)
+        two.process.kill()  # no disconnect, no goodbye: papa's field stays in Redis
+        two.process.wait(timeout=10)
+        limit = presence.ALIVE_MS / 1000 + presence.CHECK_EVERY * SWEEP_SECONDS + 5
+        names_seen(mama, ["Mama"], timeout=limit, since=heard)
