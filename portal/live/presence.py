@@ -70,7 +70,7 @@ def heartbeat(namespace: str) -> None:
             _people, dropped = _shared_people(_shared, family_id, page)
             if dropped:
                 _announce(family_id, page, namespace)
-    except redis.RedisError:
+    except Exception:  # a failed look must not stop the sweeper that calls this
         log.warning("presence heartbeat failed", exc_info=True)
 
 
@@ -82,7 +82,8 @@ def _shared_people(
     fields: dict[bytes, bytes] = store.hgetall(key)  # type: ignore[assignment]
     by_instance: dict[str, list[tuple[bytes, bytes]]] = {}
     for field, value in fields.items():
-        by_instance.setdefault(field.decode().split(":", 1)[0], []).append((field, value))
+        instance = field.decode(errors="replace").split(":", 1)[0]
+        by_instance.setdefault(instance, []).append((field, value))
     instances = list(by_instance)
     alive = store.mget([_alive_key(i) for i in instances]) if instances else []
     people: list[tuple[int, str]] = []
@@ -91,9 +92,12 @@ def _shared_people(
         if flag is None:
             gone.extend(field for field, _ in by_instance[instance])
             continue
-        for _, value in by_instance[instance]:
-            user_id, name = json.loads(value)
-            people.append((int(user_id), str(name)))
+        for field, value in by_instance[instance]:
+            try:
+                user_id, name = json.loads(value)
+                people.append((int(user_id), str(name)))
+            except (ValueError, TypeError):
+                gone.append(field)  # not something this code wrote: dropped, not shown
     if gone:
         store.hdel(key, *gone)
     return people, len(gone)

@@ -162,6 +162,7 @@ def test_people_of_an_instance_that_stopped_are_dropped() -> None:
             store.set(presence._alive_key("levend"), "1", px=presence.ALIVE_MS)
             store.hset(key, "levend:sid-1", '[1, "Mama"]')
             store.hset(key, "gestopt:sid-2", '[2, "Papa"]')  # no alive key: that one stopped
+            store.hset(key, "levend:sid-3", "geen json")  # not written by the portal
             assert presence._names(7, "plan") == [{"user_id": 1, "name": "Mama"}]
             assert store.hkeys(key) == [b"levend:sid-1"]
         finally:
