@@ -278,19 +278,19 @@ def profile(target: Target, scenario: str, seconds: float) -> subprocess.Popen[b
 async def _send(target: Target, rooms: list[Room], rate: float, seconds: float) -> dict[str, Any]:
     # Writers connect after the receivers, continuing the round robin over the instances.
     first = sum(len(room.receivers) for room in rooms)
-    pairs = [(room, cookie) for room in rooms for cookie in room.senders]
+    writers = [(index, room, cookie) for index, room in enumerate(rooms) for cookie in room.senders]
     conns = await asyncio.gather(
         *(
             eio.connect(HOST, target.port(first + n), cookie, target.origin)
-            for n, (_, cookie) in enumerate(pairs)
+            for n, (_, _, cookie) in enumerate(writers)
         )
     )
     senders: list[list[eio.Connection]] = [[] for _ in rooms]
-    for conn, (room, _) in zip(conns, pairs, strict=True):
+    for conn, (index, room, _) in zip(conns, writers, strict=True):
         reply = await conn.call(room.subscribe[0], room.subscribe[1])
         if not reply.get("ok"):
             raise RuntimeError(f"sender could not subscribe: {reply}")
-        senders[rooms.index(room)].append(conn)
+        senders[index].append(conn)
     total = int(rate * seconds)
     run_id = f"{time.time_ns() % 10**12:012d}"
     times: list[float] = []
@@ -313,10 +313,10 @@ async def _send(target: Target, rooms: list[Room], rate: float, seconds: float) 
         if delay > 0:
             await asyncio.sleep(delay)
         room = rooms[i % len(rooms)]
-        writers = senders[i % len(rooms)]
+        in_turn = senders[i % len(rooms)]
         sent = time.time()
         body = json.dumps({"t": sent, "i": i})
-        future = writers[(i // len(rooms)) % len(writers)].call_nowait(
+        future = in_turn[(i // len(rooms)) % len(in_turn)].call_nowait(
             "message.send", {**room.send, "client_key": f"b{run_id}-{i:07d}", "body": body}
         )
         future.add_done_callback(done(sent))

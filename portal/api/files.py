@@ -15,9 +15,8 @@ from portal.api.common import MAX_ID, api_login_required, fail, field_error, ok
 from portal.api.serialize import file_json
 from portal.family import dossier
 from portal.files import services as files
-from portal.files.access import load_file
+from portal.files.access import load_file, load_preview
 from portal.files.checks import FileRefused
-from portal.files.previews import preview_of
 from portal.files.serve import download, show_preview
 from portal.files.texts import refusal_text
 from portal.messaging.access import load_conversation
@@ -75,7 +74,7 @@ def get_file(fid: int, file_id: int) -> Any:
 @api_login_required
 def get_file_preview(fid: int, file_id: int) -> Any:
     family = load_family(fid, "family.view", record=False)
-    found = preview_of(load_file(family, file_id, "file.preview"))
+    found = load_preview(family, file_id)
     if found is None:
         raise fail(404, _("Van dit bestand is geen voorbeeld. Je kunt het wel downloaden."))
     return show_preview(found)

@@ -70,6 +70,17 @@ def _op(
     return op
 
 
+def _bytes_op(summary: str, description: str, content_types: tuple[str, ...]) -> dict[str, Any]:
+    """A GET that answers with bytes (a file, a preview) instead of JSON."""
+    op = _op(summary, (200, None), errors=FAMILY_ERRORS)
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    op["responses"]["200"] = {
+        "description": description,
+        "content": {content_type: binary for content_type in content_types},
+    }
+    return op
+
+
 def _calendar_op() -> dict[str, Any]:
     op = _op(
         "The agenda as iCalendar (RFC 5545): evaluations and network meetings from today on; "
@@ -496,39 +507,18 @@ def _paths() -> dict[str, dict[str, Any]]:
             },
         },
         "/api/v1/families/{fid}/files/{file_id}": {
-            "get": _op(
+            "get": _bytes_op(
                 "Download a file (always as an attachment, never shown inline)",
-                (200, None),
-                errors=FAMILY_ERRORS,
-                also={},
-            )
-            | {
-                "responses": {
-                    "200": {
-                        "description": "The file's bytes, with its checked content type.",
-                        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
-                    }
-                }
-            },
+                "The file's bytes, with its checked content type.",
+                ("*/*",),
+            ),
         },
         "/api/v1/families/{fid}/files/{file_id}/preview": {
-            "get": _op(
+            "get": _bytes_op(
                 "A photo's preview (JPEG or PNG, at most 640 pixels; 404 when there is none)",
-                (200, None),
-                errors=FAMILY_ERRORS,
-                also={},
-            )
-            | {
-                "responses": {
-                    "200": {
-                        "description": "The preview's bytes, shown inline.",
-                        "content": {
-                            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-                            "image/png": {"schema": {"type": "string", "format": "binary"}},
-                        },
-                    }
-                }
-            },
+                "The preview's bytes, shown inline.",
+                ("image/jpeg", "image/png"),
+            ),
         },
         "/api/v1/families/{fid}/conversations/{cid}/read": {
             "post": _op(

@@ -11,7 +11,8 @@ from portal import db
 from portal.access.guard import current_actor, enforce, not_found
 from portal.access.policy import Decision, decide
 from portal.family.models import DossierEntry, Family
-from portal.files.models import StoredFile
+from portal.files.models import FilePreview, StoredFile
+from portal.files.previews import preview_of
 from portal.messaging.models import Conversation
 
 
@@ -44,3 +45,8 @@ def load_file(family: Family, file_id: int, action: str) -> StoredFile:
             decision = Decision(False, decision.basis, decision.role, "not_attached")
     enforce(action, decision, family_id=family.id, object_type="file", object_id=stored.id)
     return stored
+
+
+def load_preview(family: Family, file_id: int) -> FilePreview | None:
+    """A photo's preview, if the current actor may see the file (None: the file has none)."""
+    return preview_of(load_file(family, file_id, "file.preview"))

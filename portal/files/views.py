@@ -8,8 +8,7 @@ from flask import Blueprint, abort
 from flask_login import login_required
 
 from portal.access import load_family
-from portal.files.access import load_file
-from portal.files.previews import preview_of
+from portal.files.access import load_file, load_preview
 from portal.files.serve import download, show_preview
 
 bp = Blueprint("files", __name__)
@@ -26,7 +25,7 @@ def get(family_id: int, file_id: int) -> Any:
 @login_required
 def preview(family_id: int, file_id: int) -> Any:
     family = load_family(family_id, "family.view", record=False)
-    found = preview_of(load_file(family, file_id, "file.preview"))
+    found = load_preview(family, file_id)
     if found is None:
         abort(404)  # not a photo, or one that could not be drawn: the download still works
     return show_preview(found)

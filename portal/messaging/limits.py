@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 
 import redis
+from redis.commands.core import Script
 
 from portal.core import shared
 
@@ -49,22 +50,21 @@ class RateLimiter:
         self.per_second = per_second
         self._buckets: dict[int, _Bucket] = {}
         self._lock = threading.Lock()
-        self._shared: redis.Redis | None = None
-        self._script: object | None = None
+        self._script: Script | None = None  # the shared bucket, with several instances
 
     def configure(self, burst: int, per_minute: int, redis_url: str = "") -> None:
         with self._lock:
             self.burst = burst
             self.per_second = per_minute / 60
             self._buckets.clear()
-            self._shared = shared.client(redis_url)
-            self._script = self._shared.register_script(_TAKE) if self._shared else None
+            store = shared.client(redis_url)
+            self._script = store.register_script(_TAKE) if store is not None else None
 
     def take(self, user_id: int) -> float:
         """0 when the user may send now; otherwise the seconds to wait."""
-        if self._shared is not None and self._script is not None:
+        if self._script is not None:
             try:
-                wait = self._script(  # type: ignore[operator]
+                wait = self._script(
                     keys=[f"portal:send-limit:{user_id}"], args=[self.burst, self.per_second]
                 )
                 return float(wait)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
+import pytest
 import requests
 from flask import Flask
 
@@ -21,6 +22,20 @@ from portal.messaging.models import Conversation, Participant
 from tests.live.process import portal_server
 from tests.live.test_live import CSRF, Listener, http_sign_in
 from tests.support.servers import RedisServer
+
+
+@pytest.fixture
+def parents(
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+) -> tuple[User, User, Family]:
+    """Mama and Papa, both parents with authority, who sign in on the two instances."""
+    mother = make_user(email="mama@example.org", name="Mama")
+    father = make_user(email="papa@example.org", name="Papa")
+    family = make_family(mother)
+    add_member(family, father, ROLE_PARENT, has_authority=True)
+    return mother, father, family
 
 
 def names_seen(listener: Listener, wanted: list[str], timeout: float = 5, since: int = 0) -> None:
@@ -46,16 +61,9 @@ def send(listener: Listener, cid: int, key: str, body: str) -> Any:
 
 
 def test_two_instances_share_live_events_through_redis(
-    app: Flask,
-    database_url: str,
-    make_user: Callable[..., User],
-    make_family: Callable[..., Family],
-    add_member: Callable[..., Member],
+    app: Flask, database_url: str, parents: tuple[User, User, Family]
 ) -> None:
-    mother = make_user(email="mama@example.org", name="Mama")
-    father = make_user(email="papa@example.org", name="Papa")
-    family = make_family(mother)
-    add_member(family, father, ROLE_PARENT, has_authority=True)
+    mother, father, family = parents
     with app.app_context():
         conversation = Conversation(family_id=family.id, topic="Omgang", created_by_id=mother.id)
         db.session.add(conversation)
@@ -170,21 +178,14 @@ def test_people_of_an_instance_that_stopped_are_dropped() -> None:
 
 
 def test_people_on_an_instance_that_was_killed_leave_the_others_list(
-    app: Flask,
-    database_url: str,
-    make_user: Callable[..., User],
-    make_family: Callable[..., Family],
-    add_member: Callable[..., Member],
+    app: Flask, database_url: str, parents: tuple[User, User, Family]
 ) -> None:
     """An instance killed with SIGKILL says no goodbye; within two presence periods (its alive
     key expires, then a live instance looks) the others hear that its people left."""
     from portal.live import presence
     from portal.live.namespace import SWEEP_SECONDS
 
-    mother = make_user(email="mama@example.org", name="Mama")
-    father = make_user(email="papa@example.org", name="Papa")
-    family = make_family(mother)
-    add_member(family, father, ROLE_PARENT, has_authority=True)
+    mother, father, family = parents
     fid = family.id
     listeners: list[Listener] = []
     with ExitStack() as stack:
