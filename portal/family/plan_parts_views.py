@@ -44,7 +44,8 @@ def _version(raw: str | None) -> int:
     return int(text) if text.isdecimal() and len(text) < 19 else -1
 
 
-def _members(family: Family) -> list[Member]:
+def current_members(family: Family) -> list[Member]:
+    """The family's members now, by name: the choices of the petal and agreement forms."""
     return list(
         db.session.scalars(
             select(Member)
@@ -57,7 +58,8 @@ def _members(family: Family) -> list[Member]:
 def _petal_form(family: Family, members: list[Member] | None = None, **kwargs: Any) -> PetalForm:
     form = PetalForm(**kwargs)
     form.member_id.choices = [("", _("Nee, of weet ik niet"))] + [
-        (str(m.id), m.display_name) for m in (members if members is not None else _members(family))
+        (str(m.id), m.display_name)
+        for m in (members if members is not None else current_members(family))
     ]
     return form
 
@@ -112,7 +114,9 @@ def flower_entries(
     return entries
 
 
-def parts_context(family: Family, can_edit: bool, **forms: Any) -> dict[str, Any]:
+def parts_context(
+    family: Family, can_edit: bool, members: list[Member] | None = None, **forms: Any
+) -> dict[str, Any]:
     """What the plan page shows of de bloem, the safety plan and the evaluations. The petals
     and guests are in it too, so the agreement form's owner choice need not load them again."""
     petals, guests = plan_parts.petals(family), plan_parts.guest_petals(family)
@@ -128,8 +132,10 @@ def parts_context(family: Family, can_edit: bool, **forms: Any) -> dict[str, Any
         "evaluations": items,
         "agenda": plan_parts.upcoming(items, clock.today()),
         "removed_petals": plan_parts.removed_petal_ids(family),
-        "petal_form": forms.get("petal_form") or (_petal_form(family, formdata=None)),
-        "evaluation_form": forms.get("evaluation_form") or EvaluationForm(formdata=None),
+        "petal_form": forms.get("petal_form")
+        or (_petal_form(family, members, formdata=None) if can_edit else None),
+        "evaluation_form": forms.get("evaluation_form")
+        or (EvaluationForm(formdata=None) if can_edit else None),
     }
 
 

@@ -36,7 +36,7 @@ from portal.family.views import bp, guest_context
 from portal.live import notify
 
 if TYPE_CHECKING:
-    from portal.family.models import NetworkPetal
+    from portal.family.models import Member, NetworkPetal
     from portal.family.plan_parts import GuestPetal
 
 PAGE_SIZE = 25  # goals, and agreements, per page of the plan (the PDF holds them all)
@@ -93,8 +93,9 @@ def plan_of(family: Family) -> Plan:
 
 
 def question_labels() -> list[tuple[str, str]]:
-    form = PlanQuestionsForm(formdata=None)
-    return [(name, str(getattr(form, name).label.text)) for name in WRAPAROUND_QUESTIONS]
+    # The labels as the form class declares them: making a form (with its CSRF token) only
+    # to read five labels cost about 2 ms of every plan page.
+    return [(name, str(getattr(PlanQuestionsForm, name).args[0])) for name in WRAPAROUND_QUESTIONS]
 
 
 @bp.route("/families/<int:family_id>/plan")
@@ -163,20 +164,17 @@ def people_for_agreements(
     family: Family,
     petals: list[NetworkPetal] | None = None,
     guests: list[GuestPetal] | None = None,
+    members: list[Member] | None = None,
 ) -> list[tuple[str, str, int | None]]:
     """(choice value, name, user id) for everyone who can own an agreement: members (also
     children and network without a login), guests with the plan part, and the petals of de
     bloem. A fixed number of queries, however many people there are."""
     from portal.family import plan_parts
-    from portal.family.models import Member
+    from portal.family.plan_parts_views import current_members
 
     people: list[tuple[str, str, int | None]] = [
         (f"member:{m.id}", m.display_name, m.user_id)
-        for m in db.session.scalars(
-            select(Member)
-            .where(Member.family_id == family.id, Member.removed_at.is_(None))
-            .order_by(Member.display_name)
-        )
+        for m in (members if members is not None else current_members(family))
     ]
     if guests is None:
         guests = plan_parts.guest_petals(family)
@@ -194,9 +192,12 @@ def petal_of_owner(value: str) -> int | None:
 
 
 def _agreement_form(
-    family: Family, goals_list: list[Goal], people: list[tuple[str, str, int | None]] | None = None
+    family: Family,
+    goals_list: list[Goal],
+    people: list[tuple[str, str, int | None]] | None = None,
+    **kwargs: Any,
 ) -> AgreementForm:
-    form = AgreementForm()
+    form = AgreementForm(**kwargs)
     form.owner.choices = [("", _("Kies iemand"))] + [
         (v, n) for v, n, _u in (people if people is not None else people_for_agreements(family))
     ]
@@ -205,7 +206,13 @@ def _agreement_form(
 
 
 def plan_context(
-    family: Family, can_edit: bool, plan: Plan | None = None, *, paged: bool = False, **forms: Any
+    family: Family,
+    can_edit: bool,
+    plan: Plan | None = None,
+    *,
+    paged: bool = False,
+    members: list[Member] | None = None,
+    **forms: Any,
 ) -> dict[str, Any]:
     """Everything the plan shows (its parts, scores, the flower): for the page one page of goals
     and of agreements (`paged`, as the query string asks), for the PDF all of them."""
@@ -242,7 +249,7 @@ def plan_context(
         "goals_pager": pagers["goals"],
         "agreements_pager": pagers["agreements"],
         "today": clock.today(),
-        **parts_context(family, can_edit, **forms),
+        **parts_context(family, can_edit, members, **forms),
     }
 
 
@@ -254,20 +261,26 @@ def _plan_page(
     plan: Plan | None = None,
     **part_forms: Any,
 ) -> Any:
+    from portal.family.plan_parts_views import current_members
     from portal.family.plan_signoff import status as plan_status
 
     current = plan or plan_of(family)
-    context = plan_context(family, _may("plan.edit", current), current, paged=True, **part_forms)
-    return render_template(
-        "family/plan.html",
-        goal_form=goal_form or GoalForm(formdata=None),
-        agreement_form=agreement_form
-        or _agreement_form(
+    can_edit = _may("plan.edit", current)
+    # The add forms are only drawn for who may add; their choices read the members once.
+    members = current_members(family) if can_edit else []
+    context = plan_context(family, can_edit, current, paged=True, members=members, **part_forms)
+    if can_edit:
+        goal_form = goal_form or GoalForm(formdata=None)
+        agreement_form = agreement_form or _agreement_form(
             family,
             plan_services.goals_to_link(family),
-            people_for_agreements(family, context["petals"], context["guests"]),
-        ),
-        score_form=ScoreForm(formdata=None),
+            people_for_agreements(family, context["petals"], context["guests"], members),
+            formdata=None,
+        )
+    return render_template(
+        "family/plan.html",
+        goal_form=goal_form,
+        agreement_form=agreement_form,
         plan_status=plan_status(family),
         **context,
         **guest_context(family),
