@@ -24,7 +24,7 @@ from portal.family.models import (
     NetworkPetal,
     SafetyPlan,
 )
-from portal.family.services import Conflict, FamilyError
+from portal.family.services import Conflict, FamilyError, one_per_family
 
 TEXT_MAX = 5000
 _TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -230,12 +230,7 @@ SAFETY_FIELDS = ("signals", "actions", "contacts")
 
 
 def safety_of(family: Family) -> SafetyPlan:
-    safety = db.session.scalar(select(SafetyPlan).where(SafetyPlan.family_id == family.id))
-    if safety is None:
-        safety = SafetyPlan(family_id=family.id)
-        db.session.add(safety)
-        db.session.flush()
-    return safety
+    return one_per_family(SafetyPlan, family)
 
 
 def update_safety(safety: SafetyPlan, by: User, data: SafetyData, version: int) -> SafetyPlan:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from portal import db
 from portal.access import authorize, current_actor, load_family
@@ -31,7 +30,7 @@ from portal.family.models import (
     Goal,
     Plan,
 )
-from portal.family.services import Conflict, FamilyError
+from portal.family.services import Conflict, FamilyError, one_per_family
 from portal.family.views import bp, guest_context
 from portal.live import notify
 
@@ -84,12 +83,7 @@ def _pages(family: Family, totals: dict[str, int]) -> dict[str, tuple[int, Pager
 
 
 def plan_of(family: Family) -> Plan:
-    plan = db.session.scalar(select(Plan).where(Plan.family_id == family.id))
-    if plan is None:
-        plan = Plan(family_id=family.id)
-        db.session.add(plan)
-        db.session.flush()
-    return plan
+    return one_per_family(Plan, family)
 
 
 def question_labels() -> list[tuple[str, str]]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db
@@ -13,7 +15,14 @@ from portal.access.age import band_for
 from portal.auth import services as auth_services
 from portal.auth.models import KIND_FAMILY, User
 from portal.core import clock, mail
-from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
+from portal.family.models import (
+    ROLE_PARENT,
+    ROLE_YOUNG_PERSON,
+    Family,
+    Member,
+    Plan,
+    SafetyPlan,
+)
 
 PURPOSE_MEMBER_INVITE = "member_invite"
 INVITE_DAYS = 14
@@ -63,8 +72,32 @@ def create_family(user: User, name: str, my_name: str, household: str | None) ->
             added_by_id=user.id,
         )
     )
+    # The family's plan and safety plan exist from the start: showing them never writes.
+    db.session.add_all([Plan(family_id=family.id), SafetyPlan(family_id=family.id)])
     db.session.flush()
     return family
+
+
+OneRow = TypeVar("OneRow", Plan, SafetyPlan)
+
+
+def one_per_family(model: type[OneRow], family: Family) -> OneRow:
+    """The family's one row of `model` (its plan, its safety plan). Made with the family; for
+    a family without it (made directly, as tests and benchmarks do) it is made here, once:
+    when two first views race, the second finds the first's row instead of failing."""
+    statement = select(model).where(model.family_id == family.id)
+    row = db.session.scalar(statement)
+    if row is not None:
+        return row
+    try:
+        with db.session.begin_nested():
+            row = model(family_id=family.id)
+            db.session.add(row)
+    except IntegrityError:
+        row = db.session.scalar(statement)
+        if row is None:
+            raise
+    return row
 
 
 def rename_family(family: Family, name: str, version: int) -> Family:
