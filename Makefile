@@ -63,7 +63,7 @@ lint: dev-venv
 	$(VENV)/bin/ruff format --check portal config tests bench migrations
 
 typecheck: dev-venv
-	$(VENV)/bin/mypy portal config
+	$(VENV)/bin/mypy portal config bench
 
 test: system-run-deps system-test-deps dev-venv translations lint typecheck
 	PORTAL_TEST_DATABASE=sqlite $(PY) -m pytest -q

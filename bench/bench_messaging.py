@@ -245,7 +245,7 @@ def run_messages(target: Target, scenario: str, rate: float, seconds: float) -> 
     total = int(rate * seconds)
     per_room = [len(room.receivers) for room in rooms]
     expected = sum(per_room[i % len(rooms)] for i in range(total))
-    p = percentiles(latencies) if latencies else {"p50": 0, "p90": 0, "p99": 0, "max": 0}
+    p = percentiles(latencies) if latencies else {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0}
     ack_p = percentiles(acks["times"]) if acks["times"] else {"p50": 0, "p99": 0}
     line = (
         f"{scenario:<12} {target.name:<7} {connected} receivers in {len(rooms)} room(s), "
@@ -356,7 +356,7 @@ def run_storm(target: Target) -> Result:
         return total, times, len(live), live
 
     total, times, ok, _ = asyncio.run(storm())
-    p = percentiles(times) if times else {"p50": 0, "p90": 0, "p99": 0, "max": 0}
+    p = percentiles(times) if times else {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0}
     line = (
         f"{'connect-200':<12} {target.name:<7} {ok}/{len(target.storm)} authenticated "
         f"connect+subscribe in {total:.2f} s (each: p50 {p['p50']:.0f} ms, p99 {p['p99']:.0f} ms, "
