@@ -242,3 +242,44 @@ def test_open_agreements_come_first_across_pages(
     # Page 1: the 20 open ones, then the first 5 done; page 2: the other 5 done.
     assert shown[0] == [f"{i:04d}" for i in (*range(10, 30), *range(5))]
     assert shown[1] == [f"{i:04d}" for i in range(5, 10)]
+
+
+def test_every_label_on_the_plan_page_names_a_field_of_its_own_form(
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+) -> None:
+    """The goal and moment forms both have a "title", the goal and agreement forms an "owner":
+    with one id for both, the second label named the first form's field (and a screen reader
+    read the second field without a name)."""
+    from html.parser import HTMLParser
+
+    class Ids(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ids: list[str] = []
+            self.labels: list[tuple[str, int]] = []  # (for, form number)
+            self.fields: dict[str, int] = {}  # id -> form number
+            self.form = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "form":
+                self.form += 1
+            if a.get("id"):
+                self.ids.append(str(a["id"]))
+                if tag in ("input", "select", "textarea"):
+                    self.fields[str(a["id"])] = self.form
+            if tag == "label" and a.get("for"):
+                self.labels.append((str(a["for"]), self.form))
+
+    mother = make_user(name="Mama")
+    family = make_family(mother)
+    sign_in(client, mother)
+    parsed = Ids()
+    parsed.feed(client.get(f"/families/{family.id}/plan").get_data(as_text=True))
+    duplicates = sorted({i for i in parsed.ids if parsed.ids.count(i) > 1})
+    assert duplicates == []
+    assert len(parsed.labels) >= 20  # the four add forms' fields
+    for target, form in parsed.labels:
+        assert parsed.fields.get(target) == form, target
