@@ -51,3 +51,27 @@ def test_environment_overrides() -> None:
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def _gunicorn_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, object]:
+    from pathlib import Path
+
+    for name in ("PORTAL_ASYNC_MODE", "PORTAL_WORKERS", "PORTAL_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    path = Path(__file__).resolve().parent.parent / "config" / "gunicorn.conf.py"
+    settings: dict[str, object] = {}
+    exec(compile(path.read_text(), str(path), "exec"), settings)  # noqa: S102 - our own file
+    return settings
+
+
+def test_gunicorn_page_instances_may_run_several_processes_socket_instances_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plain = _gunicorn_settings(monkeypatch)
+    assert (plain["worker_class"], plain["workers"], plain["threads"]) == ("gthread", 1, 8)
+    pages = _gunicorn_settings(monkeypatch, PORTAL_WORKERS="2", PORTAL_THREADS="2")
+    assert (pages["workers"], pages["threads"]) == (2, 2)
+    sockets = _gunicorn_settings(monkeypatch, PORTAL_ASYNC_MODE="gevent", PORTAL_WORKERS="4")
+    assert (sockets["worker_class"], sockets["workers"]) == ("gevent", 1)
