@@ -3,9 +3,10 @@
 The plan page carries four "add" forms (a petal, a goal, an agreement, a moment) under closed
 <details>. Drawing them through WTForms and the field macro took about 10 ms of a 50 ms page,
 on every view, although their HTML only changes when their choices change (members, petals,
-goals). An untouched form's HTML depends on nothing but its class, its fields' values and
-choices, the language and where it posts: together they are the key, so a cached copy can
-never show another form, family or language. A form that was filled in (bound to what was
+goals). An untouched form's HTML depends on nothing but its class, its fields (values,
+choices, labels, hints), the language, where it posts and what the template passes to draw it:
+together they are the key, so a kept copy can never show another form, family, language or a
+stale choice. A form that was filled in (bound to what was
 typed) or carries errors is always drawn anew and never kept, so nothing typed is kept here.
 
 The CSRF token is per session and must never be cached: the block draws `csrf_slot` where
