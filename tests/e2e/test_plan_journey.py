@@ -163,6 +163,18 @@ def test_a_parent_draws_the_flower(
         flower.scroll_into_view_if_needed()
         whole = shoot(page, "plan-de-bloem")
         page.locator("#network-section").screenshot(path=str(whole.with_name("de-bloem.png")))
+        # Every add form open at once: axe sees their fields, and each label names its own
+        # (the goal and moment forms both have a title, goal and agreement forms an owner).
+        for summary in page.locator("details.card > summary").all():
+            summary.click()
+        expect(page.locator("details.card[open] form")).to_have_count(4)
+        form = page.locator("form[action$='/plan/evaluations']")
+        form.get_by_label("Titel").fill("Terugkijken")
+        expect(
+            page.locator("form[action$='/plan/goals']").get_by_label("Doel", exact=True)
+        ).to_have_value("")
+        check_a11y(page)
+        shoot(page, "plan-add-forms-open")
         # Keyboard: a petal takes focus and Enter opens it.
         petal = flower.get_by_role("link", name="Oma Els, oma (eigen netwerk) — wijzigen")
         petal.focus()
