@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -19,6 +20,8 @@ from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
 from portal.family.models import ROLE_NETWORK, Agreement, Family, Member, NetworkPetal
 from tests.helpers import counted_get, csrf_from, post_form, sign_in
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def _grant(app: Flask, family: Family, user: User, parts: dict[str, str], days: int = 30) -> None:
@@ -94,7 +97,10 @@ def test_the_flower_its_petals_and_guests(
     assert "&lt;b&gt;Juf Anja&lt;/b&gt;" in flower and "<b>" not in flower
     assert 'aria-label="&lt;b&gt;Juf Anja&lt;/b&gt;, school (hulpverlener) — wijzigen"' in flower
     assert "Coach Sam" in flower and "Alleen Dossier" not in page  # guests with the plan part
-    until = (clock.now() + timedelta(days=20) - timedelta(microseconds=1)).date()
+    # The last day as the Dutch calendar has it: from 23:00 UTC (winter) that is a day later.
+    until = (
+        (clock.now() + timedelta(days=20) - timedelta(microseconds=1)).astimezone(AMSTERDAM).date()
+    )
     assert "Toegang tot en met" in page and str(until.day) in page
     assert "06-12345678" in page
 
