@@ -140,11 +140,8 @@ def wrk(url: str, cookie: str | None = None) -> dict[str, float]:
     measured 35 or 70 req/s from one run to the next, the floor as much. The best run is the
     one where the connections were spread over both workers; floor and pages alike."""
     _run_wrk(url, cookie, WARMUP_SECONDS)
-    return max((_parse_wrk(_run_wrk(url, cookie, SECONDS)) for _ in range(RUNS)), key=_rps)
-
-
-def _rps(result: dict[str, float]) -> float:
-    return result["rps"]
+    runs = [_parse_wrk(_run_wrk(url, cookie, SECONDS)) for _ in range(RUNS)]
+    return max(runs, key=lambda result: result["rps"])
 
 
 def _parse_wrk(out: str) -> dict[str, float]:

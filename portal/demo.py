@@ -14,15 +14,8 @@ from portal import db
 from portal.auth import passwords
 from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
-from portal.family.models import (
-    ROLE_NETWORK,
-    ROLE_PARENT,
-    ROLE_YOUNG_PERSON,
-    Family,
-    Member,
-    Plan,
-    SafetyPlan,
-)
+from portal.family import services as family_services
+from portal.family.models import ROLE_NETWORK, ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
 
 DEMO_PASSWORD = "demo-wachtwoord"  # noqa: S105  (printed for people trying the demo)
 
@@ -59,7 +52,7 @@ def seed() -> Iterator[str]:
     family = Family(name="Gezin Jansen (demo)", created_by_id=mother.id)
     db.session.add(family)
     db.session.flush()
-    db.session.add_all([Plan(family_id=family.id), SafetyPlan(family_id=family.id)])
+    family_services.add_plan_rows(family)
     now = clock.now()
     people = [
         Member(

@@ -9,9 +9,7 @@ from urllib.parse import urlsplit
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from portal import db
 from portal.access import authorize, load_family
 from portal.access.guard import load_in_family
 from portal.core import clock
@@ -19,7 +17,7 @@ from portal.family import ics, plan_parts
 from portal.family.forms import ConfirmForm, EvaluationForm, PetalForm, SafetyForm
 from portal.family.models import Evaluation, Family, Member, NetworkPetal
 from portal.family.plan_views import _plan_page
-from portal.family.services import Conflict, FamilyError
+from portal.family.services import Conflict, FamilyError, current_members
 from portal.family.views import bp, guest_context
 from portal.live import notify
 
@@ -42,17 +40,6 @@ def parts_error(code: str) -> str:
 def _version(raw: str | None) -> int:
     text = raw or ""
     return int(text) if text.isdecimal() and len(text) < 19 else -1
-
-
-def current_members(family: Family) -> list[Member]:
-    """The family's members now, by name: the choices of the petal and agreement forms."""
-    return list(
-        db.session.scalars(
-            select(Member)
-            .where(Member.family_id == family.id, Member.removed_at.is_(None))
-            .order_by(Member.display_name)
-        )
-    )
 
 
 def _petal_form(family: Family, members: list[Member] | None = None, **kwargs: Any) -> PetalForm:

@@ -30,7 +30,7 @@ from portal.family.models import (
     Goal,
     Plan,
 )
-from portal.family.services import Conflict, FamilyError, one_per_family
+from portal.family.services import Conflict, FamilyError, current_members, one_per_family
 from portal.family.views import bp, guest_context
 from portal.live import notify
 
@@ -164,7 +164,6 @@ def people_for_agreements(
     children and network without a login), guests with the plan part, and the petals of de
     bloem. A fixed number of queries, however many people there are."""
     from portal.family import plan_parts
-    from portal.family.plan_parts_views import current_members
 
     people: list[tuple[str, str, int | None]] = [
         (f"member:{m.id}", m.display_name, m.user_id)
@@ -255,7 +254,6 @@ def _plan_page(
     plan: Plan | None = None,
     **part_forms: Any,
 ) -> Any:
-    from portal.family.plan_parts_views import current_members
     from portal.family.plan_signoff import status as plan_status
 
     current = plan or plan_of(family)

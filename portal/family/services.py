@@ -72,10 +72,26 @@ def create_family(user: User, name: str, my_name: str, household: str | None) ->
             added_by_id=user.id,
         )
     )
-    # The family's plan and safety plan exist from the start: showing them never writes.
-    db.session.add_all([Plan(family_id=family.id), SafetyPlan(family_id=family.id)])
+    add_plan_rows(family)
     db.session.flush()
     return family
+
+
+def add_plan_rows(family: Family) -> None:
+    """The family's plan and safety plan, made with the family: showing them never writes."""
+    db.session.add_all([Plan(family_id=family.id), SafetyPlan(family_id=family.id)])
+
+
+def current_members(family: Family, *, by_role: bool = False) -> list[Member]:
+    """The family's members now, by name (or by role, then name)."""
+    order = (Member.role, Member.display_name) if by_role else (Member.display_name,)
+    return list(
+        db.session.scalars(
+            select(Member)
+            .where(Member.family_id == family.id, Member.removed_at.is_(None))
+            .order_by(*order)
+        )
+    )
 
 
 OneRow = TypeVar("OneRow", Plan, SafetyPlan)

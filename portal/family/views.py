@@ -7,16 +7,14 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from portal import db
 from portal.access import authorize, current_actor, load_family, load_member
 from portal.access.age import age_on
 from portal.access.policy import role_of
 from portal.core import clock
 from portal.family import services
 from portal.family.forms import ConfirmForm, FamilyForm, MemberForm, RenameFamilyForm
-from portal.family.models import ROLES, Family, Member
+from portal.family.models import ROLES, Family
 
 bp = Blueprint("family", __name__)
 
@@ -41,16 +39,6 @@ def error_text(code: str) -> str:
         ),
         "already_member": _("Je hoort al bij dit gezin."),
     }.get(code, _("Dit kon niet. Controleer wat je invulde."))
-
-
-def _members(family: Family) -> list[Member]:
-    return list(
-        db.session.scalars(
-            select(Member)
-            .where(Member.family_id == family.id, Member.removed_at.is_(None))
-            .order_by(Member.role, Member.display_name)
-        )
-    )
 
 
 @bp.route("/families")
@@ -97,7 +85,7 @@ def overview(family_id: int) -> Any:
         return render_template(
             "family/guest_overview.html", family=family, part_labels=part_labels(), **context
         )
-    members = _members(family)
+    members = services.current_members(family, by_role=True)
     return render_template("family/overview.html", family=family, members=members, **context)
 
 
@@ -183,7 +171,10 @@ def _int(value: Any) -> int:
 def members(family_id: int) -> Any:
     family = load_family(family_id, "member.list")
     today = clock.today()
-    rows = [(m, age_on(m.birth_date, today) if m.birth_date else None) for m in _members(family)]
+    rows = [
+        (m, age_on(m.birth_date, today) if m.birth_date else None)
+        for m in services.current_members(family, by_role=True)
+    ]
     return render_template(
         "family/members.html", family=family, rows=rows, roles=ROLES, **family_context(family)
     )

@@ -29,6 +29,17 @@ def form_html(page: str, action: str) -> str:
     return match.group(0)
 
 
+@pytest.fixture
+def mothers_plan(
+    client: FlaskClient, make_user: Callable[..., User], make_family: Callable[..., Family]
+) -> tuple[str, str]:
+    """Mama signed in on `client`; her family's plan page and where its goal form posts."""
+    mother = make_user(name="Mama")
+    family = make_family(mother)
+    sign_in(client, mother)
+    return f"/families/{family.id}/plan", f"/families/{family.id}/plan/goals"
+
+
 def token_of(form: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', form)
     assert match, "no CSRF token in the form"
@@ -88,12 +99,9 @@ def test_new_choices_are_drawn_at_once(
 
 
 def test_typed_text_and_errors_are_never_kept(
-    client: FlaskClient, make_user: Callable[..., User], make_family: Callable[..., Family]
+    client: FlaskClient, mothers_plan: tuple[str, str]
 ) -> None:
-    mother = make_user(name="Mama")
-    family = make_family(mother)
-    plan, goals = f"/families/{family.id}/plan", f"/families/{family.id}/plan/goals"
-    sign_in(client, mother)
+    plan, goals = mothers_plan
     client.get(plan)
     kept = dict(fragments._drawn)
     refused = post_form(
@@ -113,12 +121,9 @@ def test_typed_text_and_errors_are_never_kept(
 
 
 def test_each_language_is_drawn_in_its_own_words(
-    client: FlaskClient, make_user: Callable[..., User], make_family: Callable[..., Family]
+    client: FlaskClient, mothers_plan: tuple[str, str]
 ) -> None:
-    mother = make_user(name="Mama")
-    family = make_family(mother)
-    plan, goals = f"/families/{family.id}/plan", f"/families/{family.id}/plan/goals"
-    sign_in(client, mother)
+    plan, goals = mothers_plan
     dutch = form_html(client.get(plan).get_data(as_text=True), goals)
     post_form(client, "/locale", {"locale": "en"}, form_path="/families")
     english = form_html(client.get(plan).get_data(as_text=True), goals)
