@@ -29,5 +29,13 @@ timeout = 30
 graceful_timeout = 20
 keepalive = 5
 accesslog = "-"
+
 # The client address for the audit log comes from nginx's X-Forwarded-For (ProxyFix, 1 hop).
 forwarded_allow_ips = "127.0.0.1"
+
+
+def post_worker_init(worker: object) -> None:
+    """Each worker, once its app is loaded: see portal/core/serving.py."""
+    from portal.core import serving
+
+    serving.prepare(worker.wsgi)  # type: ignore[attr-defined]

@@ -16,9 +16,9 @@ if Settings.from_env().async_mode == "gevent":
     monkey.patch_all()
 
 import argparse  # noqa: E402
-import gc  # noqa: E402
 
 from portal import create_app  # noqa: E402
+from portal.core import serving  # noqa: E402
 
 
 def main() -> None:
@@ -29,10 +29,7 @@ def main() -> None:
     parser.add_argument("--port", default=5000, type=int)
     args = parser.parse_args()
     app = create_app()
-    # Everything loaded so far lives as long as the process: keep it out of the collector's
-    # full passes, which otherwise stall every socket of the process (tens of milliseconds).
-    gc.collect()
-    gc.freeze()
+    serving.prepare(app)  # the collector's passes, SQLite's checkpoints: out of the way
     mode = app.config["PORTAL_SETTINGS"].async_mode
     print(f"Gezinsportaal ({mode}): http://{args.host}:{args.port}", flush=True)  # noqa: T201
     if mode == "gevent":

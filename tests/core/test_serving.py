@@ -1,0 +1,94 @@
+"""What a serving process does before it takes traffic: the collector, SQLite's checkpoints."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+
+from portal.core import serving, wal
+from tests.support.servers import wait_until
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Path) -> Iterator[tuple[Engine, Path]]:
+    path = tmp_path / "wal.db"
+    engine = create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _wal(dbapi_conn: object, _record: object) -> None:
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")  # type: ignore[attr-defined]
+
+    yield engine, path
+    engine.dispose()
+
+
+def _autocheckpoint(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+
+def test_a_thread_of_its_own_checkpoints_the_log_and_commits_no_longer_do(
+    sqlite_file: tuple[Engine, Path],
+) -> None:
+    engine, path = sqlite_file
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE note (body TEXT)"))
+    assert _autocheckpoint(engine) == 1000  # SQLite's own: inside the commit that crosses it
+    checkpointer = wal.checkpoint_in_background(engine)
+    assert checkpointer is not None
+    try:
+        assert _autocheckpoint(engine) == wal.FALLBACK_PAGES  # also on connections made before
+        before = path.stat().st_size
+        with engine.begin() as conn:  # ~250 pages: far below what a commit checkpoints itself
+            conn.execute(text("INSERT INTO note VALUES (:b)"), [{"b": "x" * 4000}] * 250)
+        assert path.stat().st_size == before  # written to the log only, so far
+        # The thread copies the log into the database file within a period or two.
+        wait_until(lambda: path.stat().st_size > before + 500_000, "checkpoint", timeout=5)
+        assert checkpointer.runs >= 1
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM note").scalar_one() == 250
+    finally:
+        checkpointer.stop()
+
+
+def test_no_checkpoint_thread_where_there_is_no_log_file() -> None:
+    memory = create_engine("sqlite://")
+    postgres = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert wal.checkpoint_in_background(memory) is None
+    assert wal.checkpoint_in_background(postgres) is None  # connects to nothing either
+
+
+def test_prepare_freezes_start_up_makes_full_collections_rarer_and_starts_the_checkpoints(
+    sqlite_file: tuple[Engine, Path],
+) -> None:
+    engine, _ = sqlite_file
+    threshold = gc.get_threshold()
+    app = SimpleNamespace(extensions={"portal_engine": engine})
+    try:
+        serving.prepare(app)  # type: ignore[arg-type]
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (threshold[0], threshold[1], serving.FULL_PASS_AFTER)
+        assert isinstance(app.extensions["portal_checkpointer"], wal.Checkpointer)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+        checkpointer = app.extensions.get("portal_checkpointer")
+        if checkpointer is not None:
+            checkpointer.stop()
+
+
+def test_every_gunicorn_worker_prepares_its_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_settings import _gunicorn_settings
+
+    prepared: list[object] = []
+    monkeypatch.setattr(serving, "prepare", prepared.append)
+    hook = _gunicorn_settings(monkeypatch)["post_worker_init"]
+    app = object()
+    hook(SimpleNamespace(wsgi=app))  # type: ignore[operator]
+    assert prepared == [app]
