@@ -270,6 +270,10 @@ def on_message_send(data: Any) -> dict[str, Any]:
             "message.new", new_event(conversation, sent), conversation_room(conversation.id)
         )
     db.commit()
+    # Let the recipients' sockets write the new message now, before this event's own tail (the
+    # ack, the context's teardown): under gevent they would otherwise wait for all of it.
+    # bench/bench_messaging.py, rooms of 5: delivery p50 0.5 ms lower.
+    socketio.sleep(0)
     return {"ok": True, "seq": sent.message.seq, "id": sent.message.id, "duplicate": sent.duplicate}
 
 
