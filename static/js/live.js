@@ -33,6 +33,15 @@
     try { return JSON.parse(localStorage.getItem(queueKey) || "[]"); } catch (e) { return []; }
   }
   function saveQueue(items) { localStorage.setItem(queueKey, JSON.stringify(items)); }
+  // As the page shows the messages it was drawn with (Babel's short style, Dutch time):
+  // "02-12-2026 14:05", "12/2/26, 2:05 PM".
+  const zone = { timeZone: "Europe/Amsterdam" };
+  const day = new Intl.DateTimeFormat(nl ? "nl-NL" : "en-US", { dateStyle: "short", ...zone });
+  const hour = new Intl.DateTimeFormat(nl ? "nl-NL" : "en-US", { timeStyle: "short", ...zone });
+  function sentAt(iso) {
+    const at = new Date(iso);
+    return day.format(at) + (nl ? " " : ", ") + hour.format(at);
+  }
 
   function show(message, pending) {
     if (message.seq && document.querySelector('[data-seq="' + message.seq + '"]')) return;
@@ -51,6 +60,13 @@
     const who = document.createElement("strong");
     who.textContent = message.author_name || "";
     meta.appendChild(who);
+    if (message.at) {
+      const when = document.createElement("time");
+      when.dateTime = message.at;
+      when.textContent = sentAt(message.at);
+      meta.appendChild(document.createTextNode(" · "));
+      meta.appendChild(when);
+    }
     if (message.seq && form) {
       const link = document.createElement("a");
       link.className = "reply-link";

@@ -4,6 +4,7 @@ offline while the parent writes 20 messages, comes back, and sees all 20 once, i
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -87,6 +88,11 @@ def test_live_conversation_with_an_offline_stretch(
         parent.get_by_label("Bericht").fill("Goedemorgen! Hoe pakken we de ochtenden aan?")
         parent.get_by_role("button", name="Versturen").click()
         expect(coach_messages).to_have_text(["Goedemorgen! Hoe pakken we de ochtenden aan?"])
+        # A message that arrived live says when it was sent, as one drawn with the page does
+        # (dd-mm-jjjj uu:mm).
+        expect(coach.locator("#messages .message-meta time")).to_have_text(
+            [re.compile(r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2}$")]
+        )
         expect(parent.locator("#receipts")).to_contain_text("Gelezen door Coach Linda")
         check_a11y(coach)
         shoot(coach, "coach-receives")
