@@ -34,13 +34,13 @@
   }
   function saveQueue(items) { localStorage.setItem(queueKey, JSON.stringify(items)); }
   // As the page shows the messages it was drawn with (Babel's short style, Dutch time):
-  // "02-12-2026 14:05", "12/2/26, 2:05 PM".
+  // "02-12-2026, 14:05", "12/2/26, 2:05 PM".
   const zone = { timeZone: "Europe/Amsterdam" };
   const day = new Intl.DateTimeFormat(nl ? "nl-NL" : "en-US", { dateStyle: "short", ...zone });
   const hour = new Intl.DateTimeFormat(nl ? "nl-NL" : "en-US", { timeStyle: "short", ...zone });
   function sentAt(iso) {
     const at = new Date(iso);
-    return day.format(at) + (nl ? " " : ", ") + hour.format(at);
+    return day.format(at) + ", " + hour.format(at);
   }
 
   function show(message, pending) {

@@ -89,9 +89,9 @@ def test_live_conversation_with_an_offline_stretch(
         parent.get_by_role("button", name="Versturen").click()
         expect(coach_messages).to_have_text(["Goedemorgen! Hoe pakken we de ochtenden aan?"])
         # A message that arrived live says when it was sent, as one drawn with the page does
-        # (dd-mm-jjjj uu:mm).
+        # (dd-mm-jjjj, uu:mm).
         expect(coach.locator("#messages .message-meta time")).to_have_text(
-            [re.compile(r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2}$")]
+            [re.compile(r"^\d{2}-\d{2}-\d{4}, \d{2}:\d{2}$")]
         )
         expect(parent.locator("#receipts")).to_contain_text("Gelezen door Coach Linda")
         check_a11y(coach)
