@@ -44,7 +44,7 @@ class Checkpointer:
     def __init__(self, path: str, every: float = CHECKPOINT_SECONDS) -> None:
         self.path = path
         self.every = every
-        self.runs = 0  # checkpoints that copied something (for tests and curiosity)
+        self.runs = 0  # passes that found new frames copied into the database (tests, curiosity)
         self._stopped = False
 
     def start(self) -> Checkpointer:
@@ -58,23 +58,30 @@ class Checkpointer:
     def _run(self) -> None:
         _, sleep = _native()
         connection: sqlite3.Connection | None = None
+        last: tuple[int, int] = (0, 0)
+        failing = False
         while not self._stopped:
             sleep(self.every)
             try:
                 if connection is None:
                     connection = sqlite3.connect(self.path, timeout=1, check_same_thread=False)
-                busy, frames, copied = connection.execute(
-                    "PRAGMA wal_checkpoint(PASSIVE)"
-                ).fetchone()
-                if copied > 0:
+                # (busy, frames in the log, frames of it now in the database file); the log
+                # starts over once a writer finds it fully copied.
+                _, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if copied > 0 and (frames, copied) != last:
                     self.runs += 1
+                last = (frames, copied)
+                failing = False
             except sqlite3.Error:
                 # A locked or missing file now is not a reason to stop: the next period tries
-                # again, and the commits' own limit holds meanwhile.
+                # again, and the commits' own limit holds meanwhile. Said once per bad stretch
+                # (logging from this thread, next to gevent's patched locks, is kept rare).
                 if connection is not None:
                     connection.close()
                 connection = None
-                log.warning("background WAL checkpoint failed", exc_info=True)
+                if not failing:
+                    log.warning("background WAL checkpoint failed", exc_info=True)
+                failing = True
         if connection is not None:
             connection.close()
 

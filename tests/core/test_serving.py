@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -92,3 +93,22 @@ def test_every_gunicorn_worker_prepares_its_app(monkeypatch: pytest.MonkeyPatch)
     app = object()
     hook(SimpleNamespace(wsgi=app))  # type: ignore[operator]
     assert prepared == [app]
+
+
+def test_the_thread_keeps_trying_after_a_failure(tmp_path: Path) -> None:
+    folder = tmp_path / "later"  # not there yet: the first passes cannot open the database
+    checkpointer = wal.Checkpointer(str(folder / "wal.db"), every=0.05).start()
+    try:
+        time.sleep(0.3)
+        assert checkpointer.runs == 0
+        folder.mkdir()
+        engine = create_engine(f"sqlite:///{folder / 'wal.db'}")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")  # only the thread checkpoints
+            conn.exec_driver_sql("CREATE TABLE note (body TEXT)")
+            conn.exec_driver_sql("INSERT INTO note VALUES ('hallo')")
+        wait_until(lambda: checkpointer.runs >= 1, "a checkpoint after the failures", timeout=5)
+        engine.dispose()
+    finally:
+        checkpointer.stop()
