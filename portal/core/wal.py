@@ -18,6 +18,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -60,11 +61,15 @@ class Checkpointer:
         connection: sqlite3.Connection | None = None
         last: tuple[int, int] = (0, 0)
         failing = False
-        while not self._stopped:
+        while True:
             sleep(self.every)
+            if self._stopped:  # asked during the sleep: no pass on a file that may be gone
+                break
             try:
                 if connection is None:
-                    connection = sqlite3.connect(self.path, timeout=1, check_same_thread=False)
+                    # mode=rw: open the portal's database, never create an empty one.
+                    uri = Path(self.path).resolve().as_uri() + "?mode=rw"
+                    connection = sqlite3.connect(uri, uri=True, timeout=1, check_same_thread=False)
                 # (busy, frames in the log, frames of it now in the database file); the log
                 # starts over once a writer finds it fully copied.
                 _, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()

@@ -107,6 +107,8 @@ def test_the_thread_keeps_trying_after_a_failure(tmp_path: Path) -> None:
         time.sleep(0.3)
         assert checkpointer.runs == 0
         folder.mkdir()
+        time.sleep(0.3)  # the folder is there, the database not yet: the thread makes none
+        assert not (folder / "wal.db").exists()
         engine = create_engine(f"sqlite:///{folder / 'wal.db'}")
         with engine.begin() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
