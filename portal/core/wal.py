@@ -44,6 +44,8 @@ def _native() -> tuple[Callable[..., Any], Callable[[float], None]]:
 class Checkpointer:
     def __init__(self, path: str, every: float = CHECKPOINT_SECONDS) -> None:
         self.path = path
+        # mode=rw: open the portal's database, never create an empty one. Resolved once, here.
+        self._uri = Path(path).resolve().as_uri() + "?mode=rw"
         self.every = every
         self.runs = 0  # passes that found new frames copied into the database (tests, curiosity)
         self._stopped = False
@@ -67,9 +69,9 @@ class Checkpointer:
                 break
             try:
                 if connection is None:
-                    # mode=rw: open the portal's database, never create an empty one.
-                    uri = Path(self.path).resolve().as_uri() + "?mode=rw"
-                    connection = sqlite3.connect(uri, uri=True, timeout=1, check_same_thread=False)
+                    connection = sqlite3.connect(
+                        self._uri, uri=True, timeout=1, check_same_thread=False
+                    )
                 # (busy, frames in the log, frames of it now in the database file); the log
                 # starts over once a writer finds it fully copied.
                 _, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()

@@ -35,9 +35,10 @@
   function saveQueue(items) { localStorage.setItem(queueKey, JSON.stringify(items)); }
   // As the page shows the messages it was drawn with (Babel's short style, Dutch time):
   // "02-12-2026, 14:05", "12/2/26, 2:05 PM".
+  const locale = nl ? "nl-NL" : "en-US";
   const zone = { timeZone: "Europe/Amsterdam" };
-  const day = new Intl.DateTimeFormat(nl ? "nl-NL" : "en-US", { dateStyle: "short", ...zone });
-  const hour = new Intl.DateTimeFormat(nl ? "nl-NL" : "en-US", { timeStyle: "short", ...zone });
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: "short", ...zone });
+  const hour = new Intl.DateTimeFormat(locale, { timeStyle: "short", ...zone });
   function sentAt(iso) {
     const at = new Date(iso);
     return day.format(at) + ", " + hour.format(at);
