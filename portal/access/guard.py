@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from flask import abort, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from werkzeug.exceptions import HTTPException
 
 from portal import db
@@ -191,9 +191,39 @@ def not_found(action: str, object_type: str, object_id: object, family_id: int |
     _refuse(decision)
 
 
+# The family and the signed-in user's membership of it in one statement: every family page
+# and API call needs both, and the second query cost ~0.25 ms (of ~3 ms for an API read).
+# The membership conditions are the policy's own (_MEMBERSHIP in policy.py): not removed.
+_FAMILY_WITH_MEMBERSHIP = (
+    select(Family, Member)
+    .outerjoin(
+        Member,
+        and_(
+            Member.family_id == Family.id,
+            Member.user_id == bindparam("user_id"),
+            Member.removed_at.is_(None),
+        ),
+    )
+    .where(Family.id == bindparam("family_id"))
+)
+
+
+def _family_for(actor: Actor, family_id: int) -> Family | None:
+    if actor.user is None or actor.knows_membership(family_id):
+        return db.session.get(Family, family_id)
+    row = db.session.execute(
+        _FAMILY_WITH_MEMBERSHIP, {"family_id": family_id, "user_id": actor.user.id}
+    ).first()
+    if row is None:
+        return None
+    family, member = row
+    actor.preload(family_id, member)
+    return family
+
+
 def load_family(family_id: int, action: str, *, record: bool = True) -> Family:
     """The family, if the actor may do `action` on it; otherwise 404 (or 403 for members)."""
-    family = db.session.get(Family, family_id)
+    family = _family_for(current_actor(), family_id)
     if family is None:
         not_found(action, "family", family_id, None)
         raise AssertionError("unreachable")

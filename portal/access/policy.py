@@ -185,6 +185,10 @@ class Actor:
     def name(self) -> str:
         return self.user.display_name if self.user else "anoniem"
 
+    def knows_membership(self, family_id: int) -> bool:
+        """Whether this request has already read the user's membership of the family."""
+        return family_id in self._memberships
+
     def membership(self, family_id: int) -> Member | None:
         if self.user is None:
             return None
