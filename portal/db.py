@@ -16,6 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from portal.core.writers import WriterQueue, queue_for
+from portal.core.writers import install as install_writer_queue
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -51,6 +54,7 @@ class Base(DeclarativeBase):
 
 session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
 _engines: dict[str, Engine] = {}
+_writer_queues: dict[Engine, WriterQueue] = {}
 
 
 def make_engine(url: str) -> Engine:
@@ -59,6 +63,14 @@ def make_engine(url: str) -> Engine:
         return _engines[url]
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+        # Writers wait their turn in a queue of ours, not in SQLite's sleeping retries
+        # (portal/core/writers.py: that is where the measurements are).
+        database = engine.url.database
+        in_memory = database in (None, "", ":memory:") or "mode=memory" in url
+        writers = queue_for(database) if database and not in_memory else None
+        if writers is not None:
+            install_writer_queue(engine.dialect, writers)
+            _writer_queues[engine] = writers
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -84,6 +96,8 @@ def make_engine(url: str) -> Engine:
                 and not hasattr(request, "sid")
             )
             conn.info[_SQLITE_WRITING] = not reading
+            if not reading and writers is not None:
+                writers.acquire(conn.connection.dbapi_connection)
             conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         @event.listens_for(engine, "before_cursor_execute")
@@ -114,6 +128,9 @@ def _upgrade(conn: Any) -> None:
     conn.info[_SQLITE_WRITING] = True
     dbapi = conn.connection.dbapi_connection
     dbapi.execute("COMMIT")
+    writers = _writer_queues.get(conn.engine)
+    if writers is not None:
+        writers.acquire(dbapi)
     dbapi.execute("BEGIN IMMEDIATE")
 
 
