@@ -69,7 +69,42 @@ def settings_for_tests(database_url: str, smtp_port: int, **overrides: Any) -> S
 @pytest.fixture(scope="session")
 def app(database_url: str, smtp_server: SmtpServer) -> Flask:
     upgrade(database_url)
-    return create_app(settings_for_tests(database_url, smtp_server.port))
+    app = create_app(settings_for_tests(database_url, smtp_server.port))
+    _require_an_audit_row_for_every_family_change(app)
+    return app
+
+
+def _require_an_audit_row_for_every_family_change(app: Flask) -> None:
+    """Every test that changes something in a family through a page or the API also checks
+    that the change left an audit row: a successful POST/PUT/PATCH/DELETE under a family's
+    path that logged nothing fails the test (a review found two views that did not)."""
+    from flask import g, request
+    from flask_login import current_user
+
+    from portal.access import audit
+
+    write = audit.write
+
+    def noting_write(**values: Any) -> None:
+        g.audit_rows_written = True
+        write(**values)
+
+    audit.write = noting_write  # type: ignore[assignment]
+
+    @app.after_request
+    def _audited(response: Any) -> Any:
+        args = request.view_args or {}
+        changing = request.method in ("POST", "PUT", "PATCH", "DELETE")
+        family_path = "family_id" in args or "fid" in args
+        # (An anonymous request is sent to the sign-in page: nothing changed, nothing to log.)
+        if (
+            changing
+            and response.status_code < 400
+            and family_path
+            and current_user.is_authenticated
+        ):
+            assert g.get("audit_rows_written"), f"{request.method} {request.path}: no audit row"
+        return response
 
 
 def reset_database(app: Flask) -> None:

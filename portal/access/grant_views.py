@@ -41,6 +41,9 @@ def grant_error_text(code: str) -> str:
         ),
         "own_data_only": _("Je kunt alleen toegang geven tot je eigen gegevens."),
         "not_an_approver": _("Jouw toestemming is hier niet nodig."),
+        "not_a_renewer": _(
+            "Alleen wie toestemming geeft voor deze toegang, kan die verlengen of weer aanzetten."
+        ),
         "cannot_widen": _("Je kunt minder toegang geven dan gevraagd, niet meer."),
         "cannot_extend_on_approval": _(
             "Kies een einddatum die niet later is dan gevraagd en na de begindatum."
@@ -51,6 +54,7 @@ def grant_error_text(code: str) -> str:
         "grant_expired": _("Deze toegang is al verlopen."),
         "grant_pending": _("Deze toegang wacht nog op toestemming."),
         "grant_active": _("Deze toegang loopt al."),
+        "grant_not_yet_valid": _("Deze toegang is al goedgekeurd en begint later."),
         "already_requested": _("Je hebt al toegang tot dit gezin, of je aanvraag loopt nog."),
         "not_pending": _("Deze aanvraag loopt niet meer."),
         "link_expired": _("Deze uitnodiging is verlopen. Vraag het gezin om een nieuwe."),
@@ -343,7 +347,13 @@ def grant_renew(family_id: int, grant_id: int) -> Any:
         family,
         grant,
         "grant.renew",
-        lambda: grants.renew(grant, current_user, end_day, _int(form.version.data)),
+        lambda: grants.renew(
+            grant,
+            current_actor().membership(family.id),
+            current_user,
+            end_day,
+            _int(form.version.data),
+        ),
         _("De toegang is verlengd."),
         renew_form=form,
     )

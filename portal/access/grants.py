@@ -351,7 +351,9 @@ def approve(
     """Say yes to a pending grant, optionally narrowing its parts, levels or end date."""
     _check_version(grant, version)
     state = grant_state(grant, clock.now())
-    if state in ("withdrawn", "denied", "revoked", "expired"):
+    if state != "pending":
+        # Active (or already approved, starting later) is not a question any more: a yes
+        # here could otherwise change the parts of a grant that is in use.
         raise GrantError(f"grant_{state}")
     if narrow_parts is not None:
         narrowed = check_parts(narrow_parts)
@@ -405,12 +407,22 @@ def revoke(grant: Grant, by: User, version: int | None) -> Grant:
     return grant
 
 
-def renew(grant: Grant, by: User, end_day: date, version: int | None) -> Grant:
-    """A new end date; also gives a revoked or expired guest access again (the family decides)."""
+def renew(
+    grant: Grant, renewer: Member | None, by: User, end_day: date, version: int | None
+) -> Grant:
+    """A new end date; also gives a revoked or expired guest access again (the family decides).
+
+    Only someone whose yes this grant needs may renew it (the same rule as for saying yes:
+    a young person of 16+ alone for their own data, a parent with authority for the family).
+    Opening a revoked or expired grant again is a new yes: the renewer's counts, and whoever
+    else the grant needs must say yes again before the guest is let in."""
     _check_version(grant, version)
     state = grant_state(grant, clock.now())
     if state in ("denied", "withdrawn", "pending"):
         raise GrantError(f"grant_{state}")
+    subject = db.session.get(Member, grant.subject_member_id) if grant.subject_member_id else None
+    if renewer is None or approval_counts(renewer, subject) is None:
+        raise GrantError("not_a_renewer")
     new_end = end_of_day(end_day)
     if new_end <= clock.now() or (state == "active" and new_end <= grant.expires_at):
         raise GrantError("end_before_start", "expires_on")
@@ -418,6 +430,9 @@ def renew(grant: Grant, by: User, end_day: date, version: int | None) -> Grant:
         raise GrantError("too_long", "expires_on")
     if state in ("revoked", "expired"):
         grant.valid_from = clock.now()
+        grant.approvals = [GrantApproval(member_id=renewer.id, approved_at=clock.now())]
+        db.session.flush()
+        grant.approved_at = None if missing_approvals(grant) else clock.now()
     grant.revoked_at = None
     grant.revoked_by_id = None
     grant.expires_at = new_end

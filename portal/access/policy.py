@@ -292,9 +292,15 @@ def _decide_for_guest(actor: Actor, action: str, family_id: int) -> Decision:
 
 def _entry_visible(actor: Actor, role: str, entry: DossierEntry) -> bool:
     """Who besides its author may read a dossier entry (its visibility, chosen by the author)."""
-    if actor.user is not None and entry.author_id == actor.user.id:
+    return dossier_text_visible(actor, role, entry.author_id, entry.visibility)
+
+
+def dossier_text_visible(actor: Actor, role: str, author_id: int | None, visibility: str) -> bool:
+    """The same rule for one version of an entry's text: an earlier version keeps the
+    visibility it was written with (a text once kept from the parents stays kept from them,
+    also in the history of an entry that is shared with them now)."""
+    if actor.user is not None and author_id == actor.user.id:
         return True
-    visibility = entry.visibility
     if visibility == "all":
         return True
     if visibility == "family":

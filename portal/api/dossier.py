@@ -129,7 +129,7 @@ def get_dossier_entry(fid: int, eid: int) -> Any:
     family = load_family(fid, "dossier.view", record=False)
     entry = load_in_family(DossierEntry, family, eid, "dossier.view")
     files = dossier.attachments_of([entry.id]).get(entry.id, [])
-    return ok(entry_json(entry, files, dossier.revisions(entry)))
+    return ok(entry_json(entry, files, dossier.revisions(entry, current_actor())))
 
 
 @bp.patch("/families/<int:fid>/dossier/<int:eid>")

@@ -182,7 +182,8 @@ def renew_grant(fid: int, gid: int) -> Any:
         end_day = _day(body, "expires_on")
         if end_day is None:
             raise field_error("expires_on", _("Vul dit veld in."))
-        grants.renew(grant, current_user, end_day, _version(body))
+        renewer = current_actor().membership(grant.family_id)
+        grants.renew(grant, renewer, current_user, end_day, _version(body))
 
     return _decide(fid, gid, "grant.renew", change)
 

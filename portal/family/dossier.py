@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from portal import db
-from portal.access.policy import YOUNG_16_17, YOUNG_ADULT, Actor, decide
+from portal.access.policy import YOUNG_16_17, YOUNG_ADULT, Actor, decide, dossier_text_visible
 from portal.auth.models import User
 from portal.core import clock
 from portal.core.sanitize import plain_text
@@ -181,14 +181,19 @@ def take_out(entry: DossierEntry, version: int | None) -> DossierEntry:
     return entry
 
 
-def revisions(entry: DossierEntry) -> list[DossierRevision]:
-    return list(
-        db.session.scalars(
+def revisions(entry: DossierEntry, actor: Actor) -> list[DossierRevision]:
+    """The entry's earlier versions this actor may read, newest first: each with the
+    visibility it had when it was written, not the entry's visibility now."""
+    role = decide(actor, "dossier.view", entry).role
+    return [
+        revision
+        for revision in db.session.scalars(
             select(DossierRevision)
             .where(DossierRevision.entry_id == entry.id)
             .order_by(DossierRevision.id.desc())
         )
-    )
+        if dossier_text_visible(actor, role, entry.author_id, revision.visibility)
+    ]
 
 
 @dataclass(frozen=True)
@@ -202,9 +207,10 @@ class Change:
     lines: list[tuple[str, str]]  # ("+"/"-"/" ", text)
 
 
-def history(entry: DossierEntry) -> list[Change]:
-    """Newest first: what each save changed, compared with the text before it."""
-    steps = list(reversed(revisions(entry)))  # oldest first
+def history(entry: DossierEntry, actor: Actor) -> list[Change]:
+    """Newest first: what each save changed, compared with the text before it. Only versions
+    the actor may read take part: a version kept from them is not shown, nor diffed against."""
+    steps = list(reversed(revisions(entry, actor)))  # oldest first
     texts = [(r.title, r.body, r.written_at, r.version) for r in steps]
     texts.append((entry.title, entry.body, entry.updated_at or entry.created_at, entry.version))
     changes = []

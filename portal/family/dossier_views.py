@@ -153,7 +153,7 @@ def dossier_entry(family_id: int, entry_id: int) -> Any:
         family=family,
         entry=entry,
         attachments=dossier.attachments_of([entry.id]).get(entry.id, []),
-        history=dossier.history(entry),
+        history=dossier.history(entry, current_actor()),
         former_guests=former_guests([entry], family),
         may_change=_may("dossier.change", entry),
         labels=visibility_labels(),

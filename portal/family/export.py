@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal import db
 from portal.access import audit
 from portal.access.models import AuditEvent, Grant, GrantApproval, GrantPart
-from portal.access.policy import Actor, decide
+from portal.access.policy import Actor, decide, dossier_text_visible
 from portal.core import clock
 from portal.family.models import (
     Agreement,
@@ -65,14 +65,17 @@ def _file_name(stored: StoredFile) -> str:
 def build(family: Family, actor: Actor) -> IO[bytes]:
     """The archive in a temporary file (attachments can be large), rewound for sending."""
     fid = family.id
-    entries = [
-        e
-        for e in db.session.scalars(
-            select(DossierEntry).where(DossierEntry.family_id == fid).order_by(DossierEntry.id)
-        )
-        if decide(actor, "dossier.view", e).allowed
-    ]
+    roles: dict[int, str] = {}  # entry id -> the actor's role, for the entries they may read
+    entries = []
+    for e in db.session.scalars(
+        select(DossierEntry).where(DossierEntry.family_id == fid).order_by(DossierEntry.id)
+    ):
+        decision = decide(actor, "dossier.view", e)
+        if decision.allowed:
+            entries.append(e)
+            roles[e.id] = decision.role
     entry_ids = [e.id for e in entries]
+    authors = {e.id: e.author_id for e in entries}
     me = actor.user.id if actor.user else -1
     my_conversations = list(
         db.session.scalars(
@@ -143,11 +146,16 @@ def build(family: Family, actor: Actor) -> IO[bytes]:
         },
         "dossier": {
             "entries": [row(e) for e in entries],
-            "revisions": _rows(
-                select(DossierRevision)
-                .where(DossierRevision.entry_id.in_(entry_ids))
-                .order_by(DossierRevision.id)
-            ),
+            # Each earlier version with the visibility it was written with (dossier.revisions).
+            "revisions": [
+                row(r)
+                for r in db.session.scalars(
+                    select(DossierRevision)
+                    .where(DossierRevision.entry_id.in_(entry_ids))
+                    .order_by(DossierRevision.id)
+                )
+                if dossier_text_visible(actor, roles[r.entry_id], authors[r.entry_id], r.visibility)
+            ],
         },
         "conversations": [
             {

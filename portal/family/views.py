@@ -237,6 +237,7 @@ def edit_member(family_id: int, member_id: int) -> Any:
             form.version.data = str(member.version)
             status = 409
         else:
+            authorize("member.edit", member)
             flash(
                 _("De gegevens van %(name)s zijn opgeslagen.", name=member.display_name), "success"
             )
@@ -271,6 +272,7 @@ def remove_member(family_id: int, member_id: int) -> Any:
             form.version.data = str(member.version)
             error = _("Iemand anders heeft deze persoon net veranderd. Kijk nog een keer.")
         else:
+            authorize("member.remove", member)
             flash(
                 _(
                     "%(name)s doet niet meer mee. Wat er geschreven is, blijft bewaard.",

@@ -278,6 +278,9 @@ def on_message_send(data: Any) -> dict[str, Any]:
 
 
 def on_typing(data: Any) -> dict[str, Any]:
+    # Checked by the policy like every event, but not logged: it reads and stores nothing of
+    # the family (only "X is typing" to the others, for a few seconds), and clients send it
+    # every few seconds while someone types, which would bury the log the family reads.
     context, error = _conversation(data, "message.send")
     if context is None:
         return {"ok": False, "error": error}
@@ -309,5 +312,14 @@ def on_read(data: Any) -> dict[str, Any]:
         return {"ok": False, "error": "bad_request"}
     mine = services.mark_read(conversation, current_user, seq)
     announce_read(conversation, mine)
+    # Logged as the API's read is: the reader saw the conversation's messages up to `seq`.
+    record_decision(
+        current_actor(),
+        "message.view",
+        conversation.family_id,
+        "conversation",
+        conversation.id,
+        decision=context.decision,
+    )
     db.commit()
     return {"ok": True, "seq": mine.last_read_seq}

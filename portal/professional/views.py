@@ -11,15 +11,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from portal import db
-from portal.access import grants, record_grant_event
+from portal.access import current_actor, grants, record_grant_event
 from portal.access.forms import AccessRequestForm, part_labels
 from portal.access.grant_views import grant_error_text, state_text
 from portal.access.models import AuditEvent, Grant
-from portal.access.policy import grant_state
+from portal.access.policy import decide, grant_state
 from portal.auth import services as auth_services
 from portal.core import clock
 from portal.family.forms import ConfirmForm
-from portal.family.models import Family
+from portal.family.models import DossierEntry, Family
 
 bp = Blueprint("professional", __name__)
 
@@ -80,11 +80,13 @@ def dashboard() -> Any:
 
 # What counts as news for a guest, per part they may see.
 NEWS_ACTIONS = {"plan": ("plan.edit",), "dossier": ("dossier.edit",)}
+DOSSIER_NEWS = frozenset(NEWS_ACTIONS["dossier"])
 
 
 def activity_since_last_visit(user_id: int, active: list[Grant]) -> dict[int, int]:
     """Changes by others in the parts a guest may see, since the guest's own last access —
-    derived from the audit log, so a visit costs no extra write. Two queries in all."""
+    derived from the audit log, so a visit costs no extra write. Two queries (three when
+    dossier entries changed: whether the guest may read each)."""
     if not active:
         return {}
     family_ids = {g.family_id for g in active}
@@ -106,7 +108,9 @@ def activity_since_last_visit(user_id: int, active: list[Grant]) -> dict[int, in
     if not all_actions:
         return {}
     oldest = min(seen.values(), default=None) if len(seen) == len(family_ids) else None
-    query = select(AuditEvent.family_id, AuditEvent.action, AuditEvent.at).where(
+    query = select(
+        AuditEvent.family_id, AuditEvent.action, AuditEvent.at, AuditEvent.object_id
+    ).where(
         AuditEvent.family_id.in_(family_ids),
         AuditEvent.action.in_(all_actions),
         AuditEvent.outcome == "allowed",
@@ -114,13 +118,31 @@ def activity_since_last_visit(user_id: int, active: list[Grant]) -> dict[int, in
     )
     if oldest is not None:
         query = query.where(AuditEvent.at > oldest)
-    counts: dict[int, int] = {}
-    for family_id, action, at in db.session.execute(query):
+    news = []
+    for family_id, action, at, object_id in db.session.execute(query):
         if family_id is None:
             continue
         last = seen.get(family_id)
         if action in actions_by_family.get(family_id, ()) and (last is None or at > last):
-            counts[family_id] = counts.get(family_id, 0) + 1
+            news.append((family_id, action, object_id))
+    # A change to a dossier entry counts only if the guest may read that entry now (its
+    # visibility may keep it from guests): the count must not tell them it exists.
+    entry_ids = {int(o) for _f, a, o in news if a in DOSSIER_NEWS and o and o.isdigit()}
+    readable = set()
+    if entry_ids:
+        actor = current_actor()
+        readable = {
+            e.id
+            for e in db.session.scalars(select(DossierEntry).where(DossierEntry.id.in_(entry_ids)))
+            if decide(actor, "dossier.view", e).allowed
+        }
+    counts: dict[int, int] = {}
+    for family_id, action, object_id in news:
+        if action in DOSSIER_NEWS and not (
+            object_id and object_id.isdigit() and int(object_id) in readable
+        ):
+            continue
+        counts[family_id] = counts.get(family_id, 0) + 1
     return counts
 
 
