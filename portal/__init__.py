@@ -134,8 +134,19 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _request_hooks(app: Flask) -> None:
+    from flask import abort, request
+
     from portal import db
     from portal.auth.views import require_second_factor_for_professionals
+    from portal.core.args import MAX_ID
+
+    @app.before_request
+    def _ids_no_row_can_have() -> None:
+        # A number in the path that no row can have (portal.core.args.MAX_ID) does not exist:
+        # PostgreSQL would refuse the query instead of finding nothing.
+        for value in (request.view_args or {}).values():
+            if isinstance(value, int) and not 0 < value < MAX_ID:
+                abort(404)
 
     app.before_request(require_second_factor_for_professionals)
 

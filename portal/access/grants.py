@@ -46,6 +46,8 @@ class Stale(Exception):
 
 def end_of_day(day: date) -> datetime:
     """Access ends at the end of the chosen day, Dutch time."""
+    if day >= date.max:  # 31-12-9999 has no next day; far past the longest grant anyway
+        raise GrantError("too_long", "expires_on")
     return datetime.combine(day + timedelta(days=1), time.min, _AMSTERDAM)
 
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from portal.core.args import MAX_ID
 from portal.core.errors import problem
 from portal.extensions import csrf
 
@@ -29,7 +30,7 @@ ENROLMENT_ENDPOINTS = frozenset(
         "api.openapi",
     }
 )
-MAX_PATH_ID = 2**62
+MAX_PATH_ID = MAX_ID  # (portal.core.args: what an INTEGER column can hold everywhere)
 
 
 @bp.before_request

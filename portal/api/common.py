@@ -16,8 +16,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from wtforms import BooleanField
 
+from portal.core.args import MAX_ID
 from portal.core.errors import problem
 from portal.core.forms import Form
+from portal.core.sanitize import has_bad_characters
 
 F = TypeVar("F", bound=Callable[..., Any])
 FormT = TypeVar("FormT", bound=Form)
@@ -25,9 +27,7 @@ FormT = TypeVar("FormT", bound=Form)
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 # Ids and versions beyond this are nonsense; the databases' integers would overflow on them.
-MAX_ID = 2**62
 # Control characters (tab and newlines are fine) and lone surrogates cannot be stored as text.
-_BAD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 
@@ -67,7 +67,25 @@ def json_body() -> dict[str, Any]:
         raise fail(400, _("De JSON in het verzoek is niet leesbaar."))
     if not isinstance(payload, dict):
         raise fail(400, _("Stuur een JSON-object met velden."))
+    # One check for every text in the body, however deep: half an emoji (a lone surrogate,
+    # which a client sends when it cuts a string in the middle of one) or a control character
+    # cannot be stored (PostgreSQL refuses NUL, no database takes a lone surrogate).
+    for name, value in payload.items():
+        if _has_bad_text(name) or _has_bad_text(value):
+            raise field_error(str(name), _("Dit veld bevat tekens die niet zijn toegestaan."))
     return payload
+
+
+def _has_bad_text(value: object, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return has_bad_characters(value)
+    if depth > 50:  # json.loads already refused anything much deeper than a client sends
+        return False
+    if isinstance(value, dict):
+        return any(_has_bad_text(k) or _has_bad_text(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_bad_text(v, depth + 1) for v in value)
+    return False
 
 
 def optional_json_body() -> dict[str, Any]:
@@ -81,7 +99,7 @@ def text_problem(value: object) -> str | None:
     """Why `value` is not acceptable as text, or None when it is."""
     if not isinstance(value, str):
         return _("Dit veld moet tekst zijn.")
-    if _BAD_CHARACTERS.search(value):
+    if has_bad_characters(value):
         return _("Dit veld bevat tekens die niet zijn toegestaan.")
     return None
 

@@ -26,6 +26,7 @@ from portal.api import bp
 from portal.api.common import fail, field_error, json_body, login_required, ok, page, page_args
 from portal.api.serialize import grant_json
 from portal.core import clock
+from portal.core.args import MAX_ID
 from portal.family.models import Family
 
 
@@ -111,7 +112,9 @@ def create_grant(fid: int) -> Any:
     try:
         payload = json_body()
         subject = payload.get("subject_member_id")
-        if subject is not None and (not isinstance(subject, int) or isinstance(subject, bool)):
+        if subject is not None and (
+            not isinstance(subject, int) or isinstance(subject, bool) or not 0 < subject < MAX_ID
+        ):
             raise field_error("subject_member_id", _("Kies iemand uit jullie gezin."))
         email = _text(payload, "email", 254)
         grant = grants.invite(

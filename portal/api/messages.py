@@ -23,6 +23,7 @@ from portal.api.common import (
 )
 from portal.api.serialize import conversation_json
 from portal.auth.models import User
+from portal.core.args import MAX_ID
 from portal.messaging import services
 from portal.messaging.access import load_conversation
 from portal.messaging.limits import send_limit
@@ -156,7 +157,7 @@ def list_messages(fid: int, cid: int) -> Any:
         limit = int(request.args.get("limit", "100"))
     except ValueError:
         raise fail(400, _("after en limit moeten hele getallen zijn.")) from None
-    if not 0 <= after < 2**62 or not 1 <= limit <= 200:
+    if not 0 <= after < MAX_ID or not 1 <= limit <= 200:
         raise fail(400, _("after moet 0 of meer zijn, limit tussen 1 en 200."))
     rows = services.after(conversation, after, limit + 1)
     items, next_cursor = page(rows, limit, key=lambda m: m.seq)

@@ -27,6 +27,7 @@ from portal.api.common import (
 )
 from portal.api.serialize import agreement_json, goal_json
 from portal.core import clock
+from portal.core.args import MAX_ID
 from portal.family import plan_services
 from portal.family.forms import GoalForm, PlanQuestionsForm
 from portal.family.models import WRAPAROUND_QUESTIONS, Agreement, Evaluation, Family, Goal
@@ -173,7 +174,9 @@ def _agreement_fields(family: Family, payload: dict[str, Any]) -> plan_services.
         raise field_error("due_on", _("Gebruik een datum als 2026-11-22.")) from None
     if due is not None and not isinstance(due, str):
         raise field_error("due_on", _("Gebruik een datum als 2026-11-22."))
-    if goal_id is not None and (not isinstance(goal_id, int) or isinstance(goal_id, bool)):
+    if goal_id is not None and (
+        not isinstance(goal_id, int) or isinstance(goal_id, bool) or not 0 < goal_id < MAX_ID
+    ):
         raise field_error("goal_id", _("Dit doel bestaat niet."))
     name, user_id = people[owner]
     return plan_services.AgreementData(what, user_id, name, due_on, goal_id, petal_of_owner(owner))
@@ -290,7 +293,7 @@ def get_agreement(fid: int, agreement_id: int) -> Any:
 def remove_from_plan(family: Family, item: Goal | Agreement | Evaluation, kind: str) -> Any:
     with recorded_if_refused("plan.view", item):
         raw = request.args.get("version", "")
-        if not raw.isdecimal() or int(raw) >= 2**62:
+        if not raw.isdecimal() or int(raw) >= MAX_ID:
             raise fail(400, _("Stuur ?version= mee."))
         try:
             plan_services.remove(item, int(raw))

@@ -15,6 +15,7 @@ from portal.access.policy import decide
 from portal.api import bp
 from portal.api.common import api_login_required, fail, field_error, json_body, ok, page, page_args
 from portal.api.serialize import iso
+from portal.core.args import MAX_ID
 from portal.family import plan_history, plan_signoff
 from portal.family.plan_history_models import PlanVersion
 from portal.family.plan_history_views import (
@@ -143,7 +144,7 @@ def plan_signoffs_create(fid: int) -> Any:
     if set(payload) - {"version"}:
         raise field_error(sorted(set(payload) - {"version"})[0], _("Dit veld bestaat niet."))
     number = payload.get("version")
-    if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 2**62:
+    if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < MAX_ID:
         raise field_error("version", _("Stuur het nummer van de versie."))
     version = load_version(family, number, "plan.signoff")
     role = decide(current_actor(), "plan.signoff", family).role

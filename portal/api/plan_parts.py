@@ -27,6 +27,7 @@ from portal.api.common import (
     version_from,
 )
 from portal.api.plan import remove_from_plan
+from portal.core.args import MAX_ID
 from portal.family import plan_parts
 from portal.family.forms import EvaluationForm, PetalForm, SafetyForm
 from portal.family.models import Evaluation, Family, NetworkPetal, SafetyPlan
@@ -76,7 +77,7 @@ def _petal_payload(payload: dict[str, Any]) -> dict[str, Any]:
         raw = fixed["member_id"]
         if raw is None:
             fixed["member_id"] = ""
-        elif isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < 2**62:
+        elif isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < MAX_ID:
             raise field_error("member_id", _("Deze persoon hoort niet bij jullie gezin."))
         else:
             fixed["member_id"] = str(raw)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from flask import request
 
-MAX_ID = 2**62
+# Every id, sequence number and version is an INTEGER column: 64 bits in SQLite but 32 in
+# PostgreSQL, where a bigger number in a query is an error, not "no such row". Anything from
+# here up cannot exist, and is answered as such (404, or "does not exist" for a field).
+MAX_ID = 2**31
 
 
 def positive_int_arg(name: str, *, at_most: int | None = None) -> int | None:

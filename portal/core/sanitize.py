@@ -6,6 +6,7 @@ strict bleach allow-list: no svg, math or style, and links only to http, https a
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import bleach
@@ -17,6 +18,17 @@ ALLOWED_TAGS = frozenset(
 )
 ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+# Characters no text of ours may hold: control characters (but tab and line breaks) and lone
+# surrogates (half an emoji, from a client that cut a string in the middle of one). No
+# database stores a lone surrogate and PostgreSQL refuses NUL, so they are refused on the way
+# in (the API's bodies, socket events) with a message, not met as an error at the database.
+BAD_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def has_bad_characters(text: str) -> bool:
+    return BAD_CHARACTERS.search(text) is not None
+
 
 # Raw HTML in the source is not interpreted: "html": False escapes it before bleach sees it.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})

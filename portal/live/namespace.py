@@ -19,6 +19,7 @@ from portal.access.models import Grant
 from portal.access.policy import Actor, decide
 from portal.auth.models import User, UserSession
 from portal.core import clock
+from portal.core.args import MAX_ID
 from portal.core.tokens import token_hash
 from portal.extensions import socketio
 from portal.family.models import Family, Member
@@ -71,7 +72,7 @@ class LiveNamespace(Namespace):
         """Join a family's rooms after the policy says yes; the reply says what will arrive."""
         raw = data.get("family_id") if isinstance(data, dict) else None
         family_id = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
-        if family_id is None or not 0 < family_id < 2**62:
+        if family_id is None or not 0 < family_id < MAX_ID:
             return {"ok": False, "error": "bad_request"}
         if not current_user.is_authenticated:  # the session may have ended since connect
             return {"ok": False, "error": "unauthorized"}

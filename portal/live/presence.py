@@ -140,7 +140,12 @@ def _announce(family_id: int, page: str, namespace: str) -> list[dict[str, Any]]
 def arrive(sid: str, data: Any, user_id: int, name: str, namespace: str) -> dict[str, Any]:
     family_id = data.get("family_id") if isinstance(data, dict) else None
     page = data.get("page") if isinstance(data, dict) else None
-    if not isinstance(family_id, int) or isinstance(family_id, bool) or page not in PAGES:
+    if (
+        not isinstance(family_id, int)
+        or isinstance(family_id, bool)
+        or not isinstance(page, str)
+        or page not in PAGES
+    ):
         return {"ok": False, "error": "bad_request"}
     connection = registry.get(sid)
     # Only a socket the policy already let into that part of the family (at subscribe).

@@ -20,6 +20,8 @@ from portal.auth.login import adopt, session_token
 from portal.auth.models import User, UserSession
 from portal.auth.services import LIVE_SESSION, session_params
 from portal.core import clock
+from portal.core.args import MAX_ID
+from portal.core.sanitize import has_bad_characters
 from portal.extensions import socketio
 from portal.family.models import Member
 from portal.messaging import services
@@ -160,7 +162,7 @@ def _conversation(data: Any, action: str, client_key: str = "") -> tuple[Context
     if token is None:
         return None, "unauthorized"
     raw = data.get("conversation_id") if isinstance(data, dict) else None
-    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 < raw < 2**62:
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 0 < raw < MAX_ID:
         return None, "bad_request"
     row = db.session.execute(
         _CONTEXT, {**session_params(token), "conversation_id": raw, "client_key": client_key}
@@ -220,11 +222,17 @@ def join_conversations(sid: str, conversation_ids: list[int]) -> None:
 
 def on_message_send(data: Any) -> dict[str, Any]:
     key = data.get("client_key") if isinstance(data, dict) else None
+    body = data.get("body", "") if isinstance(data, dict) else ""
+    # Before the key reaches a query: text no database stores (a NUL in the body is dropped
+    # when it is stored, as for every message).
+    if (isinstance(key, str) and has_bad_characters(key)) or (
+        isinstance(body, str) and has_bad_characters(body.replace("\x00", ""))
+    ):
+        return {"ok": False, "error": "bad_characters"}
     context, error = _conversation(data, "message.send", key if isinstance(key, str) else "")
     if context is None:
         return {"ok": False, "error": error}
     conversation = context.conversation
-    body = data.get("body", "")
     reply = data.get("reply_to_seq")
     attachments = data.get("attachments", [])
     if not isinstance(body, str) or not isinstance(key, str):
@@ -232,7 +240,7 @@ def on_message_send(data: Any) -> dict[str, Any]:
     if reply is not None and (not isinstance(reply, int) or isinstance(reply, bool)):
         return {"ok": False, "error": "bad_request"}
     if not isinstance(attachments, list) or not all(
-        isinstance(a, int) and not isinstance(a, bool) and 0 < a < 2**62 for a in attachments
+        isinstance(a, int) and not isinstance(a, bool) and 0 < a < MAX_ID for a in attachments
     ):
         return {"ok": False, "error": "bad_request"}
     if len(body) > MAX_FRAME_BODY:

@@ -19,6 +19,7 @@ from portal.access.policy import decide
 from portal.api.messages import messaging_error_text, people_of
 from portal.auth.forms import REQUIRED
 from portal.core import clock
+from portal.core.args import MAX_ID
 from portal.core.forms import Form
 from portal.family.views import guest_context
 from portal.files import services as files
@@ -240,7 +241,7 @@ def people(family_id: int, conversation_id: int) -> Any:
             authorize("conversation.manage", current)
         raw = request.form.get("user_id", "")
         try:
-            if not raw.isdecimal() or int(raw) >= 2**62:
+            if not raw.isdecimal() or int(raw) >= MAX_ID:
                 raise services.MessagingError("not_eligible")
             services.add_participant(current, family, int(raw))
         except services.MessagingError as exc:
@@ -321,7 +322,7 @@ def search(family_id: int) -> Any:
                 current_user,
                 query,
                 SEARCH_PAGE + 1,
-                int(before) if before.isdecimal() and int(before) < 2**62 else None,
+                int(before) if before.isdecimal() and int(before) < MAX_ID else None,
             )
         except services.MessagingError as exc:
             error = messaging_error_text(exc.code)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from portal.auth.models import User
 from portal.family.models import Family
@@ -93,3 +94,77 @@ def test_texts_follow_the_users_language(
     assert row["text"]["action"] == "viewed who looked"
     anonymous = api.get("/me", headers={"Accept-Language": "en"})
     assert anonymous.get_json()["detail"] != api.get("/me").get_json()["detail"]
+
+
+# Found by a fuzzing review (about 31,000 hostile inputs): each of these gave a 500.
+
+
+def test_a_date_at_the_end_of_the_calendar_is_too_far_not_an_error(
+    parent_api: tuple[Api, int],
+) -> None:
+    api, fid = parent_api
+    response = api.post(
+        f"/families/{fid}/grants",
+        {
+            "email": "coach@example.org",
+            "parts": {"plan": "read"},
+            "purpose": "Hulp",
+            "expires_on": "9999-12-31",
+        },
+    )
+    assert is_problem(response, 422) and error_fields(response) == {"expires_on"}
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 10**30, -(2**63) - 1])
+def test_ids_in_a_body_that_no_row_can_have(parent_api: tuple[Api, int], number: int) -> None:
+    api, fid = parent_api
+    grant = api.post(
+        f"/families/{fid}/grants",
+        {
+            "email": "coach@example.org",
+            "parts": {"plan": "read"},
+            "purpose": "Hulp",
+            "subject_member_id": number,
+        },
+    )
+    assert is_problem(grant, 422) and error_fields(grant) == {"subject_member_id"}
+    me = api.get(f"/families/{fid}/members").get_json()["items"][0]["id"]
+    agreement = api.post(
+        f"/families/{fid}/plan/agreements",
+        {"what": "Iets", "owner": f"member:{me}", "goal_id": number},
+    )
+    assert is_problem(agreement, 422) and error_fields(agreement) == {"goal_id"}
+
+
+def test_ids_in_the_path_beyond_what_postgresql_integers_hold(
+    parent_api: tuple[Api, int],
+    signed_in: Callable[[User], FlaskClient],
+    make_user: Callable[..., User],
+) -> None:
+    """2**31 and up: on PostgreSQL (32-bit INTEGER columns) the query itself failed."""
+    api, fid = parent_api
+    for number in (2**31, 2**62, 2**63 - 1):
+        assert is_problem(api.get(f"/families/{number}"), 404)
+        assert is_problem(api.get(f"/families/{fid}/dossier/{number}"), 404)
+    page = signed_in(make_user()).get(f"/families/{2**31}")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("text", ["half \ud800 an emoji", "nul\x00byte", "bell\x07"])
+def test_texts_no_database_stores_are_refused_in_every_body(
+    parent_api: tuple[Api, int], text: str
+) -> None:
+    api, fid = parent_api
+    for path, body, field in (
+        (f"/families/{fid}/dossier", {"title": text, "body": "x"}, "title"),
+        (f"/families/{fid}/dossier", {"title": "x", "body": text}, "body"),
+        (f"/families/{fid}/plan/agreements", {"what": text}, "what"),
+        (
+            f"/families/{fid}/grants",
+            {"email": "coach@example.org", "parts": {"plan": "read"}, "purpose": text},
+            "purpose",
+        ),
+        (f"/families/{fid}/conversations", {"topic": text}, "topic"),
+    ):
+        response = api.post(path, body)
+        assert is_problem(response, 422) and error_fields(response) == {field}, path

@@ -168,3 +168,36 @@ def test_every_event_checks_that_the_session_still_counts(
         assert list(bodies) == ["Nog ingelogd"]
     # Papa's own session is untouched: his events still go through.
     assert send(papa, cid, "papa-00001", "Ik wel")["ok"]
+
+
+def test_events_with_text_or_values_no_handler_can_use_get_an_answer(
+    app: Flask,
+    live_server: LiveServer,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+    listeners: list[Listener],  # noqa: F811
+) -> None:
+    """Found by fuzzing: these raised in the handler and the client heard nothing back."""
+    world = setup_world(app, make_user, make_family, add_member)
+    fid, cid = world["family"].id, world["cid"]
+    base = live_server.url
+    mama = Listener(base, http_sign_in(base, "mama@example.org"))
+    listeners.append(mama)
+    assert mama.subscribe(fid)["ok"]
+    for page in ([], {}, ["plan"]):
+        answer = mama.client.call(
+            "presence", {"family_id": fid, "page": page}, namespace="/live", timeout=5
+        )
+        assert answer["ok"] is False, answer
+    assert send(mama, cid, "half-emoji-01", "half \ud800 an emoji") == {
+        "ok": False,
+        "error": "bad_characters",
+    }
+    assert send(mama, cid, "sock-key-\ud800", "hallo") == {"ok": False, "error": "bad_characters"}
+    # Nothing was stored, and an ordinary message still goes through (with a NUL dropped).
+    sent = send(mama, cid, "after-bad-01", "hal\x00lo")
+    assert sent["ok"] and sent["seq"] == 1
+    with app.app_context():
+        assert db.session.scalars(select(Message.body)).all() == ["hallo"]
+        db.session.remove()
