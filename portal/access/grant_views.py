@@ -216,6 +216,15 @@ def _detail(
         and grants.approval_counts(me, subject) is not None
         and not any(a.member_id == me.id for a in grant.approvals)
     )
+    # Who may renew (and so also take back an invitation nobody has taken up yet): whose yes
+    # this grant needs, as grants.renew() checks.
+    can_renew = me is not None and grants.approval_counts(me, subject) is not None
+    missing = grants.missing_approvals(grant)
+    label = (
+        _("uitnodiging verstuurd, nog niet aangenomen")
+        if state == "pending" and not missing and grant.accepted_at is None
+        else state_text(state)
+    )
     grantee = db.session.get(User, grant.grantee_id) if grant.grantee_id else None
     return render_template(
         "access/grant_detail.html",
@@ -226,8 +235,10 @@ def _detail(
         state=state,
         state_text=state_text,
         part_labels=part_labels(),
-        missing=grants.missing_approvals(grant),
+        missing=missing,
+        state_label=label,
         can_approve=can_approve,
+        can_renew=can_renew,
         approve_form=approve_form,
         renew_form=renew_form,
         confirm=ConfirmForm(formdata=None, data={"version": str(grant.version)}),

@@ -645,3 +645,39 @@ def test_api_refuses_unknown_parts_and_bad_dates_without_writing(
         assert is_problem(response, 422), body
         assert field in {e["field"] for e in response.get_json().get("errors", [])}, body
     assert api.get(f"/families/{family.id}/grants").get_json()["items"] == []
+
+
+def test_an_invitation_nobody_took_up_says_so_and_can_be_taken_back(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    coach: User,
+    smtp_server: SmtpServer,
+) -> None:
+    parent = make_user(name="Anna")
+    family = make_family(parent)
+    sign_in(client, parent)
+    assert invite(client, family).status_code == 302
+    grant = the_grant(app)
+    listing = client.get(f"/families/{family.id}/access").get_data(as_text=True)
+    assert "uitnodiging nog niet aangenomen" in listing
+    page = client.get(f"/families/{family.id}/access/{grant.id}").get_data(as_text=True)
+    assert "uitnodiging verstuurd, nog niet aangenomen" in page
+    assert "Uitnodiging intrekken" in page
+    assert "Verlengen" not in page  # nothing to renew before it has started
+    confirm = client.get(f"/families/{family.id}/access/{grant.id}/revoke").get_data(as_text=True)
+    response = client.post(
+        f"/families/{family.id}/access/{grant.id}/revoke",
+        data={"csrf_token": csrf_from(confirm), "version": str(grant.version)},
+    )
+    assert response.status_code == 302
+    # The link in the mail no longer opens anything.
+    mail = smtp_server.wait_for(lambda m: m["To"] == coach.email)
+    link = find_link(mail, "http://localhost/guest-invite/").replace("http://localhost", "")
+    guest = coach_client(app, coach)
+    guest.get(link)
+    offer = guest.get("/guest-invite").get_data(as_text=True)
+    refused = guest.post("/guest-invite", data={"csrf_token": csrf_from(offer)})
+    assert refused.status_code != 302
+    assert "Deze toegang is al beëindigd." in refused.get_data(as_text=True)

@@ -2,8 +2,8 @@
 an entry's earlier text stays kept from whom it was kept from (page, API, export); member
 changes through the pages are logged; a guest's dashboard counts only entries they may read;
 only someone whose yes a grant needs may renew it (both ways round for a 16-year-old); "approve"
-cannot change a grant in use; socket read receipts are logged; and another family's ids in
-every nested path are an audited 404."""
+cannot change a grant in use; another family's ids in every nested path are an audited 404.
+(The socket read receipt, logged since, is tested in tests/messaging/test_live_messages.py.)"""
 
 from __future__ import annotations
 
@@ -419,27 +419,3 @@ def test_nested_ids_of_another_family_are_an_audited_404(app: Flask, world: Worl
                     f"{actor} {method} {url}: {r.status_code} leaked={leaked} audit_rows={rows}"
                 )
     assert not bad
-
-
-# --- socket read receipts are logged like the API's ------------------------------------------
-
-
-def test_a_read_receipt_over_the_socket_is_logged(
-    app: Flask, world: World, live_server: Any
-) -> None:
-    from tests.live.test_live import Listener, http_sign_in
-
-    fid = world["family"].id
-    cid = world["conversation_id"]
-    browser = http_sign_in(live_server.url, world["users"]["young_12_15"].email)
-    listener = Listener(live_server.url, browser)
-    try:
-        assert listener.subscribe(fid)["ok"]
-        before = _audit(app, family_id=fid, action="message.view", object_id=str(cid))
-        reply = listener.client.call(
-            "read", {"conversation_id": cid, "seq": 1}, namespace="/live", timeout=5
-        )
-        assert reply["ok"], reply
-        assert _audit(app, family_id=fid, action="message.view", object_id=str(cid)) == before + 1
-    finally:
-        listener.close()

@@ -201,3 +201,45 @@ def test_events_with_text_or_values_no_handler_can_use_get_an_answer(
     with app.app_context():
         assert db.session.scalars(select(Message.body)).all() == ["hallo"]
         db.session.remove()
+
+
+def test_a_read_receipt_over_the_socket_is_logged_like_the_apis(
+    app: Flask,
+    live_server: LiveServer,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+    listeners: list[Listener],  # noqa: F811
+) -> None:
+    """Found by a review: `read` moved the read position but left no row in the log."""
+    from portal.access.models import AuditEvent
+
+    world = setup_world(app, make_user, make_family, add_member)
+    fid, cid = world["family"].id, world["cid"]
+    base = live_server.url
+    mama = Listener(base, http_sign_in(base, "mama@example.org"))
+    papa = Listener(base, http_sign_in(base, "papa@example.org"))
+    listeners.extend([mama, papa])
+    assert mama.subscribe(fid)["ok"] and papa.subscribe(fid)["ok"]
+    assert send(mama, cid, "to-be-read-01", "Lees je dit?")["ok"]
+
+    def views() -> int:
+        with app.app_context():
+            count = len(
+                db.session.scalars(
+                    select(AuditEvent).where(
+                        AuditEvent.family_id == fid,
+                        AuditEvent.action == "message.view",
+                        AuditEvent.object_id == str(cid),
+                    )
+                ).all()
+            )
+            db.session.remove()
+        return count
+
+    before = views()
+    answer = papa.client.call(
+        "read", {"conversation_id": cid, "seq": 1}, namespace="/live", timeout=5
+    )
+    assert answer == {"ok": True, "seq": 1}
+    assert views() == before + 1
