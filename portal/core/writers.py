@@ -7,9 +7,10 @@ commits its audit row) that made the waits, not the work, the tail: measured und
 (2 workers x 4 threads, bench/bench_pages.py, API read) taking the lock took p50 2-12 ms, p90
 30-60 ms, p99 85-340 ms and up to 1.1 s, for transactions that hold it for about a millisecond.
 
-So writers queue before they ask SQLite: a lock per process for its threads (gevent's
-cooperative one when gevent has patched `threading`), then an exclusive `flock` on a file next to
-the database for the processes (the kernel wakes the next waiter as soon as it is released).
+So writers queue before they ask SQLite: a lock per process for its threads, then an
+exclusive `flock` on a file next to the database for the processes (the kernel wakes the next
+waiter as soon as it is released). Used where the threads are real (gunicorn's gthread
+workers, tests); a gevent process has none to queue (portal.db).
 When the holder's transaction ends (commit, rollback, or its connection closing) the next one
 goes. SQLite's own locking stays as it was underneath: whoever does not queue (the sqlite3
 shell, a migration in another program) is still kept out by SQLite, and a writer that waited
@@ -39,8 +40,7 @@ class WriterQueue:
     def _state(self) -> tuple[Any, int]:
         # Per process: a forked worker must not share its parent's lock or open file (flock
         # locks belong to the open file, so a shared one would not keep the processes apart).
-        # Made on first use, after gevent (if any) has patched `threading`: a real OS lock
-        # would block the whole hub while another greenlet holds it.
+        # Made on first use, not at import.
         if self._pid != os.getpid():
             with self._guard:
                 if self._pid != os.getpid():
