@@ -236,6 +236,7 @@ def _detail(
         state_text=state_text,
         part_labels=part_labels(),
         missing=missing,
+        last_day=grants.last_day,  # access ends at the end of this day: "tot en met"
         state_label=label,
         can_approve=can_approve,
         can_renew=can_renew,

@@ -681,3 +681,28 @@ def test_an_invitation_nobody_took_up_says_so_and_can_be_taken_back(
     refused = guest.post("/guest-invite", data={"csrf_token": csrf_from(offer)})
     assert refused.status_code != 302
     assert "Deze toegang is al beëindigd." in refused.get_data(as_text=True)
+
+
+def test_the_family_and_the_professional_see_the_same_last_day(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    coach: User,
+    smtp_server: SmtpServer,
+) -> None:
+    """The grant ends at the end of its last day (midnight after it): the family's page showed
+    the day after as "tot en met", one day later than the professional's pages."""
+    parent = make_user(name="Anna")
+    family = make_family(parent)
+    sign_in(client, parent)
+    last = clock.today() + timedelta(days=90)
+    assert invite(client, family, expires_on=last.isoformat()).status_code == 302
+    guest = accept(app, coach, smtp_server)
+    with app.test_request_context():
+        day = app.jinja_env.filters["day"]
+        shown, day_after = day(last), day(last + timedelta(days=1))
+    grant = the_grant(app)
+    family_page = client.get(f"/families/{family.id}/access/{grant.id}").get_data(as_text=True)
+    assert f"tot en met {shown}" in family_page and day_after not in family_page
+    assert f"tot en met {shown}" in guest.get("/professional").get_data(as_text=True)
