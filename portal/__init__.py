@@ -94,11 +94,13 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _gevent_patched() -> bool:
-    try:
-        from gevent import monkey
-    except ImportError:
+    from portal.db import gevent_threads
+
+    if not gevent_threads():
         return False
-    return bool(monkey.is_module_patched("socket") and monkey.is_module_patched("threading"))
+    from gevent import monkey
+
+    return bool(monkey.is_module_patched("socket"))
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -72,7 +72,7 @@ def make_engine(url: str) -> Engine:
         # and a measured run of bench/bench_messaging.py had a worse tail with the queue
         # (rooms of 5, portal p99 per round 10/46/20 ms with it, 7/8/8 without).
         writers = (
-            queue_for(database) if database and not in_memory and not _gevent_threads() else None
+            queue_for(database) if database and not in_memory and not gevent_threads() else None
         )
         if writers is not None:
             install_writer_queue(engine.dialect, writers)
@@ -120,7 +120,8 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def _gevent_threads() -> bool:
+def gevent_threads() -> bool:
+    """Whether gevent has patched `threading` in this process (its greenlets are the threads)."""
     try:
         from gevent import monkey
     except ImportError:

@@ -118,16 +118,18 @@ def activity_since_last_visit(user_id: int, active: list[Grant]) -> dict[int, in
     )
     if oldest is not None:
         query = query.where(AuditEvent.at > oldest)
-    news = []
+    # (family, the dossier entry it is about or None for a plan change)
+    news: list[tuple[int, int | None]] = []
     for family_id, action, at, object_id in db.session.execute(query):
-        if family_id is None:
-            continue
         last = seen.get(family_id)
-        if action in actions_by_family.get(family_id, ()) and (last is None or at > last):
-            news.append((family_id, action, object_id))
+        if family_id is None or action not in actions_by_family.get(family_id, ()):
+            continue
+        if last is None or at > last:
+            entry_id = int(object_id) if object_id and object_id.isdigit() else 0
+            news.append((family_id, entry_id if action in DOSSIER_NEWS else None))
     # A change to a dossier entry counts only if the guest may read that entry now (its
     # visibility may keep it from guests): the count must not tell them it exists.
-    entry_ids = {int(o) for _f, a, o in news if a in DOSSIER_NEWS and o and o.isdigit()}
+    entry_ids = {e for _f, e in news if e}
     readable = set()
     if entry_ids:
         actor = current_actor()
@@ -137,12 +139,9 @@ def activity_since_last_visit(user_id: int, active: list[Grant]) -> dict[int, in
             if decide(actor, "dossier.view", e).allowed
         }
     counts: dict[int, int] = {}
-    for family_id, action, object_id in news:
-        if action in DOSSIER_NEWS and not (
-            object_id and object_id.isdigit() and int(object_id) in readable
-        ):
-            continue
-        counts[family_id] = counts.get(family_id, 0) + 1
+    for family_id, about in news:
+        if about is None or about in readable:
+            counts[family_id] = counts.get(family_id, 0) + 1
     return counts
 
 

@@ -24,7 +24,7 @@ from portal.core import clock
 from portal.family.models import DossierEntry, Member
 from tests.access import test_matrix
 from tests.access.test_matrix import client_for
-from tests.helpers import csrf_from, csrf_token
+from tests.helpers import csrf_from, csrf_token, post_form
 
 World = dict[str, Any]
 world = test_matrix.world  # the matrix's family with every kind of person (a fixture)
@@ -171,10 +171,11 @@ def test_a_guests_dashboard_counts_only_entries_the_guest_may_read(
 
 
 def _renew(client: FlaskClient, fid: int, gid: int, version: int) -> Any:
-    page = client.get(f"/families/{fid}/access/{gid}").get_data(as_text=True)
-    return client.post(
+    return post_form(
+        client,
         f"/families/{fid}/access/{gid}/renew",
-        data={"csrf_token": csrf_from(page), "version": str(version), "expires_on": _later()},
+        {"version": str(version), "expires_on": _later()},
+        form_path=f"/families/{fid}/access/{gid}",
     )
 
 
