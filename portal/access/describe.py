@@ -54,6 +54,54 @@ def action_text(action: str) -> str:
     return texts.get(action, action)
 
 
+def attempt_text(action: str) -> str:
+    """What someone tried and was refused: "las in het dossier – geweigerd" read as if they
+    had read it. A refused row says what they wanted to do."""
+    texts = {
+        "family.create": _("wilde een gezinsruimte aanmaken"),
+        "family.view": _("wilde de gezinsruimte bekijken"),
+        "family.edit": _("wilde de naam van het gezin veranderen"),
+        "family.export": _("wilde alle gegevens van het gezin downloaden"),
+        "member.list": _("wilde bekijken wie er meedoen"),
+        "member.view": _("wilde een gezinslid bekijken"),
+        "member.add": _("wilde iemand toevoegen"),
+        "member.edit": _("wilde de gegevens van een gezinslid veranderen"),
+        "member.remove": _("wilde iemand uit het gezin halen"),
+        "member.invite": _("wilde een uitnodiging sturen"),
+        "member.join": _("wilde meedoen na een uitnodiging"),
+        "audit.view": _("wilde bekijken wie er meekeek"),
+        "grant.list": _("wilde bekijken wie er te gast is"),
+        "grant.view": _("wilde de toegang van een gast bekijken"),
+        "grant.create": _("wilde een gast uitnodigen"),
+        "grant.approve": _("wilde toestemming geven voor een gast"),
+        "grant.deny": _("wilde een gast weigeren"),
+        "grant.renew": _("wilde de toegang van een gast verlengen"),
+        "grant.revoke": _("wilde de toegang van een gast beëindigen"),
+        "grant.accept": _("wilde de uitnodiging als gast aannemen"),
+        "grant.request": _("wilde toegang vragen als gast"),
+        "grant.request_renewal": _("wilde langer toegang vragen"),
+        "grant.withdraw": _("wilde een vraag om toegang intrekken"),
+        "plan.view": _("wilde het gezinsplan bekijken"),
+        "plan.edit": _("wilde het gezinsplan veranderen"),
+        "plan.propose": _("wilde het gezinsplan voorleggen om mee in te stemmen"),
+        "plan.signoff": _("wilde instemmen met het gezinsplan"),
+        "dossier.view": _("wilde in het dossier lezen"),
+        "dossier.edit": _("wilde in het dossier schrijven"),
+        "dossier.change": _("wilde een stuk in het dossier veranderen"),
+        "conversation.list": _("wilde de gesprekken bekijken"),
+        "conversation.create": _("wilde een gesprek beginnen"),
+        "conversation.manage": _("wilde veranderen wie er meedoet in een gesprek"),
+        "message.view": _("wilde berichten lezen"),
+        "message.send": _("wilde een bericht sturen"),
+        "message.change": _("wilde een bericht veranderen of verwijderen"),
+        "file.download": _("wilde een bestand downloaden"),
+        "file.preview": _("wilde een foto bekijken (voorbeeld)"),
+        "live.subscribe": _("wilde live meekijken in de gezinsruimte"),
+        "file.purge": _("wilde bestanden opruimen die nooit zijn verstuurd"),
+    }
+    return texts.get(action, action)
+
+
 def role_text(role: str) -> str:
     texts = {
         "parent_with_authority": _("ouder met gezag"),
@@ -74,7 +122,9 @@ def role_text(role: str) -> str:
 
 def describe(event: AuditEvent) -> dict[str, str]:
     return {
-        "action": action_text(event.action),
+        "action": action_text(event.action)
+        if event.outcome == "allowed"
+        else attempt_text(event.action),
         "role": role_text(event.actor_role),
         "outcome": _("toegestaan") if event.outcome == "allowed" else _("geweigerd"),
     }

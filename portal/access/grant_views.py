@@ -79,6 +79,14 @@ def state_text(state: str) -> str:
     }.get(state, state)
 
 
+def state_label(grant: Grant, state: str) -> str:
+    """What the family reads for a grant's state: an invitation that only waits for the
+    professional to take it up says so, rather than "waiting for permission"."""
+    if state == "pending" and grant.accepted_at is None and not grants.missing_approvals(grant):
+        return _("uitnodiging verstuurd, nog niet aangenomen")
+    return state_text(state)
+
+
 def family_context(family: Family) -> dict[str, Any]:
     from portal.family.views import family_context
 
@@ -127,9 +135,9 @@ def grants_page(family_id: int) -> Any:
         "access/grants.html",
         family=family,
         entries=entries,
-        state_text=state_text,
+        state_label=state_label,
         part_labels=part_labels(),
-        missing=grants.missing_approvals,
+        last_day=grants.last_day,
         **family_context(family),
     )
 
@@ -220,11 +228,7 @@ def _detail(
     # this grant needs, as grants.renew() checks.
     can_renew = me is not None and grants.approval_counts(me, subject) is not None
     missing = grants.missing_approvals(grant)
-    label = (
-        _("uitnodiging verstuurd, nog niet aangenomen")
-        if state == "pending" and not missing and grant.accepted_at is None
-        else state_text(state)
-    )
+    label = state_label(grant, state)
     grantee = db.session.get(User, grant.grantee_id) if grant.grantee_id else None
     return render_template(
         "access/grant_detail.html",

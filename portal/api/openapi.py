@@ -595,7 +595,7 @@ def _paths() -> dict[str, dict[str, Any]]:
             "get": _op(
                 "The family's access log, newest first ('Wie keek mee?')",
                 (200, page_of("AuditEvent")),
-                params=(*PAGING, "person", "from", "to"),
+                params=(*PAGING, "person", "who", "from", "to"),
                 errors=(400,),
             ),
         },
@@ -659,6 +659,12 @@ PARAMETERS = {
     },
     "version": {"name": "version", "in": "query", "schema": VERSION},
     "person": {"name": "person", "in": "query", "description": "Only this user", "schema": ID},
+    "who": {
+        "name": "who",
+        "in": "query",
+        "description": "others: everyone but the caller; guests: only (former) guests",
+        "schema": {"type": "string", "enum": ["others", "guests"]},
+    },
     "from": {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
     "to": {
         "name": "to",

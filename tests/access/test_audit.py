@@ -181,7 +181,16 @@ def test_wie_keek_mee_shows_newest_first_and_filters(
     sign_in(client, parent)
     page = client.get(f"/families/{family.id}/audit").get_data(as_text=True)
     assert page.index("bekeek wie er meekeek") < page.index("bekeek wie er meedoen")
-    assert "Oma Truus" in page and "geweigerd" in page
+    # A refusal says what was tried, not what was done ("bekeek" would say she saw it).
+    assert "Oma Truus" in page and "wilde bekijken wie er meekeek" in page
+    assert "geweigerd" in page
+
+    others = client.get(f"/families/{family.id}/audit?person=others").get_data(as_text=True)
+    body = others.split("<tbody>")[1]
+    assert "Oma Truus" in body and "Anna" not in body
+    assert 'value="others" selected' in others  # the filter stays chosen
+    guests = client.get(f"/families/{family.id}/audit?person=guests").get_data(as_text=True)
+    assert "Geen regels gevonden" in guests  # Oma is network, not a guest
 
     mine = client.get(f"/families/{family.id}/audit?person={parent.id}").get_data(as_text=True)
     body = mine.split("<tbody>")[1]
@@ -192,3 +201,24 @@ def test_wie_keek_mee_shows_newest_first_and_filters(
     assert (
         client.get(f"/families/{family.id}/audit?from=kapot&person=x&before=-1").status_code == 200
     )
+
+
+def test_the_same_row_again_and_again_is_one_line(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+) -> None:
+    """Reloading a page writes a row each time; the page shows them as one line with a count
+    (the rows themselves all stay, as the API shows)."""
+    parent = make_user(name="Anna")
+    family = make_family(parent)
+    sign_in(client, parent)
+    for _ in range(4):
+        client.get(f"/families/{family.id}/members")
+    page = client.get(f"/families/{family.id}/audit").get_data(as_text=True)
+    body = page.split("<tbody>")[1]
+    assert body.count("bekeek wie er meedoen") == 1
+    assert "(4 keer)" in body and "sinds" in body
+    rows = [e for e in events(app, family.id) if e.action == "member.list"]
+    assert len(rows) == 4

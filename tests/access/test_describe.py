@@ -11,7 +11,7 @@ from flask import Flask
 from flask_babel import force_locale
 
 from portal.access import policy
-from portal.access.describe import action_text, role_text
+from portal.access.describe import action_text, attempt_text, role_text
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 # The calls that decide and log: their action argument is a string literal "part.verb".
@@ -62,9 +62,10 @@ def test_every_logged_action_and_role_has_words_in_dutch_and_english(app: Flask)
     with app.test_request_context("/"):
         for locale in ("nl", "en"):
             with force_locale(locale):
-                texts = {a: action_text(a) for a in actions}
-                raw = sorted(a for a, t in texts.items() if t == a)
-                assert not raw, f"{locale}: no words for {raw}"
+                for words in (action_text, attempt_text):  # done, and tried but refused
+                    texts = {a: words(a) for a in actions}
+                    raw = sorted(a for a, t in texts.items() if t == a)
+                    assert not raw, f"{locale}, {words.__name__}: no words for {raw}"
         with force_locale("nl"):  # (in English "guest" is both the key and the word)
             roles = {r: role_text(r) for r in _roles()}
             assert not [r for r, t in roles.items() if t == r], roles

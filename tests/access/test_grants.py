@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal import db
+from portal.access import grants
 from portal.access.models import Grant
 from portal.auth.models import KIND_PROFESSIONAL, LinkToken, User
 from portal.core import clock
@@ -661,7 +662,13 @@ def test_an_invitation_nobody_took_up_says_so_and_can_be_taken_back(
     assert invite(client, family).status_code == 302
     grant = the_grant(app)
     listing = client.get(f"/families/{family.id}/access").get_data(as_text=True)
-    assert "uitnodiging nog niet aangenomen" in listing
+    # The list says what the grant page says: it waits for the professional, not for a yes.
+    assert "uitnodiging verstuurd, nog niet aangenomen" in listing
+    assert "wacht op toestemming" not in listing
+    # And what it is for and how long, without opening it.
+    last = grants.last_day(grant)
+    assert "Gezinsplan (lezen)" in listing
+    assert f"tot en met {last.day} " in listing
     page = client.get(f"/families/{family.id}/access/{grant.id}").get_data(as_text=True)
     assert "uitnodiging verstuurd, nog niet aangenomen" in page
     assert "Uitnodiging intrekken" in page

@@ -51,6 +51,9 @@ def test_the_log_newest_first_with_pagination_and_filters(
 
     by_oma = api.get(f"/families/{family.id}/audit?person={oma_user.id}").get_json()["items"]
     assert [e["actor"]["name"] for e in by_oma] == ["Oma"]
+    others = api.get(f"/families/{family.id}/audit?who=others").get_json()["items"]
+    assert {e["actor"]["name"] for e in others} == {"Oma"}
+    assert api.get(f"/families/{family.id}/audit?who=guests").get_json()["items"] == []
     day = (clock.today() - timedelta(days=3)).isoformat()
     that_day = api.get(f"/families/{family.id}/audit?from={day}&to={day}").get_json()["items"]
     assert [e["actor"]["name"] for e in that_day] == ["Oma"]
@@ -72,6 +75,7 @@ def test_bad_filters_are_400(
         (f"person={10**30}", "person"),
         ("limit=500", "limit"),
         ("cursor=0", "cursor"),
+        ("who=iedereen", "who"),
     ):
         response = api.get(f"/families/{family.id}/audit?{query}")
         assert is_problem(response, 400), query
