@@ -113,7 +113,8 @@ def create_dossier_entry(fid: int) -> Any:
                 current_actor(),
                 title=payload["title"],
                 body=payload["body"],
-                visibility=payload.get("visibility", "all"),
+                visibility=payload.get("visibility")
+                or dossier.default_visibility(dossier.choices_for(current_actor(), family)),
                 attachment_ids=payload.get("attachments", []),
             )
         except dossier.DossierError as exc:

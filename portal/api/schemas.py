@@ -481,7 +481,11 @@ SCHEMAS: dict[str, Any] = {
         closed=True,
         title={"type": "string", "maxLength": 200},
         body={"type": "string", "maxLength": 20000},
-        visibility=VISIBILITY,
+        visibility={
+            **VISIBILITY,
+            "description": VISIBILITY["description"]
+            + " Left out: family for a family member, all for a guest.",
+        },
         attachments={"type": "array", "items": INT, "maxItems": 5},
     ),
     "DossierEntryChange": obj(

@@ -47,6 +47,13 @@ def visibility_choices(role: str, is_member: bool) -> tuple[str, ...]:
     return tuple(v for v in VISIBILITIES if v != "no_parents")
 
 
+def default_visibility(choices: tuple[str, ...]) -> str:
+    """What a new entry gets when its author chooses nothing: only the family, when the author
+    may choose that. Sharing with guests is a choice the family makes per entry (privacy by
+    default); a guest's own entry is always for everyone with dossier access."""
+    return "family" if "family" in choices else "all"
+
+
 def choices_for(actor: Actor, family: Family, entry: DossierEntry | None = None) -> tuple[str, ...]:
     """The visibilities this person may choose when writing here; an entry being changed keeps
     the one it has as a choice."""

@@ -105,7 +105,10 @@ def dossier_list(family_id: int) -> Any:
 def dossier_new(family_id: int) -> Any:
     family = load_family(family_id, "dossier.edit", record=False)
     form = DossierEntryForm()
-    form.offer(dossier.choices_for(current_actor(), family))
+    choices = dossier.choices_for(current_actor(), family)
+    form.offer(choices)
+    if request.method == "GET":
+        form.visibility.data = dossier.default_visibility(choices)
     problems: list[str] = []
     if form.validate_on_submit():
         ids, problems = store_form_uploads(

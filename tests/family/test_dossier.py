@@ -362,3 +362,18 @@ def test_export_holds_every_part_of_the_plan_and_my_conversations(world: dict[st
     assert [(c["topic"], [m["body"] for m in c["messages"]]) for c in talks] == [
         ("School", ["Ouderavond dinsdag"])
     ]
+
+
+def test_a_new_entry_stays_in_the_family_unless_shared(world: dict[str, Any]) -> None:
+    """Privacy by default: what a family member writes is for the family until they choose to
+    share it with the guests; a guest's own entry is for everyone with dossier access."""
+    fid = world["family"].id
+    mama, coach = world["mama"], world["coach"]
+    form = mama.client.get(f"/families/{fid}/dossier/new").get_data(as_text=True)
+    assert re.search(r'<option selected value="family">|<option value="family" selected', form)
+    unsaid = mama.post(f"/families/{fid}/dossier", {"title": "Zomaar", "body": "Tekst"})
+    assert unsaid.status_code == 201 and unsaid.get_json()["visibility"] == "family"
+    assert "Zomaar" not in titles(coach, fid)
+    own = coach.post(f"/families/{fid}/dossier", {"title": "Verslag", "body": "Tekst"})
+    assert own.status_code == 201 and own.get_json()["visibility"] == "all"
+    assert "Verslag" in titles(mama, fid)
