@@ -483,7 +483,7 @@ SCHEMAS: dict[str, Any] = {
         body={"type": "string", "maxLength": 20000},
         visibility={
             **VISIBILITY,
-            "description": VISIBILITY["description"]
+            "description": str(VISIBILITY["description"])
             + " Left out: family for a family member, all for a guest.",
         },
         attachments={"type": "array", "items": INT, "maxItems": 5},
