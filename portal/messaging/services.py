@@ -108,6 +108,37 @@ def my_conversations(family: Family, user: User) -> list[tuple[Conversation, int
     return [(c, max(0, c.last_seq - read)) for c, read in rows]
 
 
+def latest_messages(conversation_ids: list[int]) -> dict[int, Message]:
+    """The newest message of each of these conversations (one query), for the list's preview."""
+    if not conversation_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Message)
+        .join(
+            Conversation,
+            (Conversation.id == Message.conversation_id) & (Message.seq == Conversation.last_seq),
+        )
+        .where(Conversation.id.in_(conversation_ids))
+    )
+    return {m.conversation_id: m for m in rows}
+
+
+def people_names(conversation_ids: list[int]) -> dict[int, list[str]]:
+    """Who takes part in each of these conversations now, by name (one query)."""
+    names: dict[int, list[str]] = {}
+    if not conversation_ids:
+        return names
+    rows = db.session.execute(
+        select(Participant.conversation_id, User.display_name)
+        .join(User, User.id == Participant.user_id)
+        .where(Participant.conversation_id.in_(conversation_ids), Participant.removed_at.is_(None))
+        .order_by(User.display_name)
+    )
+    for conversation_id, name in rows:
+        names.setdefault(conversation_id, []).append(name)
+    return names
+
+
 @dataclass(frozen=True)
 class Sent:
     message: Message

@@ -87,10 +87,21 @@ def conversations(family_id: int) -> Any:
         status = 422
         authorize("conversation.list", family)
     rows = services.my_conversations(family, current_user)
+    ids = [c.id for c, _unread in rows]
+    # The preview shows a message's text: only where this person may read the conversation's
+    # messages now (the policy, in memory: each row proves participation).
+    actor = current_actor()
+    readable = []
+    for conversation, _unread in rows:
+        actor.preload(family.id, actor.membership(family.id), conversation.id, True)
+        if decide(actor, "message.view", conversation).allowed:
+            readable.append(conversation.id)
     return render_template(
         "messaging/conversations.html",
         family=family,
         rows=rows,
+        latest=services.latest_messages(readable),
+        names=services.people_names(ids),
         form=form,
         people=people,
         chosen=chosen,

@@ -130,6 +130,13 @@ def test_live_conversation_with_an_offline_stretch(
         # After a reload everything is still there, once, in order.
         coach.reload()
         assert coach_messages.all_inner_texts()[2:] == expected
+
+        # The list: the newest message, who, when; the guest reads why it cannot start one.
+        coach.goto(f"/families/{family_id}/messages")
+        expect(coach.get_by_test_id("preview")).to_contain_text(expected[-1])
+        expect(coach.get_by_test_id("why-no-start")).to_be_visible()
+        check_a11y(coach)
+        shoot(coach, "coach-conversation-list")
     finally:
         parent_ctx.close()
         coach_ctx.close()

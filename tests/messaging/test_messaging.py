@@ -364,3 +364,31 @@ def test_notification_choice_page(app: Flask, client: FlaskClient, world: dict[s
     )
     assert ok.status_code == 302
     assert 'value="daily" checked' in client.get("/account/notifications").get_data(as_text=True)
+
+
+def test_the_list_shows_the_latest_message_who_and_when(
+    app: Flask, client: FlaskClient, world: dict[str, Any]
+) -> None:
+    """Each conversation in the list: the newest message (escaped, shortened), when, and who
+    takes part; a guest who may not start one reads why, and whoever left a conversation
+    sees nothing of it."""
+    mother = api_for(app, world["mother"])
+    fid = world["family"].id
+    school = start(mother, world["family"], "School", [world["coach"], world["father"]])
+    start(mother, world["family"], "Leeg", [world["father"]])
+    base = f"/families/{fid}/conversations/{school['id']}/messages"
+    mother.post(base, {"client_key": "key-list-0001", "body": "Eerste"})
+    mother.post(base, {"client_key": "key-list-0002", "body": "<b>Morgen</b> " + "lang " * 60})
+
+    sign_in(client, world["coach"], totp_secret=SECRET)
+    page = client.get(f"/families/{fid}/messages").get_data(as_text=True)
+    previews = re.findall(r'data-testid="preview">(.*?)</p>', page, re.S)
+    assert len(previews) == 1  # the coach is not in "Leeg"
+    assert "Mama:" in previews[0] and "&lt;b&gt;Morgen&lt;/b&gt;" in previews[0]
+    assert "Eerste" not in previews[0] and len(previews[0]) < 400  # the newest, shortened
+    assert "Met: Coach, Mama, Papa" in page
+    assert 'data-testid="why-no-start"' in page and "Gesprek starten" not in page
+
+    parent_page = mother.client.get(f"/families/{fid}/messages").get_data(as_text=True)
+    assert "Nog geen berichten." in parent_page  # "Leeg"
+    assert 'data-testid="why-no-start"' not in parent_page
