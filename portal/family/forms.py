@@ -189,6 +189,7 @@ class ScoreForm(FlaskForm):
             InputRequired(REQUIRED),
             NumberRange(0, 10, _l("Kies een getal van 0 tot en met 10.")),
         ],
+        description=_l("0 = het gaat helemaal niet, 10 = het doel is bereikt"),
     )
     scored_on = DateField(_l("Datum"), validators=[Optional()])
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import has_request_context
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
@@ -135,13 +136,25 @@ class Entry:
     diffs: list[FieldDiff]
 
 
-def _title(state: dict[str, Any]) -> str:
+def _title(state: dict[str, Any], goals: dict[int, str] | None = None) -> str:
     for key in ("title", "what", "name", "signals"):
         if state.get(key):
             return str(state[key])
     if "score" in state:
-        return str(state.get("score"))
+        # A score alone ("7") says nothing in a list of changes: name its goal.
+        goal = (goals or {}).get(state.get("goal_id") or 0)
+        score = str(state.get("score"))
+        return _("%(goal)s: score %(score)s", goal=goal, score=score) if goal else score
     return ""
+
+
+def _goal_titles(states: list[dict[str, Any]]) -> dict[int, str]:
+    """The titles of the goals these scores belong to (one query; removed goals too)."""
+    ids = {int(s["goal_id"]) for s in states if "score" in s and s.get("goal_id")}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Goal.id, Goal.title).where(Goal.id.in_(ids)))
+    return {goal_id: title for goal_id, title in rows}
 
 
 def history(family_id: int, part: str | None, limit: int, before_id: int | None) -> list[Entry]:
@@ -153,9 +166,11 @@ def history(family_id: int, part: str | None, limit: int, before_id: int | None)
         statement = statement.where(PlanChange.id < before_id)
     changes = list(db.session.scalars(statement.order_by(PlanChange.id.desc()).limit(limit)))
     previous = _previous_states(changes)
+    states = {change.id: json.loads(change.state) for change in changes}
+    goals = _goal_titles(list(states.values()))
     entries = []
     for change in changes:
-        after = json.loads(change.state)
+        after = states[change.id]
         before = previous.get(change.id, {})
         diffs = []
         for field in json.loads(change.fields):
@@ -170,7 +185,7 @@ def history(family_id: int, part: str | None, limit: int, before_id: int | None)
                     if line[:1] in "+- "
                 ]
             diffs.append(FieldDiff(field, old, new, lines))
-        entries.append(Entry(change, _title(after) or _title(before), diffs))
+        entries.append(Entry(change, _title(after, goals) or _title(before, goals), diffs))
     return entries
 
 

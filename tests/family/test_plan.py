@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -53,6 +54,22 @@ def test_goals_scores_and_conflicts(
     assert too_high.status_code == 422 and "0 tot en met 10" in too_high.get_data(as_text=True)
     page = client.get(plan).get_data(as_text=True)
     assert "Laatste score: 7 van 10" in page and "<polyline" in page and "bezig" in page
+    # The chart has its scale: lines at 0, 5 and 10 with their numbers, the dots on that
+    # scale, and the words for the ends of it.
+    start = page.index('<figure class="chart">')
+    chart = page[start : page.index("</figure>", start)]
+    marks = {
+        int(label): float(y)
+        for y, label in re.findall(
+            r'<text x="[\d.]+" y="([\d.]+)" text-anchor="end"[^>]*>(\d+)<', chart
+        )
+    }
+    assert sorted(marks) == [0, 5, 10]
+    unit = (marks[0] - marks[10]) / 10
+    dots = [float(y) for y in re.findall(r'<circle[^>]* cy="([\d.]+)"', chart)]
+    # (a number sits 3 units below its line, to be centred on it)
+    assert dots == pytest.approx([marks[0] - 3 - n * unit for n in (3, 5, 7)])
+    assert "0 = het gaat helemaal niet, 10 = het doel is bereikt" in chart
 
     edit = f"{plan}/goals/{goal_id}/edit"
     other = app.test_client()
@@ -102,6 +119,8 @@ def test_agreements_overdue_and_done(
     )
     page = client.get(plan).get_data(as_text=True)
     assert "Daan" in page and "(te laat)" in page and 'class="overdue' in page
+    # The state reads as a state, the button as an action.
+    assert 'data-testid="agreement-state">Nog niet<' in page and "Afvinken als klaar" in page
     version = re.search(r'name="version" value="(\d+)"', page)
     assert version
     done = client.post(
@@ -110,7 +129,8 @@ def test_agreements_overdue_and_done(
     )
     assert done.status_code == 302
     page = client.get(plan).get_data(as_text=True)
-    assert "(te laat)" not in page and "Ja, klaar" in page
+    assert "(te laat)" not in page and 'data-testid="agreement-state">Ja, klaar<' in page
+    assert "Toch nog niet klaar" in page
     stale = client.post(
         f"{plan}/agreements/1/done",
         data={"csrf_token": csrf_from(page), "version": version.group(1), "done": "0"},

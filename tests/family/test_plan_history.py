@@ -109,6 +109,13 @@ def test_every_change_is_kept_and_can_be_restored(world: dict[str, Any]) -> None
     )
     assert is_problem(mama.post(f"/families/{fid}/plan/history/999999/restore"), 404)
 
+    # A score in the history names its goal (a bare "6" said nothing).
+    assert mama.post(f"{base}/scores", {"score": 6}).status_code == 201
+    scored = mama.get(f"/families/{fid}/plan/history?part=goals").get_json()["items"][0]
+    assert scored["title"] == "Op tijd op school: score 6"
+    page = mama.client.get(f"/families/{fid}/plan/history").get_data(as_text=True)
+    assert "Op tijd op school: score 6" in page
+
 
 def test_plan_is_agreed_when_every_required_party_signed(world: dict[str, Any]) -> None:
     fid = world["family"].id
