@@ -191,9 +191,17 @@ def _agreement_form(
     **kwargs: Any,
 ) -> AgreementForm:
     form = AgreementForm(**kwargs)
-    form.owner.choices = [("", _("Kies iemand"))] + [
-        (v, n) for v, n, _u in (people if people is not None else people_for_agreements(family))
-    ]
+    # In groups: the same person can be a member and a petal of de bloem (or a guest and a
+    # petal), and a flat list showed "Oma Els" twice without saying which is which.
+    groups: dict[str | None, list[tuple[str, str]]] = {None: [("", _("Kies iemand"))]}
+    titles = {
+        "member": _("Het gezin en het netwerk"),
+        "guest": _("Gasten"),
+        "petal": _("In de bloem"),
+    }
+    for value, name, _user in people if people is not None else people_for_agreements(family):
+        groups.setdefault(titles[value.partition(":")[0]], []).append((value, name))
+    form.owner.choices = groups
     form.goal_id.choices = [("", _("Geen"))] + [(str(g.id), g.title) for g in goals_list]
     return form
 

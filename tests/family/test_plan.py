@@ -105,6 +105,15 @@ def test_agreements_overdue_and_done(
     child = add_member(family, None, ROLE_YOUNG_PERSON, birth_date=years_ago(9), name="Daan")
     sign_in(client, mother)
     plan = f"/families/{family.id}/plan"
+    petal = {"name": "Daan", "relation": "zoon", "kind": "informal"}
+    assert post_form(client, f"{plan}/network", petal, form_path=plan).status_code == 302
+    # Daan is a member and a petal: the choices say which is which (in groups).
+    form = client.get(plan).get_data(as_text=True)
+    owner = form[form.index('name="owner"', form.index("/plan/agreements")) :]
+    owner = owner[: owner.index("</select>")]
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', owner, re.S)
+    assert [label for label, _options in groups] == ["Het gezin en het netwerk", "In de bloem"]
+    assert all(">Daan</option>" in options for _label, options in groups)
     nobody = post_form(client, f"{plan}/agreements", {"what": "Wekker zetten"}, form_path=plan)
     assert nobody.status_code == 422 and 'value="Wekker zetten"' in nobody.get_data(as_text=True)
     late = (clock.today() - timedelta(days=2)).isoformat()
