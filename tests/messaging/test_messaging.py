@@ -239,6 +239,8 @@ def test_pages_send_once_and_escape_what_people_write(
     assert client.post(url, data=form).status_code == 302  # pressed twice
     shown = client.get(url).get_data(as_text=True)
     assert shown.count('class="message-body"') == 1
+    back = re.search(r'<a href="([^"]+)" data-testid="all-conversations">', shown)
+    assert back and back.group(1) == f"/families/{fid}/messages"  # the way back to the list
     assert "<script>alert" not in shown and "&lt;script&gt;alert" in shown
     empty = client.post(url, data={**form, "client_key": "page-another-key", "body": ""})
     assert empty.status_code == 422 and "Een leeg bericht kan niet." in empty.get_data(as_text=True)
