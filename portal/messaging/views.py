@@ -19,7 +19,7 @@ from portal.access.policy import decide
 from portal.api.messages import messaging_error_text, people_of
 from portal.auth.forms import REQUIRED
 from portal.core import clock
-from portal.core.args import MAX_ID
+from portal.core.args import MAX_ID, positive_int_arg
 from portal.core.forms import Form
 from portal.family.views import guest_context
 from portal.files import services as files
@@ -161,10 +161,18 @@ def conversation(family_id: int, conversation_id: int) -> Any:
     if request.method == "GET":
         form.reply_to_seq.data = str(_reply_seq(request.args.get("reply"), current) or "")
     reply_seq = _reply_seq(form.reply_to_seq.data, current)
-    start = max(0, current.last_seq - PAGE)
-    messages = services.after(current, start, PAGE)
+    # The newest PAGE messages, or with ?before=seq the PAGE before that one (read only: an
+    # older page is not live and marks nothing read).
+    before = positive_int_arg("before")
+    earlier = before is not None and before <= current.last_seq
+    end = (before - 1) if before is not None and earlier else current.last_seq
+    start = max(0, end - PAGE)
+    messages = services.after(current, start, end - start) if end > start else []
     quotes = services.quoted(current, [m.reply_to_seq or 0 for m in messages] + [reply_seq or 0])
-    mine = services.mark_read(current, current_user, current.last_seq)
+    if earlier:
+        mine = services.participant(current, current_user.id)
+    else:
+        mine = services.mark_read(current, current_user, current.last_seq)
     db.session.flush()
     return render_template(
         "messaging/conversation.html",
@@ -179,9 +187,12 @@ def conversation(family_id: int, conversation_id: int) -> Any:
         form=form,
         may_send=may_send,
         may_manage=decide(current_actor(), "conversation.manage", current).allowed,
-        last_read=mine.last_read_seq,
+        last_read=mine.last_read_seq if mine else 0,
         editable_after=clock.now() - timedelta(minutes=EDIT_WINDOW_MINUTES),
         older=start > 0,
+        older_from=start + 1,  # ?before= for the page before this one
+        earlier=earlier,
+        newer_from=end + PAGE + 1 if earlier and end + PAGE < current.last_seq else None,
         max_upload_mb=files.max_upload_bytes() // (1024 * 1024),
         **guest_context(family),
     ), status

@@ -17,6 +17,8 @@ from portal.access.models import Grant, GrantPart
 from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
 from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
+from portal.messaging import services
+from portal.messaging.models import Conversation
 from tests.api.client import Api, is_problem
 from tests.helpers import csrf_from, sign_in, years_ago
 
@@ -394,3 +396,46 @@ def test_the_list_shows_the_latest_message_who_and_when(
     parent_page = mother.client.get(f"/families/{fid}/messages").get_data(as_text=True)
     assert "Nog geen berichten." in parent_page  # "Leeg"
     assert 'data-testid="why-no-start"' not in parent_page
+
+
+def test_earlier_messages_a_page_at_a_time(app: Flask, world: dict[str, Any]) -> None:
+    """The page shows the newest 100; "Eerdere berichten" goes back 100 at a time, read only and
+    not live, and marks nothing read; nothing is skipped or shown twice."""
+    mother = api_for(app, world["mother"])
+    fid = world["family"].id
+    conversation = start(mother, world["family"], "Lang", [world["father"]])
+    with app.app_context():
+        row = db.session.get(Conversation, conversation["id"])
+        mama = db.session.get(User, world["mother"].id)
+        assert row is not None and mama is not None
+        for i in range(1, 231):
+            services.send(row, mama, f"Bericht nummer {i}.", f"key-page-{i:05d}")
+        db.session.commit()
+        db.session.remove()
+    father = api_for(app, world["father"])
+    url = f"/families/{fid}/messages/{conversation['id']}"
+
+    def unread() -> int:
+        items = father.get(f"/families/{fid}/conversations").get_json()["items"]
+        return int(next(c for c in items if c["id"] == conversation["id"])["unread"])
+
+    # An older page first: it marks nothing read.
+    assert father.client.get(f"{url}?before=50").status_code == 200
+    assert unread() == 230
+    client = father.client  # signed in as the father
+    seen: list[int] = []
+    page = client.get(url).get_data(as_text=True)
+    assert unread() == 0  # the newest page read them
+    assert 'id="messages"' in page and 'id="message-form"' in page  # the newest: live
+    pages = 1
+    while True:
+        seen = [int(n) for n in re.findall(r'data-seq="(\d+)"', page)] + seen
+        older = re.search(r'href="([^"]+)" data-testid="older-messages"', page)
+        if not older:
+            break
+        page = client.get(older.group(1).replace("&amp;", "&")).get_data(as_text=True)
+        pages += 1
+        assert 'id="messages"' not in page and 'id="message-form"' not in page
+        assert 'data-testid="newest-messages"' in page
+    assert pages == 3 and seen == list(range(1, 231))
+    assert 'id="messages"' in client.get(f"{url}?before=0").get_data(as_text=True)  # nonsense
