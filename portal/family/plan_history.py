@@ -148,12 +148,14 @@ def _title(state: dict[str, Any], goals: dict[int, str] | None = None) -> str:
     return ""
 
 
-def _goal_titles(states: list[dict[str, Any]]) -> dict[int, str]:
+def _goal_titles(family_id: int, states: list[dict[str, Any]]) -> dict[int, str]:
     """The titles of the goals these scores belong to (one query; removed goals too)."""
     ids = {int(s["goal_id"]) for s in states if "score" in s and s.get("goal_id")}
     if not ids:
         return {}
-    rows = db.session.execute(select(Goal.id, Goal.title).where(Goal.id.in_(ids)))
+    rows = db.session.execute(
+        select(Goal.id, Goal.title).where(Goal.family_id == family_id, Goal.id.in_(ids))
+    )
     return {goal_id: title for goal_id, title in rows}
 
 
@@ -167,7 +169,7 @@ def history(family_id: int, part: str | None, limit: int, before_id: int | None)
     changes = list(db.session.scalars(statement.order_by(PlanChange.id.desc()).limit(limit)))
     previous = _previous_states(changes)
     states = {change.id: json.loads(change.state) for change in changes}
-    goals = _goal_titles(list(states.values()))
+    goals = _goal_titles(family_id, list(states.values()))
     entries = []
     for change in changes:
         after = states[change.id]
