@@ -79,10 +79,13 @@ def state_text(state: str) -> str:
     }.get(state, state)
 
 
-def state_label(grant: Grant, state: str) -> str:
+def state_label(grant: Grant, state: str, missing: list[str] | None = None) -> str:
     """What the family reads for a grant's state: an invitation that only waits for the
-    professional to take it up says so, rather than "waiting for permission"."""
-    if state == "pending" and grant.accepted_at is None and not grants.missing_approvals(grant):
+    professional to take it up says so, rather than "waiting for permission". `missing`:
+    grants.missing_approvals(grant), when the caller has it already."""
+    if state != "pending" or grant.accepted_at is not None:
+        return state_text(state)
+    if not (grants.missing_approvals(grant) if missing is None else missing):
         return _("uitnodiging verstuurd, nog niet aangenomen")
     return state_text(state)
 
@@ -228,7 +231,7 @@ def _detail(
     # this grant needs, as grants.renew() checks.
     can_renew = me is not None and grants.approval_counts(me, subject) is not None
     missing = grants.missing_approvals(grant)
-    label = state_label(grant, state)
+    label = state_label(grant, state, missing)
     grantee = db.session.get(User, grant.grantee_id) if grant.grantee_id else None
     return render_template(
         "access/grant_detail.html",

@@ -196,7 +196,6 @@ def _conversation(data: Any, action: str, client_key: str = "") -> tuple[Context
 def conversations_to_join(family_id: int) -> list[int]:
     """The conversations of this family the current user takes part in and may view now: one
     query (each row proves participation), then the policy decides per conversation in memory."""
-    actor = current_actor()
     conversations = db.session.scalars(
         select(Conversation)
         .join(Participant, Participant.conversation_id == Conversation.id)
@@ -206,6 +205,13 @@ def conversations_to_join(family_id: int) -> list[int]:
             Participant.removed_at.is_(None),
         )
     ).all()
+    return readable_conversations(family_id, list(conversations))
+
+
+def readable_conversations(family_id: int, conversations: list[Conversation]) -> list[int]:
+    """Which of these conversations (each one the current user takes part in, as the caller's
+    query proved) the policy lets them read now: decided in memory, no query per row."""
+    actor = current_actor()
     allowed = []
     for conversation in conversations:
         actor.preload(family_id, actor.membership(family_id), conversation.id, True)

@@ -32,6 +32,7 @@ from portal.messaging.live import (
     emit_after_commit,
     new_event,
     participants_changed,
+    readable_conversations,
 )
 from portal.messaging.models import EDIT_WINDOW_MINUTES, MAX_BODY, MAX_TOPIC, Conversation
 
@@ -88,14 +89,8 @@ def conversations(family_id: int) -> Any:
         authorize("conversation.list", family)
     rows = services.my_conversations(family, current_user)
     ids = [c.id for c, _unread in rows]
-    # The preview shows a message's text: only where this person may read the conversation's
-    # messages now (the policy, in memory: each row proves participation).
-    actor = current_actor()
-    readable = []
-    for conversation, _unread in rows:
-        actor.preload(family.id, actor.membership(family.id), conversation.id, True)
-        if decide(actor, "message.view", conversation).allowed:
-            readable.append(conversation.id)
+    # The preview shows a message's text: only where this person may read it now.
+    readable = readable_conversations(family.id, [c for c, _unread in rows])
     return render_template(
         "messaging/conversations.html",
         family=family,

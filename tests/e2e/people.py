@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pyotp
+from playwright.sync_api import Page
+
 from portal import db
 from portal.access.models import Grant, GrantPart
 from portal.auth import passwords
@@ -67,3 +70,15 @@ def family_with_coach(
     )
     db.session.flush()
     return family, parent, coach
+
+
+def sign_in(page: Page, email: str, totp: bool = False) -> None:
+    """Sign in through the page (with the TOTP step for a professional)."""
+    page.goto("/signin")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    if totp:
+        clock.advance(timedelta(seconds=30))
+        page.get_by_label("Code").fill(pyotp.TOTP(SECRET).at(clock.now()))
+        page.get_by_role("button", name="Verder").click()

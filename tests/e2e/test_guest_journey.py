@@ -16,6 +16,7 @@ from portal.auth import passwords
 from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
 from portal.family.models import ROLE_PARENT, Family, Member
+from tests.e2e.people import sign_in
 from tests.support.servers import SmtpServer, find_link
 
 PASSWORD = "een sterk wachtwoord"
@@ -60,17 +61,6 @@ def seed(app: Flask) -> int:
         family_id = family.id
         db.session.remove()
     return family_id
-
-
-def sign_in(page: Page, email: str, totp: bool = False) -> None:
-    page.goto("/signin")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    if totp:
-        clock.advance(timedelta(seconds=30))
-        page.get_by_label("Code").fill(pyotp.TOTP(SECRET).at(clock.now()))
-        page.get_by_role("button", name="Verder").click()
 
 
 def test_parent_invites_coach_then_revokes(

@@ -6,18 +6,15 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
-import pyotp
 from flask import Flask
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, expect
 
 from portal import db
-from portal.core import clock
 from portal.messaging.models import Conversation, Participant
-from tests.e2e.people import PASSWORD, SECRET, family_with_coach
+from tests.e2e.people import family_with_coach, sign_in
 from tests.files import samples
 
 
@@ -37,17 +34,6 @@ def seed(app: Flask) -> tuple[int, int]:
         ids = (family.id, conversation.id)
         db.session.remove()
     return ids
-
-
-def sign_in(page: Page, email: str, totp: bool = False) -> None:
-    page.goto("/signin")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    if totp:
-        clock.advance(timedelta(seconds=30))
-        page.get_by_label("Code").fill(pyotp.TOTP(SECRET).at(clock.now()))
-        page.get_by_role("button", name="Verder").click()
 
 
 def photo() -> bytes:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.people import PASSWORD
+from tests.e2e.people import sign_in
 from tests.e2e.test_plan_journey import seed
 
 # The menus took ~330 px above the page's heading before they were made compact; 740 px is
@@ -27,10 +27,7 @@ def test_a_phone_sees_the_page_first_and_nothing_scrolls_sideways(
     )
     page = context.new_page()
     try:
-        page.goto("/signin")
-        page.get_by_label("E-mailadres").fill("marieke@example.org")
-        page.get_by_label("Wachtwoord").fill(PASSWORD)
-        page.get_by_role("button", name="Inloggen").click()
+        sign_in(page, "marieke@example.org")
         for name in ("plan", "members", "audit", "dossier", "messages", "access"):
             page.goto(f"/families/{fid}/{name}")
             heading = page.locator("h1").first.bounding_box()
