@@ -14,7 +14,8 @@ from portal.auth import passwords
 from portal.auth.models import User
 from portal.core import clock
 from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
-from tests.e2e.test_messaging_journey import PASSWORD, photo, sign_in
+from tests.e2e.people import PASSWORD, sign_in
+from tests.e2e.test_messaging_journey import photo
 from tests.files import samples
 from tests.helpers import years_ago
 

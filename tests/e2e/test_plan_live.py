@@ -11,8 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from portal import db
 from portal.family.models import Goal
-from tests.e2e.people import family_with_coach
-from tests.e2e.test_messaging_journey import sign_in
+from tests.e2e.people import family_with_coach, sign_in
 
 
 def seed(app: Flask) -> tuple[int, int]:
