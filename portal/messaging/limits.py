@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
@@ -51,6 +52,9 @@ class RateLimiter:
         self._buckets: dict[int, _Bucket] = {}
         self._lock = threading.Lock()
         self._script: Script | None = None  # the shared bucket, with several instances
+        # The in-memory buckets' clock; a test can hold it still so that a slow machine
+        # refilling tokens mid-test cannot change the outcome.
+        self.clock: Callable[[], float] = time.monotonic
 
     def configure(self, burst: int, per_minute: int, redis_url: str = "") -> None:
         with self._lock:
@@ -72,7 +76,7 @@ class RateLimiter:
                 # Redis away: fall back to this instance's own bucket rather than refusing
                 # every message or letting every message through.
                 log.warning("shared send limit unavailable", exc_info=True)
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             bucket = self._buckets.get(user_id) or _Bucket(float(self.burst), now)
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.per_second)
@@ -86,6 +90,7 @@ class RateLimiter:
     def reset(self) -> None:
         with self._lock:
             self._buckets.clear()
+            self.clock = time.monotonic
 
 
 send_limit = RateLimiter()
