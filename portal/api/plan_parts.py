@@ -63,24 +63,31 @@ def petal_json(petal: NetworkPetal) -> dict[str, Any]:
         "contact": petal.contact,
         "kind": petal.kind,
         "member_id": petal.member_id,
+        "guest_user_id": petal.guest_user_id,
         "updated_at": iso(petal.updated_at),
         "version": petal.version,
     }
 
 
 def _petal_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """member_id is an integer (or null) in JSON; the page form reads it as text."""
+    """member_id and guest_user_id are integers (or null) in JSON; the page form reads them
+    as text."""
     from flask_babel import gettext as _
 
     fixed = dict(payload)
-    if "member_id" in fixed:
-        raw = fixed["member_id"]
+    for name, refused in (
+        ("member_id", _("Deze persoon hoort niet bij jullie gezin.")),
+        ("guest_user_id", _("Deze persoon is geen gast van jullie gezin.")),
+    ):
+        if name not in fixed:
+            continue
+        raw = fixed[name]
         if raw is None:
-            fixed["member_id"] = ""
+            fixed[name] = ""
         elif isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < MAX_ID:
-            raise field_error("member_id", _("Deze persoon hoort niet bij jullie gezin."))
+            raise field_error(name, refused)
         else:
-            fixed["member_id"] = str(raw)
+            fixed[name] = str(raw)
     return fixed
 
 
@@ -148,6 +155,7 @@ def update_petal(fid: int, petal_id: int) -> Any:
             "contact": petal.contact,
             "kind": petal.kind,
             "member_id": petal.member_id,
+            "guest_user_id": petal.guest_user_id,
         }
         changes = {k: v for k, v in payload.items() if k != "version"}
         form = validate(PetalForm, _petal_payload({**current, **changes}))

@@ -643,13 +643,18 @@ SCHEMAS: dict[str, Any] = {
     ),
     # --- de bloem, veiligheid, evaluatie ---
     "Petal": obj(
-        ["id", "name", "relation", "contact", "kind", "member_id", "version"],
+        ["id", "name", "relation", "contact", "kind", "member_id", "guest_user_id", "version"],
         id=INT,
         name=S,
         relation=S,
         contact=S,
         kind=PETAL_KIND,
         member_id={**INT_NULL, "description": "The member this petal is, when they take part"},
+        guest_user_id={
+            **INT_NULL,
+            "description": "The guest (user id) this petal stands for: de bloem then shows "
+            "them once, on this petal; not together with member_id",
+        },
         updated_at=TIME_NULL,
         version=INT,
     ),
@@ -679,6 +684,7 @@ SCHEMAS: dict[str, Any] = {
         contact={"type": "string", "maxLength": 200},
         kind=PETAL_KIND,
         member_id=INT_NULL,
+        guest_user_id=INT_NULL,
     ),
     "PetalChange": obj(
         ["version"],
@@ -689,6 +695,7 @@ SCHEMAS: dict[str, Any] = {
         contact={"type": "string", "maxLength": 200},
         kind=PETAL_KIND,
         member_id=INT_NULL,
+        guest_user_id=INT_NULL,
     ),
     "Removal": obj(["version"], closed=True, version=INT),
     "Safety": obj(

@@ -239,17 +239,34 @@ class PetalForm(FlaskForm):
         default="",
         validate_choice=False,
     )
+    guest_user_id = SelectField(
+        _l("Is dit een gast van jullie gezin? (optioneel)"),
+        choices=[],
+        default="",
+        validate_choice=False,
+        description=_l(
+            "Kies de gast als dit dezelfde persoon is. Dan staat die maar één keer in de bloem, "
+            "met de laatste dag van de toegang."
+        ),
+    )
     version = HiddenField()
 
     def petal_data(self) -> PetalData:
-        raw = self.member_id.data or ""
         return PetalData(
             self.name.data or "",
             self.relation.data or "",
             self.contact.data or "",
             self.kind.data or "",
-            int(raw) if raw.isdecimal() and len(raw) < 19 else (-1 if raw else None),
+            _chosen_id(self.member_id.data),
+            _chosen_id(self.guest_user_id.data),
         )
+
+
+def _chosen_id(raw: str | None) -> int | None:
+    """An id chosen in a select: None for none, -1 for something that is no id (the service
+    then says it is not one of the family's)."""
+    text = raw or ""
+    return int(text) if text.isdecimal() and len(text) < 19 else (-1 if text else None)
 
 
 class SafetyForm(FlaskForm):

@@ -271,7 +271,8 @@ PETAL_KINDS = ("informal", "professional")
 
 class NetworkPetal(Base):
     """A petal of 'de bloem': a person or organisation who helps the family. Guests are not
-    stored here: they are derived from active grants with the plan part."""
+    stored here: they are derived from active grants with the plan part (a petal may name one,
+    guest_user_id, and then stands for them)."""
 
     __tablename__ = "plan_network_petal"
     __table_args__ = (Index("ix_plan_network_petal_family_id_id", "family_id", "id"),)
@@ -283,6 +284,11 @@ class NetworkPetal(Base):
     contact: Mapped[str] = mapped_column(String(200), default="")
     kind: Mapped[str] = mapped_column(String(20), default="informal")
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    # A petal the family made for someone who is (or was) their guest: de bloem then shows
+    # that person once, on this petal, with the last day of their access.
+    guest_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     created_by_name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_by_name: Mapped[str | None] = mapped_column(String(100))

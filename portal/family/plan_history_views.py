@@ -81,6 +81,8 @@ def field_labels() -> dict[str, Any]:
         went_well=_l("Wat ging goed?"),
         changes=_l("Wat verandert er?"),
         next_steps=_l("Volgende stappen"),
+        member_id=_l("Doet mee in de gezinsruimte als"),
+        guest_user_id=_l("Gast"),
     )
     return labels
 
@@ -99,11 +101,36 @@ _DATE_FIELDS = frozenset({"due_on", "scored_on", "held_on"})
 _TIME_FIELDS = frozenset({"done_at"})
 
 
-def value_text(field: str, value: str) -> str:
+def people_names(family: Family) -> dict[str, dict[str, str]]:
+    """Names for the ids a petal's history keeps (the member, the guest it stands for): two
+    queries, whatever the length of the history."""
+    from portal.access.models import Grant
+    from portal.auth.models import User
+    from portal.family.models import Member
+
+    members = db.session.execute(
+        select(Member.id, Member.display_name).where(Member.family_id == family.id)
+    )
+    guests = db.session.execute(
+        select(User.id, User.display_name).where(
+            User.id.in_(select(Grant.grantee_id).where(Grant.family_id == family.id))
+        )
+    )
+    return {
+        "member_id": {str(i): name for i, name in members},
+        "guest_user_id": {str(i): name for i, name in guests},
+    }
+
+
+def value_text(field: str, value: str, names: dict[str, dict[str, str]] | None = None) -> str:
     """A value from the history as the family reads it: a choice by its label ("Bezig", not
-    "in_progress"), a date or time written out; anything else as it was typed."""
+    "in_progress"), a date or time written out, a person by their name; anything else as it
+    was typed."""
     if not value:
         return ""
+    name = (names or {}).get(field, {}).get(str(value))
+    if name is not None:
+        return name
     label = _CHOICE_LABELS.get(field, {}).get(value)
     if label is not None:
         return str(label)
@@ -171,6 +198,7 @@ def plan_history_page(family_id: int) -> Any:
         can_restore=decide(current_actor(), "plan.edit", family).allowed,
         field_labels=field_labels(),
         value_text=value_text,
+        names=people_names(family),
         **guest_context(family),
     )
 

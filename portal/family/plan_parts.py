@@ -44,6 +44,22 @@ class PetalData:
     contact: str = ""
     kind: str = "informal"
     member_id: int | None = None
+    guest_user_id: int | None = None
+
+
+def _was_guest(family: Family, user_id: int) -> bool:
+    """Someone this family invited as a guest (any grant, also one that has ended: a petal that
+    stood for a guest may keep saying so)."""
+    from portal.access.models import Grant
+
+    return (
+        db.session.scalar(
+            select(Grant.id)
+            .where(Grant.family_id == family.id, Grant.grantee_id == user_id)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _check_petal(family: Family, data: PetalData) -> PetalData:
@@ -60,12 +76,18 @@ def _check_petal(family: Family, data: PetalData) -> PetalData:
             raise FamilyError("unknown_member", "member_id")
         if member.removed_at is not None:
             raise FamilyError("member_removed", "member_id")
+    if data.guest_user_id is not None:
+        if data.member_id is not None:
+            raise FamilyError("member_or_guest", "guest_user_id")
+        if not _was_guest(family, data.guest_user_id):
+            raise FamilyError("unknown_guest", "guest_user_id")
     return PetalData(
         name,
         plain_text(data.relation, 100),
         plain_text(data.contact, 200),
         data.kind,
         data.member_id,
+        data.guest_user_id,
     )
 
 
@@ -149,6 +171,7 @@ def add_petal(family: Family, by: User, data: PetalData) -> NetworkPetal:
         contact=checked.contact,
         kind=checked.kind,
         member_id=checked.member_id,
+        guest_user_id=checked.guest_user_id,
         created_by_name=by.display_name,
     )
     db.session.add(petal)
@@ -164,6 +187,7 @@ def update_petal(petal: NetworkPetal, by: User, data: PetalData, version: int) -
     checked = _check_petal(family, data)
     petal.name, petal.relation, petal.contact = checked.name, checked.relation, checked.contact
     petal.kind, petal.member_id = checked.kind, checked.member_id
+    petal.guest_user_id = checked.guest_user_id
     petal.updated_by_name, petal.updated_at = by.display_name, clock.now()
     db.session.flush()
     return petal

@@ -10,8 +10,10 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal import db
 from portal.access import authorize, load_family
 from portal.access.guard import load_in_family
+from portal.auth.models import User
 from portal.core import clock
 from portal.family import ics, plan_parts
 from portal.family.forms import ConfirmForm, EvaluationForm, PetalForm, SafetyForm
@@ -31,6 +33,10 @@ def parts_error(code: str) -> str:
         "member_removed": _(
             "Deze persoon doet niet meer mee in de gezinsruimte. Kies iemand anders, of niemand."
         ),
+        "unknown_guest": _("Deze persoon is geen gast van jullie gezin."),
+        "member_or_guest": _(
+            "Kies een gezinslid óf een gast, niet allebei. Een gast is geen gezinslid."
+        ),
         "date_required": _("Vul een datum in."),
         "date_impossible": _("Deze datum kan niet kloppen. Kies een datum na het jaar 2000."),
         "time_invalid": _("Schrijf de tijd als 14:30."),
@@ -42,12 +48,32 @@ def _version(raw: str | None) -> int:
     return int(text) if text.isdecimal() and len(text) < 19 else -1
 
 
-def _petal_form(family: Family, members: list[Member] | None = None, **kwargs: Any) -> PetalForm:
+def _petal_form(
+    family: Family,
+    members: list[Member] | None = None,
+    guests: list[plan_parts.GuestPetal] | None = None,
+    linked: NetworkPetal | None = None,
+    **kwargs: Any,
+) -> PetalForm:
+    """The petal form with its choices: the family's members, and the guests now in de bloem
+    (plus, when editing, the guest this petal already stands for, also after their access)."""
     form = PetalForm(**kwargs)
     form.member_id.choices = [("", _("Nee, of weet ik niet"))] + [
         (str(m.id), m.display_name)
         for m in (members if members is not None else current_members(family))
     ]
+    current = guests if guests is not None else plan_parts.guest_petals(family)
+    form.guest_user_id.choices = [("", _("Nee"))] + [
+        (str(g.user_id), f"{g.name} ({g.organisation})" if g.organisation else g.name)
+        for g in current
+    ]
+    former_id = linked.guest_user_id if linked is not None else None
+    if former_id is not None and all(g.user_id != former_id for g in current):
+        former = db.session.get(User, former_id)
+        if former is not None:
+            form.guest_user_id.choices.append(
+                (str(former.id), _("%(name)s (geen toegang meer)", name=former.display_name))
+            )
     return form
 
 
@@ -61,9 +87,12 @@ def flower_entries(
     petals: list[NetworkPetal],
     guests: list[plan_parts.GuestPetal],
 ) -> list[dict[str, Any]]:
-    """Everyone in de bloem: the family's petals, then guests with the plan part."""
+    """Everyone in de bloem: the family's petals, then guests with the plan part. A guest a
+    petal stands for is shown on that petal (with the last day of their access), not twice."""
     entries: list[dict[str, Any]] = []
     gone = plan_parts.members_gone(family)
+    until = {guest.user_id: guest.until for guest in guests}
+    on_a_petal = {p.guest_user_id for p in petals if p.guest_user_id in until}
     for petal in petals:
         entries.append(
             {
@@ -72,7 +101,8 @@ def flower_entries(
                 "relation": petal.relation,
                 "contact": petal.contact,
                 "kind": petal.kind,
-                "until": None,
+                "until": until.get(petal.guest_user_id) if petal.guest_user_id else None,
+                "guest": petal.guest_user_id in on_a_petal,
                 "edit": url_for("family.petal_edit", family_id=family.id, petal_id=petal.id)
                 if can_edit
                 else None,
@@ -84,6 +114,8 @@ def flower_entries(
             }
         )
     for guest in guests:
+        if guest.user_id in on_a_petal:
+            continue
         entries.append(
             {
                 "id": f"guest-{guest.user_id}",
@@ -92,6 +124,7 @@ def flower_entries(
                 "contact": "",
                 "kind": "guest",
                 "until": guest.until,
+                "guest": True,
                 "edit": None,
                 "remove": None,
                 "linked": True,
@@ -120,7 +153,7 @@ def parts_context(
         "agenda": plan_parts.upcoming(items, clock.today()),
         "removed_petals": plan_parts.removed_petal_ids(family),
         "petal_form": forms.get("petal_form")
-        or (_petal_form(family, members, formdata=None) if can_edit else None),
+        or (_petal_form(family, members, guests, formdata=None) if can_edit else None),
         "evaluation_form": forms.get("evaluation_form")
         or (EvaluationForm(formdata=None) if can_edit else None),
     }
@@ -154,10 +187,11 @@ def petal_add(family_id: int) -> Any:
 def petal_edit(family_id: int, petal_id: int) -> Any:
     family = load_family(family_id, "plan.edit", record=False)
     petal = load_in_family(NetworkPetal, family, petal_id, "plan.edit", record=False)
-    form = _petal_form(family, obj=petal if request.method == "GET" else None)
+    form = _petal_form(family, linked=petal, obj=petal if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = str(petal.version)
         form.member_id.data = str(petal.member_id) if petal.member_id else ""
+        form.guest_user_id.data = str(petal.guest_user_id) if petal.guest_user_id else ""
     conflict = None
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():

@@ -86,6 +86,58 @@ def test_network_petals_over_the_api(
     assert is_problem(api.get(f"/families/{other_family.id}/plan/network"), 404)
 
 
+def test_a_petal_stands_for_a_guest_over_the_api(
+    app: Flask,
+    api_for: Callable[..., Api],
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+) -> None:
+    parent = make_user()
+    family = make_family(parent)
+    grandma = add_member(family, None, ROLE_NETWORK, name="Oma Els")
+    coach = make_user(name="Coach Sam", kind=KIND_PROFESSIONAL)
+    stranger = make_user(name="Niet uitgenodigd", kind=KIND_PROFESSIONAL)
+    now = clock.now()
+    with app.app_context():
+        db.session.add(
+            Grant(
+                family_id=family.id,
+                grantee_id=coach.id,
+                origin="invitation",
+                purpose="Meedenken",
+                valid_from=now - timedelta(days=1),
+                expires_at=now + timedelta(days=30),
+                accepted_at=now,
+                approved_at=now,
+                parts=[GrantPart(part="plan", level="read")],
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    api = api_for(parent)
+    base = f"/families/{family.id}/plan/network"
+
+    assert error_fields(api.post(base, {"name": "X", "guest_user_id": stranger.id})) == {
+        "guest_user_id"
+    }
+    assert error_fields(api.post(base, {"name": "X", "guest_user_id": "7"})) == {"guest_user_id"}
+    both = api.post(base, {"name": "X", "guest_user_id": coach.id, "member_id": grandma.id})
+    assert error_fields(both) == {"guest_user_id"}
+    assert api.get(base).get_json()["items"] == []  # nothing stored by the refusals
+
+    made = api.post(base, {"name": "Sam", "kind": "professional", "guest_user_id": coach.id})
+    assert made.status_code == 201
+    petal = made.get_json()
+    assert (petal["guest_user_id"], petal["member_id"]) == (coach.id, None)
+    one = f"{base}/{petal['id']}"
+    # A change that leaves guest_user_id out keeps it; null takes the link away.
+    kept = api.patch(one, {"version": 1, "contact": "via het CJG"})
+    assert kept.get_json()["guest_user_id"] == coach.id
+    unlinked = api.patch(one, {"version": 2, "guest_user_id": None})
+    assert unlinked.status_code == 200 and unlinked.get_json()["guest_user_id"] is None
+
+
 def test_safety_and_evaluations_over_the_api(
     app: Flask,
     api_for: Callable[..., Api],

@@ -159,6 +159,23 @@ def test_a_parent_draws_the_flower(
             flower.get_by_role("link", name="Wijkteam Noord, wijkteam (hulpverlener)")
         ).to_have_count(1)
         expect(flower.get_by_role("img", name="Coach Linda, CJG Utrecht (gast)")).to_have_count(1)
+        # The family had their coach in mind as a petal of their own: chosen as the guest she
+        # is, she shows once, on that petal, with the last day of her access.
+        page.get_by_text("Iemand toevoegen aan de bloem").click()
+        form = page.locator("form[action$='/plan/network']")
+        form.get_by_label("Naam").fill("Linda")
+        form.get_by_label("Wie is dit voor jullie?").fill("onze coach")
+        form.get_by_label("Soort").select_option("professional")
+        form.get_by_label("Is dit een gast van jullie gezin? (optioneel)").select_option(
+            label="Coach Linda (CJG Utrecht)"
+        )
+        form.get_by_role("button", name="Toevoegen aan de bloem").click()
+        expect(page.get_by_text("Linda staat nu in de bloem.")).to_be_visible()
+        flower = page.locator("svg.flower")
+        expect(flower.get_by_role("img", name="Coach Linda, CJG Utrecht (gast)")).to_have_count(0)
+        expect(
+            flower.get_by_role("link", name="Linda, onze coach (hulpverlener, gast) — wijzigen")
+        ).to_have_count(1)
         check_a11y(page)
         flower.scroll_into_view_if_needed()
         whole = shoot(page, "plan-de-bloem")

@@ -123,6 +123,90 @@ def test_the_flower_its_petals_and_guests(
     assert "Oma Els" in page and "Doet niet meer mee in de gezinsruimte." in page
 
 
+def _flower_of(page: str) -> str:
+    start = page.index('<svg class="flower"')
+    return page[start : page.index("</svg>", start)]
+
+
+def test_a_petal_can_stand_for_a_guest_who_then_shows_once(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+) -> None:
+    """The family put their coach in de bloem by hand, then invited her as a guest: she must not
+    be two petals. Chosen on the petal, the guest shows once, on it, with her last day."""
+    mother = make_user(name="Mama")
+    family = make_family(mother)
+    grandma = add_member(family, None, ROLE_NETWORK, name="Oma Els")
+    coach = make_user(name="Coach Sam", kind=KIND_PROFESSIONAL, organisation="CJG Noord")
+    stranger = make_user(name="Niet Uitgenodigd", kind=KIND_PROFESSIONAL)
+    plan = f"/families/{family.id}/plan"
+    add = f"{plan}/network"
+    sign_in(client, mother)
+    # No guests yet: the question is not asked.
+    assert 'name="guest_user_id"' not in client.get(plan).get_data(as_text=True)
+    sam = {"name": "Sam", "relation": "coach", "kind": "professional"}
+    assert post_form(client, add, sam, form_path=plan).status_code == 302
+    _grant(app, family, coach, {"plan": "read"}, days=20)
+    page = client.get(plan).get_data(as_text=True)
+    assert _flower_of(page).count("<ellipse") == 2  # her petal and her as a guest: twice
+    assert f'<option value="{coach.id}">Coach Sam (CJG Noord)</option>' in page
+    with app.app_context():
+        petal = db.session.scalars(select(NetworkPetal)).one()
+        petal_id, version = petal.id, petal.version
+    edit = f"{plan}/network/{petal_id}/edit"
+    form = client.get(edit).get_data(as_text=True)
+    assert 'name="guest_user_id"' in form
+    base = {"name": "Sam", "relation": "coach", "kind": "professional", "version": str(version)}
+
+    # Someone who never was this family's guest, and a member and a guest at once: refused,
+    # with what was typed kept.
+    for bad, message in (
+        ({"guest_user_id": str(stranger.id)}, "Deze persoon is geen gast van jullie gezin."),
+        ({"guest_user_id": "abc"}, "Deze persoon is geen gast van jullie gezin."),
+        (
+            {"guest_user_id": str(coach.id), "member_id": str(grandma.id)},
+            "Kies een gezinslid óf een gast, niet allebei.",
+        ),
+    ):
+        refused = post_form(client, edit, {**base, "relation": "onze coach", **bad})
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and message in text, bad
+        assert 'value="onze coach"' in text
+
+    saved = post_form(client, edit, {**base, "guest_user_id": str(coach.id)})
+    assert saved.status_code == 302
+    page = client.get(plan).get_data(as_text=True)
+    flower = _flower_of(page)
+    assert flower.count("<ellipse") == 1 and "Coach Sam" not in flower  # once: on her petal
+    assert 'aria-label="Sam, coach (hulpverlener, gast) — wijzigen"' in flower
+    assert "t/m " in flower  # her last day on the petal
+    item = page[page.index(f'id="petal-{petal_id}"') :]
+    item = item[: item.index("</li>")]
+    assert "Toegang tot en met" in item and ">gast</span>" in item
+    assert f'id="guest-{coach.id}"' not in page
+
+    # Her access ends: the petal stays the family's own, without an end date; the edit form
+    # still names her, as a former guest.
+    with app.app_context():
+        for grant in db.session.scalars(select(Grant).where(Grant.grantee_id == coach.id)):
+            grant.revoked_at = clock.now()
+        db.session.commit()
+        db.session.remove()
+    page = client.get(plan).get_data(as_text=True)
+    flower = _flower_of(page)
+    assert flower.count("<ellipse") == 1 and "t/m " not in flower
+    assert 'aria-label="Sam, coach (hulpverlener) — wijzigen"' in flower
+    form = client.get(edit).get_data(as_text=True)
+    assert f'<option selected value="{coach.id}">Coach Sam (geen toegang meer)</option>' in form
+
+    # The history names the guest, not a number.
+    history = client.get(f"{plan}/history?part=network").get_data(as_text=True)
+    assert "<dt>Gast</dt>" in history and "<ins>Coach Sam</ins>" in history
+
+
 def test_petal_conflict_shows_both_versions_and_removal_keeps_history(
     app: Flask,
     client: FlaskClient,
