@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -35,3 +37,61 @@ def test_models_match_the_migrations(app: Flask) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, Base.metadata)
     assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_conversations_get_their_last_activity_from_their_messages(tmp_path: Path) -> None:
+    """20261202_0015 fills active_at from the newest message, or the start without one (a
+    throw-away SQLite database: this test goes down and up again)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    from portal.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path}/migrate.db"
+    upgrade(url)
+    engine = create_engine(url)
+    started = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        from portal.auth.models import User
+        from portal.family.models import Family
+        from portal.messaging.models import Conversation, Message
+
+        user = User(email="m@example.org", display_name="Mama", password_hash="x")
+        session.add(user)
+        session.flush()
+        family = Family(name="Gezin", created_by_id=user.id)
+        session.add(family)
+        session.flush()
+        talked, silent = (
+            Conversation(family_id=family.id, topic=t, created_by_id=user.id, created_at=started)
+            for t in ("Met berichten", "Zonder")
+        )
+        session.add_all([talked, silent])
+        session.flush()
+        for seq, day in ((1, 3), (2, 5)):
+            session.add(
+                Message(
+                    conversation_id=talked.id,
+                    family_id=family.id,
+                    seq=seq,
+                    author_id=user.id,
+                    author_name="Mama",
+                    client_key=f"migrate-key-{seq}",
+                    body="hallo",
+                    created_at=datetime(2026, 1, day, 12, 0, tzinfo=UTC),
+                )
+            )
+        session.commit()
+        ids = talked.id, silent.id
+    command.downgrade(alembic_config(url), "20261202_0014")
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, active_at FROM conversation ORDER BY id")).all())
+        # Copying the table (SQLite's way to change a column) kept what points at it: with
+        # foreign keys on during the copy, dropping the old table deleted every message.
+        assert conn.execute(text("SELECT count(*) FROM message")).scalar() == 2
+    engine.dispose()
+    assert str(rows[ids[0]]).startswith("2026-01-05 12:00")  # its newest message
+    assert str(rows[ids[1]]).startswith("2026-01-01 09:00")  # no messages: its start

@@ -104,10 +104,10 @@ def _int_list(value: Any, field: str) -> list[int]:
 def list_conversations(fid: int) -> Any:
     family = load_family(fid, "conversation.list")
     limit, cursor = page_args()
-    rows = services.my_conversations(family, current_user)
     offset = cursor or 0  # ordered by latest activity, so the cursor is a position
-    items = rows[offset : offset + limit]
-    next_cursor = str(offset + limit) if len(rows) > offset + limit else None
+    rows = services.my_conversations(family, current_user, limit + 1, offset)
+    items = rows[:limit]
+    next_cursor = str(offset + limit) if len(rows) > limit else None
     people = people_by_conversation([c.id for c, _unread in items])
     return ok(
         {

@@ -27,6 +27,9 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     # The last sequence number handed out; raised in the same statement that claims the next.
     last_seq: Mapped[int] = mapped_column(default=0)
+    # When the last message came in (when it started, before the first): the list's order,
+    # set in that same statement.
+    active_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Participant(Base):

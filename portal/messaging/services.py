@@ -93,9 +93,12 @@ def participant(conversation: Conversation, user_id: int) -> Participant | None:
     )
 
 
-def my_conversations(family: Family, user: User) -> list[tuple[Conversation, int]]:
-    """Conversations I am in, newest activity first, with my unread count (one query)."""
-    rows = db.session.execute(
+def my_conversations(
+    family: Family, user: User, limit: int | None = None, offset: int = 0
+) -> list[tuple[Conversation, int]]:
+    """Conversations I am in, the most recent activity first, with my unread count (one
+    query); with `limit`, that many from `offset` on."""
+    query = (
         select(Conversation, Participant.last_read_seq)
         .join(Participant, Participant.conversation_id == Conversation.id)
         .where(
@@ -103,9 +106,28 @@ def my_conversations(family: Family, user: User) -> list[tuple[Conversation, int
             Participant.user_id == user.id,
             Participant.removed_at.is_(None),
         )
-        .order_by(Conversation.last_seq.desc(), Conversation.id.desc())
-    ).all()
+        .order_by(Conversation.active_at.desc(), Conversation.id.desc())
+    )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    rows = db.session.execute(query).all()
     return [(c, max(0, c.last_seq - read)) for c, read in rows]
+
+
+def count_my_conversations(family: Family, user: User) -> int:
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Participant)
+            .join(Conversation, Conversation.id == Participant.conversation_id)
+            .where(
+                Conversation.family_id == family.id,
+                Participant.user_id == user.id,
+                Participant.removed_at.is_(None),
+            )
+        )
+        or 0
+    )
 
 
 def latest_messages(conversation_ids: list[int]) -> dict[int, Message]:
@@ -181,8 +203,8 @@ def send(
     # Core statements on the session's connection: this runs for every message, and the ORM's
     # unit of work costs more than the database does here.
     conn = db.session.connection()
-    seq = conn.execute(_CLAIM_SEQ, {"cid": conversation.id}).scalar_one()
     now = clock.now()
+    seq = conn.execute(_CLAIM_SEQ, {"cid": conversation.id, "now": now}).scalar_one()
     values = {
         "conversation_id": conversation.id,
         "family_id": conversation.family_id,
@@ -205,6 +227,7 @@ def send(
             raise RuntimeError("idempotency key conflict without a stored message")
         return _duplicate(existing)
     set_committed_value(conversation, "last_seq", seq)
+    set_committed_value(conversation, "active_at", now)
     # The author has read their own message (one statement; no row to load first).
     conn.execute(_READ_OWN, {"cid": conversation.id, "uid": by.id, "seq": seq})
     message = Message(id=message_id, edited_at=None, deleted_at=None, **values)
@@ -222,7 +245,7 @@ _participants = cast(Table, Participant.__table__)
 _CLAIM_SEQ = (
     update(_conversations)
     .where(_conversations.c.id == bindparam("cid"))
-    .values(last_seq=_conversations.c.last_seq + 1)
+    .values(last_seq=_conversations.c.last_seq + 1, active_at=bindparam("now"))
     .returning(_conversations.c.last_seq)
 )
 _GIVE_BACK_SEQ = (

@@ -21,6 +21,8 @@ from portal.auth.forms import REQUIRED
 from portal.core import clock
 from portal.core.args import MAX_ID, positive_int_arg
 from portal.core.forms import Form
+from portal.family.models import Family
+from portal.family.plan_views import Pager
 from portal.family.views import guest_context
 from portal.files import services as files
 from portal.files.uploads import store_form_uploads
@@ -38,6 +40,28 @@ from portal.messaging.models import EDIT_WINDOW_MINUTES, MAX_BODY, MAX_TOPIC, Co
 
 bp = Blueprint("messaging", __name__)
 PAGE = 100
+LIST_PAGE = 50  # conversations on a page of the list
+
+
+def _list_pager(family: Family, total: int) -> tuple[Pager, int]:
+    """The list's page (?page=, the most recent first; past the end: the last page) and the
+    offset to load it from."""
+    last_page = max(1, -(-total // LIST_PAGE))
+    number = positive_int_arg("page", at_most=last_page) or 1
+    offset = (number - 1) * LIST_PAGE
+
+    def url(page: int) -> str:
+        args: dict[str, Any] = {"page": page} if page > 1 else {}
+        return url_for("messaging.conversations", family_id=family.id, **args)
+
+    pager = Pager(
+        total=total,
+        first=offset + 1 if total else 0,
+        last=min(total, offset + LIST_PAGE),
+        prev_url=url(number - 1) if number > 1 else None,
+        next_url=url(number + 1) if offset + LIST_PAGE < total else None,
+    )
+    return pager, offset
 
 
 class NewConversationForm(Form):
@@ -87,7 +111,8 @@ def conversations(family_id: int) -> Any:
                 )
         status = 422
         authorize("conversation.list", family)
-    rows = services.my_conversations(family, current_user)
+    pager, offset = _list_pager(family, services.count_my_conversations(family, current_user))
+    rows = services.my_conversations(family, current_user, LIST_PAGE, offset)
     ids = [c.id for c, _unread in rows]
     # The preview shows a message's text: only where this person may read it now.
     readable = readable_conversations(family.id, [c for c, _unread in rows])
@@ -95,6 +120,7 @@ def conversations(family_id: int) -> Any:
         "messaging/conversations.html",
         family=family,
         rows=rows,
+        pager=pager,
         latest=services.latest_messages(readable),
         names=services.people_names(ids),
         form=form,

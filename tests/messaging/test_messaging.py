@@ -452,3 +452,84 @@ def test_earlier_messages_a_page_at_a_time(app: Flask, world: dict[str, Any]) ->
         assert 'data-testid="newest-messages"' in page
     assert pages == 3 and seen == list(range(1, 231))
     assert 'id="messages"' in client.get(f"{url}?before=0").get_data(as_text=True)  # nonsense
+
+
+def test_the_list_puts_the_latest_activity_first_and_pages(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """The most recent conversation comes first, however many messages the others have (it was
+    ordered by their number); 50 to a page, every conversation once, page and API alike."""
+    from tests.helpers import counted_get
+
+    mother = api_for(app, world["mother"])
+    fid = world["family"].id
+    busy = start(mother, world["family"], "Veel berichten", [world["father"]])
+    quiet = start(mother, world["family"], "Rustig", [world["father"]])
+    for i in range(5):
+        clock.advance(timedelta(minutes=1))
+        mother.post(
+            f"/families/{fid}/conversations/{busy['id']}/messages",
+            {"client_key": f"busy-key-{i:04d}", "body": f"Bericht {i}"},
+        )
+    clock.advance(timedelta(minutes=1))
+    mother.post(
+        f"/families/{fid}/conversations/{quiet['id']}/messages",
+        {"client_key": "quiet-key-0001", "body": "Nieuw!"},
+    )
+
+    def order() -> list[str]:
+        items = mother.get(f"/families/{fid}/conversations").get_json()["items"]
+        return [c["topic"] for c in items]
+
+    assert order() == ["Rustig", "Veel berichten"]  # one new message beats five older ones
+    page = mother.client.get(f"/families/{fid}/messages").get_data(as_text=True)
+    assert page.index("Rustig") < page.index("Veel berichten")
+    clock.advance(timedelta(minutes=1))
+    mother.post(
+        f"/families/{fid}/conversations/{busy['id']}/messages",
+        {"client_key": "busy-key-9999", "body": "Weer wat"},
+    )
+    assert order() == ["Veel berichten", "Rustig"]
+    # A new conversation without messages counts from its start.
+    clock.advance(timedelta(minutes=1))
+    start(mother, world["family"], "Net begonnen", [world["father"]])
+    assert order()[0] == "Net begonnen"
+
+    with app.app_context():
+        mama = db.session.get(User, world["mother"].id)
+        family = db.session.get(Family, fid)
+        assert mama is not None and family is not None
+        for i in range(57):
+            clock.advance(timedelta(seconds=1))
+            services.start(family, mama, f"Gesprek {i:02d}", [world["father"].id])
+        db.session.commit()
+        db.session.remove()
+    url = f"/families/{fid}/messages"
+    seen: list[str] = []
+    first = mother.client.get(url).get_data(as_text=True)
+    assert "1–50 van 60" in first and 'rel="prev"' not in first
+    topics = re.findall(r"<strong>([^<]+)</strong></a>", first)
+    assert len(topics) == 50 and topics[0] == "Gesprek 56"
+    seen += topics
+    second = mother.client.get(f"{url}?page=2").get_data(as_text=True)
+    assert "51–60 van 60" in second and 'rel="next"' not in second
+    seen += re.findall(r"<strong>([^<]+)</strong></a>", second)
+    assert len(seen) == 60 == len(set(seen))  # every conversation once
+    assert seen[-3:] == ["Net begonnen", "Veel berichten", "Rustig"]
+    # Past the end: the last page; nonsense: the first.
+    assert "51–60 van 60" in mother.client.get(f"{url}?page=99999").get_data(as_text=True)
+    assert "1–50 van 60" in mother.client.get(f"{url}?page=abc").get_data(as_text=True)
+    # The API pages the same way (in the database now, not by loading every conversation).
+    api_seen: list[str] = []
+    cursor = ""
+    while True:
+        body = mother.get(f"/families/{fid}/conversations?limit=25{cursor}").get_json()
+        api_seen += [c["topic"] for c in body["items"]]
+        if not body["next_cursor"]:
+            break
+        cursor = f"&cursor={body['next_cursor']}"
+    assert api_seen == seen
+    # The page's queries do not grow with the number of conversations on it.
+    _, few = counted_get(app, mother.client, f"{url}?page=2")  # 10 on it
+    _, many = counted_get(app, mother.client, url)  # 50 on it
+    assert few == many
