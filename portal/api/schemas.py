@@ -358,6 +358,11 @@ SCHEMAS: dict[str, Any] = {
         family_id=INT,
         topic=S,
         created_at=TIME,
+        active_at={
+            **TIME,
+            "description": "When the newest message came in (its start, before the first); "
+            "the list is ordered by it, the most recent first.",
+        },
         last_seq={**INT, "description": "The newest message's sequence number (0: none yet)."},
         unread=INT,
         participants={

@@ -132,6 +132,7 @@ def conversation_json(conversation: Any, unread: int, people: list[Any]) -> dict
         "family_id": conversation.family_id,
         "topic": conversation.topic,
         "created_at": iso(conversation.created_at),
+        "active_at": iso(conversation.active_at),
         "last_seq": conversation.last_seq,
         "unread": unread,
         "participants": [

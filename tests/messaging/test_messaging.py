@@ -479,6 +479,8 @@ def test_the_list_puts_the_latest_activity_first_and_pages(
 
     def order() -> list[str]:
         items = mother.get(f"/families/{fid}/conversations").get_json()["items"]
+        times = [c["active_at"] for c in items]
+        assert times == sorted(times, reverse=True)  # what the order rests on, for clients
         return [c["topic"] for c in items]
 
     assert order() == ["Rustig", "Veel berichten"]  # one new message beats five older ones
