@@ -48,14 +48,20 @@ class PetalData:
 
 
 def _was_guest(family: Family, user_id: int) -> bool:
-    """Someone this family invited as a guest (any grant, also one that has ended: a petal that
-    stood for a guest may keep saying so)."""
+    """Someone who is or was this family's guest: a grant they accepted and the family approved
+    (also one that has ended since: a petal that stood for a guest may keep saying so; not an
+    invitation never taken up, nor a request the family refused)."""
     from portal.access.models import Grant
 
     return (
         db.session.scalar(
             select(Grant.id)
-            .where(Grant.family_id == family.id, Grant.grantee_id == user_id)
+            .where(
+                Grant.family_id == family.id,
+                Grant.grantee_id == user_id,
+                Grant.accepted_at.is_not(None),
+                Grant.approved_at.is_not(None),
+            )
             .limit(1)
         )
         is not None

@@ -98,6 +98,7 @@ def test_a_petal_stands_for_a_guest_over_the_api(
     grandma = add_member(family, None, ROLE_NETWORK, name="Oma Els")
     coach = make_user(name="Coach Sam", kind=KIND_PROFESSIONAL)
     stranger = make_user(name="Niet uitgenodigd", kind=KIND_PROFESSIONAL)
+    refused = make_user(name="Vroeg en kreeg nee", kind=KIND_PROFESSIONAL)
     now = clock.now()
     with app.app_context():
         db.session.add(
@@ -113,12 +114,29 @@ def test_a_petal_stands_for_a_guest_over_the_api(
                 parts=[GrantPart(part="plan", level="read")],
             )
         )
+        # A professional who asked for access and was refused: never this family's guest.
+        db.session.add(
+            Grant(
+                family_id=family.id,
+                grantee_id=refused.id,
+                origin="request",
+                purpose="Mag ik meekijken?",
+                valid_from=now - timedelta(days=1),
+                expires_at=now + timedelta(days=30),
+                accepted_at=now,
+                denied_at=now,
+                parts=[GrantPart(part="plan", level="read")],
+            )
+        )
         db.session.commit()
         db.session.remove()
     api = api_for(parent)
     base = f"/families/{family.id}/plan/network"
 
     assert error_fields(api.post(base, {"name": "X", "guest_user_id": stranger.id})) == {
+        "guest_user_id"
+    }
+    assert error_fields(api.post(base, {"name": "X", "guest_user_id": refused.id})) == {
         "guest_user_id"
     }
     assert error_fields(api.post(base, {"name": "X", "guest_user_id": "7"})) == {"guest_user_id"}

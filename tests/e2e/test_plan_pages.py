@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from portal import db
 from portal.family.models import Agreement, Goal
-from tests.e2e.people import PASSWORD, family_with_coach
+from tests.e2e.people import family_with_coach, sign_in
 
 
 def seed(app: Flask) -> int:
@@ -36,13 +36,6 @@ def seed(app: Flask) -> int:
     return family_id
 
 
-def sign_in_as_marieke(page: Page) -> None:
-    page.goto("/signin")
-    page.get_by_label("E-mailadres").fill("marieke@example.org")
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-
-
 def test_a_long_plan_is_paged_per_list(
     page: Page,
     live_server,  # type: ignore[no-untyped-def]
@@ -50,7 +43,7 @@ def test_a_long_plan_is_paged_per_list(
     check_a11y: Callable[[Page], None],
 ) -> None:
     family_id = seed(live_server.app)
-    sign_in_as_marieke(page)
+    sign_in(page, "marieke@example.org")
     page.goto(f"/families/{family_id}/plan")
     goals_pager = page.get_by_role("navigation", name="Meer doelen")
     expect(goals_pager).to_contain_text("1–25 van 60")
@@ -98,7 +91,7 @@ def test_an_evaluation_is_taken_out_after_asking_and_put_back_from_the_history(
         )
         db.session.commit()
         db.session.remove()
-    sign_in_as_marieke(page)
+    sign_in(page, "marieke@example.org")
     page.goto(f"/families/{family_id}/plan")
     page.get_by_role("link", name="Weghalen Netwerkoverleg school").click()
 
