@@ -86,6 +86,10 @@ RULES: dict[str, frozenset[str]] = {
     "conversation.create": PARENTS | YOUNG_PEOPLE,
     # Adding or removing people: the family members who may start conversations, from inside.
     "conversation.manage": PARENTS | YOUNG_PEOPLE,
+    # A new topic for a conversation: as adding people, the family's from inside.
+    "conversation.rename": PARENTS | YOUNG_PEOPLE,
+    # Leaving a conversation yourself: anyone in it (also a guest); the family can add them again.
+    "conversation.leave": EVERY_MEMBER,
     "message.view": EVERY_MEMBER,
     "message.send": EVERY_MEMBER,
     # Changing or deleting a message: who may send there, and only their own (AUTHOR_ACTIONS).
@@ -101,6 +105,7 @@ PART_ACTIONS: dict[str, tuple[str, str]] = {
     "dossier.edit": ("dossier", LEVEL_WRITE),
     "dossier.change": ("dossier", LEVEL_WRITE),
     "conversation.list": ("messages", LEVEL_READ),
+    "conversation.leave": ("messages", LEVEL_READ),
     "message.view": ("messages", LEVEL_READ),
     "message.send": ("messages", LEVEL_WRITE),
     "message.change": ("messages", LEVEL_WRITE),
@@ -109,7 +114,15 @@ PART_ACTIONS: dict[str, tuple[str, str]] = {
 # else's words).
 AUTHOR_ACTIONS = frozenset({"dossier.change", "message.change"})
 # Actions on a conversation that also need the actor to be one of its participants.
-PARTICIPANT_ACTIONS = frozenset({"message.view", "message.send", "conversation.manage"})
+PARTICIPANT_ACTIONS = frozenset(
+    {
+        "message.view",
+        "message.send",
+        "conversation.manage",
+        "conversation.rename",
+        "conversation.leave",
+    }
+)
 # What any active grant allows: seeing the family's name and what was granted.
 GUEST_ACTIONS = frozenset({"family.view"})
 GUEST = "guest"

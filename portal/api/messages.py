@@ -17,6 +17,7 @@ from portal.api.common import (
     fail,
     field_error,
     json_body,
+    no_content,
     ok,
     page,
     page_args,
@@ -34,6 +35,7 @@ from portal.messaging.live import (
     emit_after_commit,
     new_event,
     participants_changed,
+    topic_changed,
 )
 from portal.messaging.models import Conversation, Message, Participant
 from portal.messaging.present import messages_json
@@ -143,6 +145,29 @@ def create_conversation(fid: int) -> Any:
 def get_conversation(fid: int, cid: int) -> Any:
     family = load_family(fid, "conversation.list", record=False)
     conversation = load_conversation(family, cid, "message.view")
+    return ok(conversation_json(conversation, _unread(conversation), people_of(conversation)))
+
+
+@bp.patch("/families/<int:fid>/conversations/<int:cid>")
+@api_login_required
+def rename_conversation(fid: int, cid: int) -> Any:
+    """A new topic: the family's members who may add people, from inside."""
+    family = load_family(fid, "conversation.list", record=False)
+    conversation = load_conversation(family, cid, "conversation.rename", record=False)
+    with recorded_if_refused("message.view", conversation):
+        payload = json_body()
+        if set(payload) - {"topic"}:
+            raise field_error(sorted(set(payload) - {"topic"})[0], _("Dit veld bestaat niet."))
+        topic = payload.get("topic")
+        if not isinstance(topic, str):
+            raise field_error("topic", messaging_error_text("topic_required"))
+        try:
+            changed = services.rename(conversation, topic)
+        except services.MessagingError as exc:
+            raise field_error(exc.field, messaging_error_text(exc.code)) from None
+    authorize("conversation.rename", conversation)
+    if changed:
+        topic_changed(conversation)
     return ok(conversation_json(conversation, _unread(conversation), people_of(conversation)))
 
 
@@ -316,14 +341,18 @@ def add_participant(fid: int, cid: int) -> Any:
 @bp.delete("/families/<int:fid>/conversations/<int:cid>/participants/<int:uid>")
 @api_login_required
 def remove_participant(fid: int, cid: int, uid: int) -> Any:
+    """Take someone out (the family), or leave yourself (anyone in the conversation)."""
     family = load_family(fid, "conversation.list", record=False)
-    conversation = load_conversation(family, cid, "conversation.manage", record=False)
+    action = "conversation.leave" if uid == current_user.id else "conversation.manage"
+    conversation = load_conversation(family, cid, action, record=False)
     with recorded_if_refused("message.view", conversation):
         try:
             services.remove_participant(conversation, uid)
         except services.MessagingError as exc:
             status = 404 if exc.code == "not_a_participant" else 409
             raise field_error(exc.field, messaging_error_text(exc.code), status) from None
-    authorize("conversation.manage", conversation)
+    authorize(action, conversation)
     participants_changed(conversation, uid)
+    if action == "conversation.leave":
+        return no_content()  # nothing of it is theirs to see any more
     return ok(conversation_json(conversation, _unread(conversation), people_of(conversation)))

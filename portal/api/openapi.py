@@ -49,7 +49,7 @@ def _op(
     errors: tuple[int, ...] = (),
     params: tuple[str, ...] = (),
     public: bool = False,
-    also: dict[int, dict[str, Any]] | None = None,
+    also: dict[int, dict[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
     """One operation: its success answer(s), body, particular errors and query parameters.
     Path parameters, security and the shared errors are added by document()."""
@@ -341,6 +341,13 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/api/v1/families/{fid}/conversations/{cid}": {
             "get": _op("One conversation", (200, ref("Conversation")), errors=FAMILY_ERRORS),
+            "patch": _op(
+                "A new topic (family members who may add people, from inside); everyone in it "
+                "gets conversation.changed with the topic",
+                (200, ref("Conversation")),
+                body=ref("ConversationChange"),
+                errors=(*FAMILY_ERRORS, 415, 422),
+            ),
         },
         "/api/v1/families/{fid}/conversations/{cid}/messages": {
             "get": _op(
@@ -380,8 +387,10 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/api/v1/families/{fid}/conversations/{cid}/participants/{uid}": {
             "delete": _op(
-                "Take someone out of the conversation (what they wrote stays)",
+                "Take someone out of the conversation (what they wrote stays); with your own "
+                "user id: leave it yourself (anyone in it, also a guest), answered with 204",
                 (200, ref("Conversation")),
+                also={204: None},
                 errors=(*FAMILY_ERRORS, 409),
             ),
         },

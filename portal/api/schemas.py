@@ -370,6 +370,9 @@ SCHEMAS: dict[str, Any] = {
             "items": obj(["user_id", "name"], user_id=INT, name=S, last_read_seq=INT_NULL),
         },
     ),
+    "ConversationChange": obj(
+        ["topic"], closed=True, topic={"type": "string", "minLength": 1, "maxLength": 120}
+    ),
     "NewConversation": obj(
         ["topic", "participants"],
         closed=True,

@@ -112,6 +112,22 @@ def participants_changed(conversation: Conversation, user_id: int) -> None:
     )
 
 
+def topic_changed(conversation: Conversation) -> None:
+    """After a new topic: everyone in the conversation sees it at once."""
+    emit_after_commit(
+        "conversation.changed",
+        {
+            "family_id": conversation.family_id,
+            "type": "conversation.changed",
+            "id": conversation.id,
+            "conversation_id": conversation.id,
+            "topic": conversation.topic,
+            "at": clock.now().isoformat(),
+        },
+        conversation_room(conversation.id),
+    )
+
+
 # One query for everything a socket event about a conversation needs to decide: the signed-in
 # user of the socket's session (still live: not revoked, not expired), the conversation, the
 # user's membership of its family, whether they take part in it, and (for a send) the message

@@ -83,6 +83,18 @@ def start(family: Family, by: User, topic: str, participant_ids: list[int]) -> C
     return conversation
 
 
+def rename(conversation: Conversation, topic: str) -> bool:
+    """A new topic (the same checks as at the start). False when it did not change."""
+    text = plain_text(topic, MAX_TOPIC)
+    if not text:
+        raise MessagingError("topic_required", "topic")
+    if text == conversation.topic:
+        return False
+    conversation.topic = text
+    db.session.flush()
+    return True
+
+
 def participant(conversation: Conversation, user_id: int) -> Participant | None:
     return db.session.scalar(
         select(Participant).where(

@@ -7,7 +7,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import HiddenField, StringField, TextAreaField
@@ -35,6 +36,7 @@ from portal.messaging.live import (
     new_event,
     participants_changed,
     readable_conversations,
+    topic_changed,
 )
 from portal.messaging.models import EDIT_WINDOW_MINUTES, MAX_BODY, MAX_TOPIC, Conversation
 
@@ -66,6 +68,12 @@ def _list_pager(family: Family, total: int) -> tuple[Pager, int]:
 
 class NewConversationForm(Form):
     topic = StringField(_l("Onderwerp"), validators=[DataRequired(REQUIRED), Length(max=MAX_TOPIC)])
+
+
+class TopicForm(Form):
+    topic = StringField(
+        _l("Nieuw onderwerp"), validators=[DataRequired(REQUIRED), Length(max=MAX_TOPIC)]
+    )
 
 
 class MessageForm(Form):
@@ -297,6 +305,17 @@ def people(family_id: int, conversation_id: int) -> Any:
                 url_for("messaging.people", family_id=family.id, conversation_id=current.id)
             )
     authorize("message.view", current)
+    return _people_page(family, current, may_manage, error, 422 if error else 200)
+
+
+def _people_page(
+    family: Family,
+    current: Conversation,
+    may_manage: bool,
+    error: str | None,
+    status: int,
+    topic_form: TopicForm | None = None,
+) -> Any:
     inside = people_of(current)
     inside_ids = {user.id for user, _read in inside}
     addable = [u for u in services.eligible_people(family) if u.id not in inside_ids]
@@ -307,9 +326,37 @@ def people(family_id: int, conversation_id: int) -> Any:
         people=inside,
         addable=addable,
         may_manage=may_manage,
+        may_rename=decide(current_actor(), "conversation.rename", current).allowed,
+        may_leave=decide(current_actor(), "conversation.leave", current).allowed,
+        topic_form=topic_form or TopicForm(formdata=None, topic=current.topic),
         error=error,
         **guest_context(family),
-    ), (422 if error else 200)
+    ), status
+
+
+@bp.route("/families/<int:family_id>/messages/<int:conversation_id>/topic", methods=["POST"])
+@login_required
+def rename(family_id: int, conversation_id: int) -> Any:
+    """A new topic, from the people page; a refused one keeps what was typed."""
+    family = load_family(family_id, "conversation.list", record=False)
+    current = load_conversation(family, conversation_id, "conversation.rename", record=False)
+    form = TopicForm()
+    if form.validate():
+        try:
+            changed = services.rename(current, form.topic.data or "")
+        except services.MessagingError as exc:
+            form.topic.errors = [*form.topic.errors, messaging_error_text(exc.code)]
+        else:
+            authorize("conversation.rename", current)
+            if changed:
+                topic_changed(current)
+                flash(_('Het onderwerp is nu "%(topic)s".', topic=current.topic), "success")
+            return redirect(
+                url_for("messaging.people", family_id=family.id, conversation_id=current.id)
+            )
+    authorize("message.view", current)
+    may_manage = decide(current_actor(), "conversation.manage", current).allowed
+    return _people_page(family, current, may_manage, None, 422, topic_form=form)
 
 
 @bp.route(
@@ -318,8 +365,11 @@ def people(family_id: int, conversation_id: int) -> Any:
 )
 @login_required
 def remove_person(family_id: int, conversation_id: int, user_id: int) -> Any:
+    """Take someone out (the family, from inside), or leave yourself (anyone in it); a
+    confirmation first."""
     family = load_family(family_id, "conversation.list", record=False)
-    current = load_conversation(family, conversation_id, "conversation.manage", record=False)
+    action = "conversation.leave" if user_id == current_user.id else "conversation.manage"
+    current = load_conversation(family, conversation_id, action, record=False)
     person = next((u for u, _read in people_of(current) if u.id == user_id), None)
     if person is None:
         authorize("message.view", current)
@@ -332,9 +382,17 @@ def remove_person(family_id: int, conversation_id: int, user_id: int) -> Any:
             db.rollback()
             error = messaging_error_text(exc.code)
         else:
-            authorize("conversation.manage", current)
+            authorize(action, current)
             participants_changed(current, user_id)
             if user_id == current_user.id:
+                flash(
+                    _(
+                        'Je doet niet meer mee in "%(topic)s". Iemand uit het gezin kan je '
+                        "er weer bij zetten.",
+                        topic=current.topic,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("messaging.conversations", family_id=family.id))
             return redirect(
                 url_for("messaging.people", family_id=family.id, conversation_id=current.id)

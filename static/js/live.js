@@ -190,6 +190,13 @@
     receipts.textContent = text.readBy + r.name;
   });
   socket.on("access.revoked", () => { window.location.reload(); });
+  socket.on("conversation.changed", (c) => {
+    // A new topic: shown at once (as text, never as markup).
+    if (c.conversation_id !== conversationId || typeof c.topic !== "string") return;
+    const heading = document.getElementById("conversation-topic");
+    if (heading) heading.textContent = c.topic;
+    document.title = c.topic + document.title.slice(document.title.lastIndexOf(" · "));
+  });
   socket.on("conversation.removed", (r) => {
     if (r.conversation_id !== conversationId) return;
     if (form) form.remove();

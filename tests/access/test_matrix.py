@@ -410,6 +410,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/messages/<int:conversation_id>/people", "POST"): Route(
         "POST", manage_route(INVALID), True
     ),
+    # The young person of 12-15 left the conversation on the route just before this one in
+    # the matrix's order (…/people/<user_id>/remove): it no longer exists for them.
+    ("/families/<int:family_id>/messages/<int:conversation_id>/topic", "POST"): Route(
+        "POST", {**manage_route(INVALID), "young_12_15": NOT_FOUND}, True
+    ),
     # The user in the URL is the young person of 12-15 (who may leave the conversation).
     (
         "/families/<int:family_id>/messages/<int:conversation_id>/people/<int:user_id>/remove",
@@ -556,9 +561,14 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/families/<int:fid>/conversations/<int:cid>/participants", "POST"): api(
         "POST", manage_route(INVALID), True
     ),
-    # The user in the URL is the network member.
+    # The user in the URL is a neighbour in the conversation (not an actor). Leaving yourself
+    # is tested in tests/messaging/test_conversation_people.py.
     ("/api/v1/families/<int:fid>/conversations/<int:cid>/participants/<int:uid>", "DELETE"): api(
         "DELETE", manage_route(OK), True
+    ),
+    # A new topic: as adding people (an empty body is a 422 for those who may).
+    ("/api/v1/families/<int:fid>/conversations/<int:cid>", "PATCH"): api(
+        "PATCH", manage_route(INVALID), True
     ),
     # Search without a query is a 400 for those who may search at all.
     ("/api/v1/families/<int:fid>/messages", "GET"): api(
@@ -690,6 +700,10 @@ def world(
     add_member(family, users["young_12_15"], ROLE_YOUNG_PERSON, birth_date=years_ago(13))
     add_member(family, users["young_16_17"], ROLE_YOUNG_PERSON, birth_date=years_ago(16))
     add_member(family, users["network"], ROLE_NETWORK)
+    # In the conversation, not an actor: whom the API's "take someone out" route takes out
+    # (an actor taking themselves out would leave, and miss the routes after it).
+    users["neighbour"] = make_user(name="Buurman")
+    add_member(family, users["neighbour"], ROLE_NETWORK)
     child = add_member(family, None, ROLE_YOUNG_PERSON, birth_date=years_ago(8), name="Kind")
     other = make_family(users["other_family"], name="Gezin Ander")
     for actor in PROFESSIONALS:
@@ -755,7 +769,7 @@ def world(
         db.session.flush()
         db.session.add_all(
             Participant(conversation_id=conversation.id, user_id=users[actor].id)
-            for actor in IN_CONVERSATION
+            for actor in (*IN_CONVERSATION, "neighbour")
         )
         conversation_id = conversation.id
         goal = Goal(family_id=family.id, title="Op tijd op school", created_by_name="Ouder Een")
@@ -879,7 +893,7 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("evaluations/<int:item_id>", f"evaluations/{world['evaluation_id']}")
         .replace("<int:item_id>", str(world["goal_id"]))
         .replace("<int:number>", "1")
-        .replace("<int:uid>", str(users["network"].id))
+        .replace("<int:uid>", str(users["neighbour"].id))
         .replace("<int:user_id>", str(users["young_12_15"].id))
         .replace("<int:goal_id>", str(world["goal_id"]))
         .replace("<int:agreement_id>", str(world["agreement_id"]))

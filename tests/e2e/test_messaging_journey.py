@@ -204,6 +204,22 @@ def test_reply_attachment_and_search_in_the_browser(
         parent.goto(f"{url}/people")
         check_a11y(parent)
         shoot(parent, "people")
+        # A new topic: the coach's open conversation shows it at once, as text.
+        parent.get_by_label("Nieuw onderwerp").fill("Schoolreis <b>juni</b>")
+        parent.get_by_role("button", name="Onderwerp opslaan").click()
+        expect(parent.get_by_text('Het onderwerp is nu "Schoolreis <b>juni</b>".')).to_be_visible()
+        expect(coach.locator("#conversation-topic")).to_have_text("Schoolreis <b>juni</b>")
+        assert coach.title().startswith("Schoolreis <b>juni</b> · ")
+        # The coach leaves the conversation herself, after a question.
+        coach.goto(f"{url}/people")
+        check_a11y(coach)
+        coach.get_by_role("link", name="Gesprek verlaten").click()
+        expect(coach.get_by_role("heading", name="Wil je dit gesprek verlaten?")).to_be_visible()
+        coach.get_by_role("button", name="Ja, verlaten").click()
+        expect(coach.get_by_text("Je doet niet meer mee in")).to_be_visible()
+        shoot(coach, "left-the-conversation")
+        parent.reload()
+        expect(parent.locator(".people-list")).not_to_contain_text("Coach Linda")
     finally:
         parent_ctx.close()
         coach_ctx.close()

@@ -152,3 +152,126 @@ def test_removal_made_by_another_instance_reaches_open_sockets_by_the_sweep(
         db.session.commit()
         db.session.remove()
     assert papa.wait_for("conversation.removed", timeout=1.0)["conversation_id"] == cid
+
+
+def test_anyone_in_a_conversation_can_leave_it(app: Flask, world: dict[str, Any]) -> None:  # noqa: F811
+    """A guest or a member leaves by themselves (a question first); the family takes others
+    out; whoever left sees nothing more of it, and the last one cannot leave."""
+    from portal.access.models import AuditEvent
+
+    family, mother, father, coach = (
+        world["family"],
+        world["mother"],
+        world["father"],
+        world["coach"],
+    )
+    mama = api_for(app, mother)
+    conversation = start(mama, family, "Samen", [father, coach])
+    cid = conversation["id"]
+    people = f"/families/{family.id}/messages/{cid}/people"
+    guest = api_for(app, coach)
+
+    page = guest.client.get(people).get_data(as_text=True)
+    assert "Gesprek verlaten" in page and "Weghalen" not in page  # only themselves
+    assert "Onderwerp wijzigen" not in page
+    # Taking someone else out stays the family's.
+    refused = guest.client.post(
+        f"{people}/{father.id}/remove", data={"csrf_token": _csrf(guest.client, people)}
+    )
+    assert refused.status_code == 403
+    leave = f"{people}/{coach.id}/remove"
+    assert "Wil je dit gesprek verlaten?" in guest.client.get(leave).get_data(as_text=True)
+    left = guest.client.post(leave, data={"csrf_token": _csrf(guest.client, leave)})
+    assert left.status_code == 302 and left.location.endswith(f"/families/{family.id}/messages")
+    listed = guest.client.get(left.location).get_data(as_text=True)
+    assert "Je doet niet meer mee in &#34;Samen&#34;." in listed
+    assert guest.client.get(f"/families/{family.id}/messages/{cid}").status_code == 404
+    with app.app_context():
+        row = db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "conversation.leave", AuditEvent.actor_user_id == coach.id
+            )
+        ).one()
+        assert row.outcome == "allowed" and row.object_id == str(cid)
+
+    # Over the API: the father leaves too (204), and then it is gone for him.
+    papa = api_for(app, father)
+    base = f"/families/{family.id}/conversations/{cid}"
+    assert papa.delete(f"{base}/participants/{father.id}").status_code == 204
+    assert is_problem(papa.get(base), 404)
+    assert {p["user_id"] for p in mama.get(base).get_json()["participants"]} == {mother.id}
+    last = mama.delete(f"{base}/participants/{mother.id}")
+    assert is_problem(last, 409) and "Er moet iemand" in last.get_json()["detail"]
+
+
+def test_the_family_gives_a_conversation_a_new_topic(
+    app: Flask,
+    world: dict[str, Any],  # noqa: F811
+) -> None:
+    family, mother, coach = world["family"], world["mother"], world["coach"]
+    mama = api_for(app, mother)
+    conversation = start(mama, family, "School", [coach])
+    base = f"/families/{family.id}/conversations/{conversation['id']}"
+    people = f"/families/{family.id}/messages/{conversation['id']}/people"
+    topic_url = f"/families/{family.id}/messages/{conversation['id']}/topic"
+
+    assert "Onderwerp wijzigen" in mama.client.get(people).get_data(as_text=True)
+    too_long = mama.client.post(
+        topic_url, data={"csrf_token": _csrf(mama.client, people), "topic": "Lang " * 30}
+    )
+    text = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422 and "Lang Lang" in text  # what was typed stays
+    assert mama.get(base).get_json()["topic"] == "School"
+    renamed = mama.client.post(
+        topic_url, data={"csrf_token": _csrf(mama.client, people), "topic": "School <b>Daan</b>"}
+    )
+    assert renamed.status_code == 302
+    shown = mama.client.get(renamed.location).get_data(as_text=True)
+    # Stored as the plain text it is, escaped where it is shown.
+    assert "Het onderwerp is nu &#34;School &lt;b&gt;Daan&lt;/b&gt;&#34;." in shown
+    assert "<b>Daan" not in shown
+    assert mama.get(base).get_json()["topic"] == "School <b>Daan</b>"
+
+    # The API: a clear 422 for nonsense, nothing changed.
+    assert is_problem(mama.patch(base, {"topic": ""}), 422)
+    assert is_problem(mama.patch(base, {"topic": 7}), 422)
+    assert is_problem(mama.patch(base, {"topic": "X", "colour": "rood"}), 422)
+    assert mama.patch(base, {"topic": "Schoolreis"}).get_json()["topic"] == "Schoolreis"
+    # A guest in it reads the topic but cannot change it.
+    guest = api_for(app, coach)
+    assert "Onderwerp wijzigen" not in guest.client.get(people).get_data(as_text=True)
+    assert is_problem(guest.patch(base, {"topic": "Van de coach"}), 403)
+    assert guest.get(base).get_json()["topic"] == "Schoolreis"
+
+
+def _csrf(client: Any, path: str) -> str:
+    from tests.helpers import csrf_from
+
+    return csrf_from(client.get(path).get_data(as_text=True))
+
+
+def test_a_new_topic_reaches_open_sockets(
+    app: Flask,
+    live_server: LiveServer,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+    listeners: list[Listener],  # noqa: F811
+) -> None:
+    setup = setup_world(app, make_user, make_family, add_member)
+    fid, cid = setup["family"].id, setup["cid"]
+    base = live_server.url
+    mama_http = http_sign_in(base, "mama@example.org")
+    papa = Listener(base, http_sign_in(base, "papa@example.org"))
+    listeners.append(papa)
+    assert papa.subscribe(fid)["ok"]
+    csrf = mama_http.get(f"{base}/api/v1/session", timeout=5).json()["csrf_token"]
+    response = mama_http.patch(
+        f"{base}/api/v1/families/{fid}/conversations/{cid}",
+        json={"topic": "Schoolreis"},
+        headers={"X-CSRFToken": csrf},
+        timeout=5,
+    )
+    assert response.status_code == 200
+    event = papa.wait_for("conversation.changed")
+    assert (event["conversation_id"], event["topic"]) == (cid, "Schoolreis")
