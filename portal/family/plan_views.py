@@ -174,7 +174,9 @@ def people_for_agreements(
     if petals is None:
         petals = plan_parts.petals(family)
     people += [(f"guest:{g.user_id}", g.name, g.user_id) for g in guests]
-    people += [(f"petal:{p.id}", p.name, None) for p in petals]
+    # A petal that stands for a guest of now is that guest: offered once, as the guest.
+    now_guests = {g.user_id for g in guests}
+    people += [(f"petal:{p.id}", p.name, None) for p in petals if p.guest_user_id not in now_guests]
     return people
 
 

@@ -187,6 +187,9 @@ def test_a_petal_can_stand_for_a_guest_who_then_shows_once(
     item = item[: item.index("</li>")]
     assert "Toegang tot en met" in item and ">gast</span>" in item
     assert f'id="guest-{coach.id}"' not in page
+    # "Wie doet het?" offers her once too: as the guest she is, not also as her petal.
+    assert f'<option value="guest:{coach.id}">Coach Sam</option>' in page
+    assert f'value="petal:{petal_id}"' not in page
 
     # Her access ends: the petal stays the family's own, without an end date; the edit form
     # still names her, as a former guest.
@@ -199,6 +202,7 @@ def test_a_petal_can_stand_for_a_guest_who_then_shows_once(
     flower = _flower_of(page)
     assert flower.count("<ellipse") == 1 and "t/m " not in flower
     assert 'aria-label="Sam, coach (hulpverlener) — wijzigen"' in flower
+    assert f'value="petal:{petal_id}"' in page  # no guest any more: her petal is offered again
     form = client.get(edit).get_data(as_text=True)
     assert f'<option selected value="{coach.id}">Coach Sam (geen toegang meer)</option>' in form
 
