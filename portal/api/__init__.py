@@ -14,7 +14,7 @@ from portal.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # CSRFProtect would answer before the blueprint's own hook; _guard checks it instead, so that a
-# later bearer-token request (which carries no cookie) can skip it.
+# bearer-token request (which carries no cookie) can skip it.
 csrf.exempt(bp)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -31,11 +31,59 @@ ENROLMENT_ENDPOINTS = frozenset(
 )
 
 
+# What only a cookie session can do: sign in or out, and enrol TOTP (the pending secret is
+# kept in the session). A bearer token is revoked in the settings, not signed out.
+SESSION_ENDPOINTS = frozenset({"api.create_session", "api.delete_session", "api.enrol_totp"})
+
+
+def _bearer() -> str | None:
+    """The token of an `Authorization: Bearer …` header; None without one."""
+    header = request.headers.get("Authorization", "")
+    scheme, _space, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip()
+
+
+def _authenticate_bearer(secret: str) -> Any:
+    """Sign this request in as the token's owner, or refuse it (RFC 6750: 401 with
+    WWW-Authenticate). A token is never combined with the cookie: it alone decides."""
+    from portal.auth import api_tokens, login
+
+    found = api_tokens.authenticate(secret)
+    if found is None:
+        return problem(
+            401,
+            _(
+                "Dit API-token werkt niet (meer): het klopt niet, is verlopen of is "
+                "ingetrokken. Maak een nieuw token bij Beveiliging."
+            ),
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    user, token = found
+    login.adopt_bearer(user, token.created_with)
+    if request.endpoint in SESSION_ENDPOINTS:
+        return problem(
+            400,
+            _(
+                "Dit kan alleen met een sessie, niet met een API-token. Een token trek je in "
+                "bij Beveiliging."
+            ),
+            session_required=True,
+        )
+    return None
+
+
 @bp.before_request
 def _guard() -> Any:
-    # Every request so far is cookie-authenticated (or anonymous with a cookie session), so every
-    # write needs the token that GET /api/v1/session hands out.
-    if request.method not in SAFE_METHODS:
+    secret = _bearer()
+    if secret is not None:
+        refused = _authenticate_bearer(secret)
+        if refused is not None:
+            return refused
+    # A cookie request (signed in or anonymous) needs, for every write, the token that
+    # GET /api/v1/session hands out; a bearer request does not (see adopt_bearer).
+    elif request.method not in SAFE_METHODS:
         try:
             csrf.protect()
         except CSRFError:

@@ -22,8 +22,10 @@ FAMILY_ERRORS = (400, 401, 403, 404)
 PAGING = ("limit", "cursor")
 
 ERRORS = {
-    400: "Malformed JSON or query, or the CSRF token is missing (csrf_required).",
-    401: "Not signed in; for POST /session also a wrong password or TOTP code (totp_required).",
+    400: "Malformed JSON or query, or the CSRF token is missing (csrf_required), or a bearer "
+    "token used where only a session can act (session_required).",
+    401: "Not signed in, or a bearer token that is unknown, expired or revoked; for POST "
+    "/session also a wrong password or TOTP code (totp_required).",
     403: "Seen but not allowed; or a professional must enrol TOTP first "
     "(totp_enrolment_required); or the e-mail address is not verified yet.",
     404: "No such object, or one of another family, or one you may not see.",
@@ -707,16 +709,16 @@ def _complete(path: str, method: str, op: dict[str, Any], endpoint: str | None) 
     if public:
         op["security"] = [{"csrf": []}] if unsafe else []
     else:
-        op["security"] = [{"session": [], "csrf": []} if unsafe else {"session": []}]
+        cookie: dict[str, list[str]] = {"session": [], "csrf": []} if unsafe else {"session": []}
+        op["security"] = [cookie, {"bearer": []}]
     codes = {int(code) for code, answer in op["responses"].items() if not answer}
     if unsafe:
         codes.add(400)
     if "requestBody" in op:
         codes |= {400, 413, 415, 422}
-    if not public:
-        codes.add(401)
-        if endpoint not in ENROLMENT_ENDPOINTS:
-            codes.add(403)  # professionals without TOTP, and members without the right
+    codes.add(401)  # also on public paths: a bearer token that does not work is refused
+    if not public and endpoint not in ENROLMENT_ENDPOINTS:
+        codes.add(403)  # professionals without TOTP, and members without the right
     if "{" in path:
         codes.add(404)
     for code in sorted(codes):
@@ -750,7 +752,9 @@ def document() -> dict[str, Any]:
             "description": "The family's own portal. JSON in and out; errors are "
             "application/problem+json (RFC 9457) in the caller's language. Authenticate with "
             "the session cookie from POST /api/v1/session; every write (POST, PUT, PATCH, "
-            "DELETE) needs the X-CSRFToken header with the token from GET /api/v1/session. "
+            "DELETE) then needs the X-CSRFToken header with the token from GET /api/v1/session. "
+            "Or with a personal token made at /account/api-tokens, sent as Authorization: "
+            "Bearer; such requests need no CSRF token and never use the cookie. "
             "Lists take ?limit= (at most 200) and ?cursor=, and return next_cursor.",
         },
         "servers": [{"url": "/"}],
@@ -765,6 +769,12 @@ def document() -> dict[str, Any]:
                     "in": "cookie",
                     "name": current_app.config.get("SESSION_COOKIE_NAME", "session"),
                     "description": "Set by POST /api/v1/session, ended by DELETE.",
+                },
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal API token (gpt_…), made and revoked by its owner "
+                    "at /account/api-tokens; it acts with its owner's rights, until it expires.",
                 },
                 "csrf": {
                     "type": "apiKey",

@@ -91,3 +91,21 @@ class NewPasswordForm(FlaskForm):
             EqualTo("password", _l("De wachtwoorden zijn niet gelijk.")),
         ],
     )
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(
+        _l("Waar gebruik je het token voor?"),
+        description=_l("Bijvoorbeeld de naam van de app of het script. Alleen jij ziet dit."),
+        validators=[DataRequired(REQUIRED), Length(max=80)],
+    )
+    days = SelectField(
+        _l("Hoe lang werkt het token?"),
+        choices=[
+            SelectChoice(30, _l("30 dagen")),
+            SelectChoice(90, _l("90 dagen")),
+            SelectChoice(365, _l("1 jaar")),
+        ],
+        coerce=int,
+        default=90,
+    )

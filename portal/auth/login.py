@@ -41,6 +41,16 @@ def adopt(user: User | None, method: str | None, token: str) -> None:
     login_manager._update_request_context_with_user(user)
 
 
+def adopt_bearer(user: User, method: str) -> None:
+    """Make the owner of an API bearer token this request's current_user. No cookie session
+    is involved: nothing to sign out of, and no CSRF to check (a browser never adds the
+    Authorization header to a cross-site request by itself)."""
+    user.session_token = None
+    user.signin_method = method
+    user.bearer = True
+    login_manager._update_request_context_with_user(user)
+
+
 # What a visitor chose before signing in and keeps afterwards; everything else is dropped.
 KEPT_ACROSS_SIGN_IN = ("locale", "invite_token", "guest_invite_token")
 

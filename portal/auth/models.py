@@ -1,4 +1,5 @@
-"""Accounts, server-side sessions, single-use link tokens, recovery codes, sign-in failures."""
+"""Accounts, server-side sessions, API tokens, single-use link tokens, recovery codes and
+sign-in failures."""
 
 from __future__ import annotations
 
@@ -52,9 +53,10 @@ class User(Base):
 
     # Flask-Login protocol. The id Flask-Login keeps in the cookie is the server-side session
     # token, so signing out (revoking that row) makes a copied cookie useless.
-    __allow_unmapped__ = True  # the two request-only attributes below are not columns
+    __allow_unmapped__ = True  # the three request-only attributes below are not columns
     session_token: str | None = None
     signin_method: str | None = None
+    bearer: bool = False  # this request came with an API token, not the session cookie
 
     @property
     def is_authenticated(self) -> bool:
@@ -93,6 +95,30 @@ class UserSession(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     client_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    """A personal bearer token for the JSON API, made by its owner in their settings.
+
+    Only the hash is kept; the token itself is shown once. It acts as its owner, through the
+    same policy as their pages, until it expires (at most a year) or is revoked; a password
+    reset revokes every token with every session. `created_with` is how the session that made
+    it was signed in (a professional's token carries the second factor of that session)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise it
+    created_with: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class LinkToken(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 
 from config import Settings
 from portal import db
-from portal.auth import passwords, totp
+from portal.auth import api_tokens, passwords, totp
 from portal.auth.models import (
     KIND_FAMILY,
     KIND_PROFESSIONAL,
@@ -320,6 +320,8 @@ def reset_password(token: str, new_password: str) -> LinkCheck:
             # The mail proved the address; everyone signed in with the old password is out.
             user.email_verified_at = user.email_verified_at or clock.now()
             end_all_sessions(user)
+            # Tokens too: whoever had the old password may have made one to stay in.
+            api_tokens.revoke_all(user)
     return check
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -21,8 +22,9 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from portal import db
-from portal.auth import login, services, totp
+from portal.auth import api_tokens, login, services, totp
 from portal.auth.forms import (
+    ApiTokenForm,
     CodeForm,
     NewPasswordForm,
     ProfessionalSignUpForm,
@@ -334,6 +336,8 @@ def require_second_factor_for_professionals() -> Any:
     if current_user.totp_enabled or getattr(current_user, "signin_method", "") == "oidc":
         return None
     allowed = {"auth.totp_enrol", "auth.signout", "static", "main.set_locale", "main.index"}
+    # (Not the API-token pages: a professional's token acts with the second factor of the
+    # session that made it, so it is made only after enrolment.)
     if request.endpoint in allowed or request.path.startswith("/api/"):
         return None
     flash(_("Zet eerst tweestapsverificatie aan. Dat is verplicht voor professionals."), "info")
@@ -365,3 +369,62 @@ def notifications() -> Any:
     return render_template(
         "auth/notifications.html", choices=choices, current=current_user.message_mail
     )
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+def _token_problem(code: str) -> str:
+    return {
+        "name_required": _("Vul dit veld in."),
+        "name_too_long": _("Gebruik hoogstens 80 tekens."),
+        "bad_lifetime": _("Kies een van de mogelijkheden."),
+        "too_many": _(
+            "Je hebt al %(n)s werkende tokens. Trek er eerst een in die je niet meer gebruikt.",
+            n=api_tokens.MAX_ACTIVE,
+        ),
+    }.get(code, _("Dit klopt niet."))
+
+
+def _tokens_page(form: ApiTokenForm, status: int = 200, created: Any = None) -> Any:
+    now = clock.now()
+    tokens = [(token, api_tokens.state(token, now)) for token in api_tokens.tokens_of(current_user)]
+    return render_template(
+        "auth/api_tokens.html", form=form, tokens=tokens, created=created
+    ), status
+
+
+@bp.route("/account/api-tokens", methods=["GET", "POST"])
+@login_required
+def api_token_list() -> Any:
+    """Personal tokens for the JSON API: make one (shown once), see them, revoke them."""
+    form = ApiTokenForm()
+    if request.method == "GET":
+        return _tokens_page(form)
+    if not form.validate_on_submit():
+        return _tokens_page(form, 422)
+    try:
+        created = api_tokens.create(current_user, form.name.data or "", form.days.data or 0)
+    except api_tokens.TokenError as exc:
+        getattr(form, exc.field).errors = [_token_problem(exc.code)]
+        return _tokens_page(form, 422)
+    # Shown in this answer only: not put in a flash message, which would travel in the cookie.
+    return _tokens_page(ApiTokenForm(formdata=None), 201, created)
+
+
+@bp.route("/account/api-tokens/<int:token_id>/revoke", methods=["GET", "POST"])
+@login_required
+def api_token_revoke(token_id: int) -> Any:
+    token = api_tokens.own_token(current_user, token_id)
+    if token is None:  # someone else's token is not there for you
+        abort(404)
+    if request.method == "POST":  # (CSRF is checked for every page form: CSRFProtect)
+        if api_tokens.revoke(token):
+            flash(
+                _("Het token „%(name)s” is ingetrokken. Het werkt niet meer.", name=token.name),
+                "success",
+            )
+        else:
+            flash(_("Dit token werkte al niet meer."), "info")
+        return redirect(url_for("auth.api_token_list"))
+    return render_template("auth/api_token_revoke.html", token=token)

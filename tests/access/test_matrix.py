@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -17,8 +18,10 @@ from sqlalchemy import func, select
 
 from portal import db
 from portal.access.models import AuditEvent, Grant, GrantPart
-from portal.auth.models import KIND_PROFESSIONAL, User
+from portal.auth import api_tokens
+from portal.auth.models import KIND_PROFESSIONAL, ApiToken, User
 from portal.core import clock
+from portal.core.tokens import new_token, token_hash
 from portal.family.models import (
     ROLE_NETWORK,
     ROLE_PARENT,
@@ -192,6 +195,15 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/account/two-factor", "GET"): Route("GET", signed_in(OK)),
     ("/account/notifications", "GET"): Route("GET", signed_in(OK)),
     ("/account/notifications", "POST"): Route("POST", signed_in(INVALID)),
+    ("/account/api-tokens", "GET"): Route("GET", signed_in(OK)),
+    ("/account/api-tokens", "POST"): Route("POST", signed_in(INVALID)),
+    # The parent's own token; anyone else's is not there for them.
+    ("/account/api-tokens/<int:token_id>/revoke", "GET"): Route(
+        "GET", {**signed_in(NOT_FOUND), "parent": OK}
+    ),
+    ("/account/api-tokens/<int:token_id>/revoke", "POST"): Route(
+        "POST", {**signed_in(NOT_FOUND), "parent": REDIRECT}
+    ),
     ("/professional", "GET"): Route("GET", {**family_users(REDIRECT, OK)}),
     ("/families", "GET"): Route("GET", family_users(OK, REDIRECT)),
     ("/families/new", "GET"): Route("GET", family_users(OK, REDIRECT)),
@@ -849,9 +861,26 @@ def world(
                 proposed_by_name="Ouder Een",
             )
         )
+        # An API token per actor, for the same matrix over bearer requests.
+        bearer = {}
+        for actor, user in users.items():
+            secret = api_tokens.PREFIX + new_token()
+            token = ApiToken(
+                user_id=user.id,
+                name=f"Token van {actor}",
+                token_hash=token_hash(secret),
+                prefix=secret[: api_tokens.SHOWN_PREFIX],
+                created_with="totp" if actor in PROFESSIONALS else "password",
+                expires_at=now + timedelta(days=30),
+            )
+            db.session.add(token)
+            db.session.flush()
+            bearer[actor] = (secret, token.id)
         db.session.commit()
         db.session.remove()
     return {
+        "bearer": {actor: secret for actor, (secret, _id) in bearer.items()},
+        "token_id": bearer["parent"][1],
         "users": users,
         "family": family,
         "child": child,
@@ -899,6 +928,7 @@ def url_for_rule(rule: str, world: dict[str, object]) -> str:
         .replace("<int:agreement_id>", str(world["agreement_id"]))
         .replace("<int:petal_id>", str(world["petal_id"]))
         .replace("<int:evaluation_id>", str(world["evaluation_id"]))
+        .replace("<int:token_id>", str(world["token_id"]))
         .replace("<path:filename>", "css/portal.css")
         .replace("<token>", "not-a-real-token")
         .replace("<name>", "no-such-provider")
@@ -929,13 +959,34 @@ def client_for(app: Flask, actor: str, world: dict[str, object]) -> FlaskClient:
     return client
 
 
+def check(
+    app: Flask, route: Route, expected: object, response: Any, before: tuple[int, int]
+) -> str | None:
+    """What is wrong with this answer to this route (its status, its audit rows), if anything."""
+    if expected == LOGIN:
+        ok = response.status_code == 302 and "/signin" in (response.location or "")
+    else:
+        ok = response.status_code == expected
+    if not ok:
+        return f"expected {expected}, got {response.status_code}"
+    if not route.family_data or expected in (LOGIN, UNAUTHORIZED):
+        return None
+    total, denied = audit_counts(app)
+    if expected in (FORBIDDEN, NOT_FOUND):
+        if (total, denied) != (before[0] + 1, before[1] + 1):
+            return "refusal without exactly one audit row"
+    elif total == before[0]:
+        return "family data touched without an audit row"
+    return None
+
+
 @pytest.mark.parametrize("actor", ACTORS)
 def test_matrix(app: Flask, world: dict[str, object], actor: str) -> None:
     failures = []
     for (rule, method), route in sorted(ROUTES.items()):
         client = client_for(app, actor, world)
         url = url_for_rule(rule, world)
-        before_total, before_denied = audit_counts(app)
+        before = audit_counts(app)
         if route.json:
             headers = {"X-CSRFToken": client.get("/api/v1/session").get_json()["csrf_token"]}
             body = {} if method in ("POST", "PATCH", "PUT") else None
@@ -945,20 +996,37 @@ def test_matrix(app: Flask, world: dict[str, object], actor: str) -> None:
             response = client.post(url, data={"csrf_token": token})
         else:
             response = client.get(url)
-        expected = route.expected[actor]
-        if expected == LOGIN:
-            ok = response.status_code == 302 and "/signin" in (response.location or "")
-        else:
-            ok = response.status_code == expected
-        if not ok:
-            failures.append(f"{method} {rule}: expected {expected}, got {response.status_code}")
-            continue
-        if not route.family_data or expected in (LOGIN, UNAUTHORIZED):
-            continue
-        total, denied = audit_counts(app)
-        if expected in (FORBIDDEN, NOT_FOUND):
-            if (total, denied) != (before_total + 1, before_denied + 1):
-                failures.append(f"{method} {rule}: refusal without exactly one audit row")
-        elif total == before_total:
-            failures.append(f"{method} {rule}: family data touched without an audit row")
+        problem = check(app, route, route.expected[actor], response, before)
+        if problem:
+            failures.append(f"{method} {rule}: {problem}")
     assert not failures, f"{actor}:\n" + "\n".join(failures)
+
+
+# What only a cookie session does; with a bearer token these are a 400 (session_required).
+SESSION_ONLY = {
+    ("/api/v1/session", "POST"),
+    ("/api/v1/session", "DELETE"),
+    ("/api/v1/me/totp", "POST"),
+}
+
+
+@pytest.mark.parametrize("actor", [actor for actor in ACTORS if actor != "anonymous"])
+def test_matrix_with_bearer_tokens(app: Flask, world: dict[str, object], actor: str) -> None:
+    """Every API route answers a token exactly as it answers its owner's cookie session: the
+    token changes who is asking, never what they may do (and it needs no CSRF token)."""
+    tokens = world["bearer"]
+    assert isinstance(tokens, dict)
+    headers = {"Authorization": f"Bearer {tokens[actor]}"}
+    failures = []
+    for (rule, method), route in sorted(ROUTES.items()):
+        if not route.json:
+            continue
+        client = app.test_client()  # no cookie at all
+        before = audit_counts(app)
+        body = {} if method in ("POST", "PATCH", "PUT") else None
+        response = client.open(url_for_rule(rule, world), method=method, json=body, headers=headers)
+        expected = 400 if (rule, method) in SESSION_ONLY else route.expected[actor]
+        problem = check(app, route, expected, response, before)
+        if problem:
+            failures.append(f"{method} {rule}: {problem}")
+    assert not failures, f"{actor} (bearer):\n" + "\n".join(failures)

@@ -82,6 +82,7 @@ def test_errors_are_problem_json_and_writes_need_the_csrf_token(
     assert (schemes["session"]["type"], schemes["session"]["in"]) == ("apiKey", "cookie")
     assert schemes["session"]["name"] == app.config["SESSION_COOKIE_NAME"]
     assert schemes["csrf"]["in"] == "header" and schemes["csrf"]["name"] == "X-CSRFToken"
+    assert (schemes["bearer"]["type"], schemes["bearer"]["scheme"]) == ("http", "bearer")
     for (path, method), operation in operations(doc).items():
         responses = operation["responses"]
         assert any(code.startswith("2") for code in responses), (path, method)
@@ -90,10 +91,15 @@ def test_errors_are_problem_json_and_writes_need_the_csrf_token(
                 assert list(resolve(doc, answer)["content"]) == ["application/problem+json"]
         security = operation["security"]
         if method.lower() in UNSAFE:
-            assert security and all("csrf" in option for option in security), (path, method)
+            # A write carries the CSRF token with the cookie, or comes with a bearer token.
+            assert security and all(
+                "csrf" in option or set(option) == {"bearer"} for option in security
+            ), (path, method)
             assert "400" in responses
         if security and any("session" in option for option in security):
-            assert "401" in responses, (path, method)
+            assert {"session": []} in security or {"session": [], "csrf": []} in security
+            assert {"bearer": []} in security, (path, method)
+        assert "401" in responses, (path, method)  # also a bearer token that does not work
         if "requestBody" in operation:
             assert {"413", "415", "422"} <= set(responses), (path, method)
     for name in CLOSED_BODIES:  # these bodies refuse unknown fields with a 422
