@@ -36,6 +36,8 @@ PASSWORD = "bench password 123"
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 CONNECTIONS = int(sys.argv[2]) if len(sys.argv) > 2 else 8
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "10,1000,10000").split(","))
+# BENCH_ONLY="API" (a part of the names below): only those pages; the live edit only with all.
+ONLY = os.environ.get("BENCH_ONLY", "")
 # The same settings for the floor and the portal; BENCH_GUNICORN="--workers 4 ..." to compare.
 GUNICORN = (
     os.environ["BENCH_GUNICORN"].split()
@@ -100,7 +102,7 @@ def gunicorn(
         cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=None if os.environ.get("BENCH_STDERR") else subprocess.DEVNULL,
     )
 
     def answers() -> bool:
@@ -435,6 +437,8 @@ def _pages(db_url: str, floor_url: str) -> None:
     for size in SIZES:
         facts = seed(db_url, size)
         for name, path in paths(facts["family"], facts["entry"]).items():
+            if ONLY not in name:
+                continue
             # A fresh server per page: slow requests left over from one run (wrk stops
             # waiting, the server does not) must not hold SQLite's write lock during the next.
             portal, port = gunicorn("portal:create_app()", environment(db_url), ROOT, "/signin")
@@ -459,7 +463,7 @@ def _pages(db_url: str, floor_url: str) -> None:
             )
             errors = f"  ({result['errors']} errors)" if result["errors"] else ""
             print(f"{size:>8} {name:<16} " + " ".join(cells) + errors, flush=True)
-        if size == SIZES[0]:
+        if size == SIZES[0] and not ONLY:
             live = live_on_socket_server(db_url, facts)
     if live:
         print(

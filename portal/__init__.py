@@ -42,10 +42,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         TESTING=settings.environment == "test",
     )
-    if settings.environment == "production":
-        # Behind nginx: trust one proxy hop for the client address and scheme.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
-
     from portal import cli, db
     from portal.auth import passwords
 
@@ -61,6 +57,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app)
     cli.init_app(app)
     _request_hooks(app)
+    if settings.express_lane:
+        from portal.api.express_reads import register
+        from portal.core import express
+
+        express.install(app, register)
+    if settings.environment == "production":
+        # Behind nginx: trust one proxy hop for the client address and scheme. Outermost, so
+        # that everything inside (the express lane, Socket.IO's handshakes) sees the client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     return app
 
 

@@ -6,7 +6,9 @@ Services only flush; the request (or socket event) is the one place that commits
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,12 +96,17 @@ def make_engine(url: str) -> Engine:
             # instead of deadlocking. Page views (GET, HEAD) read without it: their only write
             # is usually the audit row at the end, which takes the lock then (take_write_lock),
             # so reads of both workers run side by side instead of one request at a time.
+            chosen = _READING.get()
             reading = (
-                has_request_context()
-                and request.method in SAFE_METHODS
-                # Socket events run in their handshake's GET context; they read-then-write
-                # (sequence numbers) and need the lock from the start.
-                and not hasattr(request, "sid")
+                chosen
+                if chosen is not None
+                else (
+                    has_request_context()
+                    and request.method in SAFE_METHODS
+                    # Socket events run in their handshake's GET context; they read-then-write
+                    # (sequence numbers) and need the lock from the start.
+                    and not hasattr(request, "sid")
+                )
             )
             conn.info[_SQLITE_WRITING] = not reading
             if not reading and writers is not None:
@@ -131,6 +138,24 @@ def gevent_threads() -> bool:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SQLITE_WRITING = "portal_sqlite_writing"
+# How transactions begin where the request does not tell (None: as the request says).
+# True for a reader outside a Flask request (portal.core.express): its transactions begin as a
+# page view's do and take the write lock only for their audit rows. False for a writer inside a
+# page view's request (the audit rows' group commit): it begins with the lock at once.
+_READING: ContextVar[bool | None] = ContextVar("portal_reading", default=None)
+
+
+@contextmanager
+def reading(read: bool = True) -> Iterator[None]:
+    """Transactions begun inside this block begin without SQLite's write lock (read=True) or
+    with it (read=False)."""
+    marker = _READING.set(read)
+    try:
+        yield
+    finally:
+        _READING.reset(marker)
+
+
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
 
 
@@ -151,7 +176,16 @@ def _upgrade(conn: Any) -> None:
 
 def take_write_lock(sess: Session) -> None:
     """Make sure this transaction may write and holds what serialises writers (SQLite)."""
-    conn = sess.connection()
+    take_write_lock_on(sess.connection())
+
+
+def holds_write_lock(conn: Any) -> bool:
+    """Whether this SQLite transaction began as a writer or has written (always on others)."""
+    return conn.dialect.name != "sqlite" or bool(conn.info.get(_SQLITE_WRITING, True))
+
+
+def take_write_lock_on(conn: Any) -> None:
+    """The same for a Core connection in a transaction."""
     if conn.dialect.name == "sqlite" and not conn.info.get(_SQLITE_WRITING, True):
         _upgrade(conn)
 
@@ -160,7 +194,7 @@ def take_write_lock(sess: Session) -> None:
 def _audit_before_commit(sess: Session) -> None:
     from portal.access import audit
 
-    audit.write_pending(sess)
+    audit.write_pending(sess, at_commit=True)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -7,11 +7,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import db
+from portal.access import audit_commit
 from portal.access.models import AuditChainHead, AuditEvent
 from portal.core import clock
 
@@ -65,25 +66,25 @@ _INSERT_EVENT = insert(cast(Table, AuditEvent.__table__))
 PENDING = "audit_pending"
 
 
-def _lock_head(session: Session, chain_key: int) -> tuple[int, str]:
+def _lock_head(conn: Connection, chain_key: int) -> tuple[int, str]:
     """The chain head (last seq, last hash), locked for this transaction (PostgreSQL) so links
     never fork; on SQLite the caller holds the write lock already (`db.take_write_lock`)."""
-    head = session.connection().execute(_HEAD, {"chain_key": chain_key}).first()
+    head = conn.execute(_HEAD, {"chain_key": chain_key}).first()
     if head is not None:
         return head.last_seq, head.last_hash
     try:
-        with session.begin_nested():
-            session.execute(
+        with conn.begin_nested():
+            conn.execute(
                 insert(AuditChainHead).values(chain_key=chain_key, last_seq=0, last_hash=GENESIS)
             )
     except IntegrityError:
         pass  # another transaction created it first; lock theirs
-    head = session.connection().execute(_HEAD, {"chain_key": chain_key}).first()
+    head = conn.execute(_HEAD, {"chain_key": chain_key}).first()
     assert head is not None
     return head.last_seq, head.last_hash
 
 
-def write(
+def row(
     *,
     family_id: int | None,
     actor_user_id: int | None,
@@ -97,46 +98,71 @@ def write(
     outcome: str,
     reason: str | None,
     client_address: str | None,
-) -> None:
-    """Queue one row for this transaction; it is linked into its chain and inserted just
-    before the transaction commits (`write_pending`), so data and log still land together.
+) -> dict[str, Any]:
+    """One log row's values, before it is linked into its chain (seq and hashes)."""
+    return {
+        "chain_key": family_id or 0,
+        "at": clock.now(),
+        "family_id": family_id,
+        "actor_user_id": actor_user_id,
+        "actor_name": actor_name[:100],
+        "actor_role": actor_role,
+        "organisation": organisation,
+        "basis": basis,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "outcome": outcome,
+        "reason": reason,
+        "client_address": client_address,
+    }
+
+
+def write(**values: Any) -> None:
+    """Queue one row (the arguments of `row`) for this transaction; it is linked into its chain
+    and inserted just before the transaction commits (`write_pending`), so data and log still
+    land together.
 
     Why queue: linking needs the chain head's lock (and on SQLite the database's one write
     lock). Taken at decision time, it was held through the rest of the request, template
     rendering included, and every request of every worker waited in line behind it."""
     pending: list[dict[str, Any]] = db.session.info.setdefault(PENDING, [])
-    pending.append(
-        {
-            "chain_key": family_id or 0,
-            "at": clock.now(),
-            "family_id": family_id,
-            "actor_user_id": actor_user_id,
-            "actor_name": actor_name[:100],
-            "actor_role": actor_role,
-            "organisation": organisation,
-            "basis": basis,
-            "action": action,
-            "object_type": object_type,
-            "object_id": object_id,
-            "outcome": outcome,
-            "reason": reason,
-            "client_address": client_address,
-        }
-    )
+    pending.append(row(**values))
 
 
-def write_pending(session: Session) -> None:
-    """Link and insert the queued rows: per chain one head lock, one insert, one head move."""
+def write_pending(session: Session, *, at_commit: bool = False) -> None:
+    """Link and insert the queued rows of the session's transaction.
+
+    At its commit, a transaction that wrote nothing else (a read: on SQLite it does not hold
+    the write lock) and has no changes left to flush hands its rows to the group commit of the
+    reads (audit_commit), which has them durably in the log before this returns. Otherwise
+    they are inserted into this transaction, to land together with its changes."""
     pending: list[dict[str, Any]] | None = session.info.pop(PENDING, None)
     if not pending:
         return
-    db.take_write_lock(session)
     conn = session.connection()
+    if at_commit and not db.holds_write_lock(conn) and _nothing_to_flush(session):
+        group = audit_commit.for_engine(conn.engine)
+        if group is not None:
+            group.write(pending)
+            return
+    db.take_write_lock(session)
+    link_and_insert(conn, pending)
+
+
+def _nothing_to_flush(session: Session) -> bool:
+    return not session.new and not session.deleted and not session.dirty
+
+
+def link_and_insert(conn: Connection, pending: list[dict[str, Any]]) -> None:
+    """Link rows (as `write` queues them) into their chains and insert them: per chain one head
+    lock, one insert, one head move. The connection's transaction may write (the caller took
+    the write lock)."""
     by_chain: dict[int, list[dict[str, Any]]] = {}
     for values in pending:
         by_chain.setdefault(values["chain_key"], []).append(values)
     for chain_key, rows in sorted(by_chain.items()):  # one order: no lock cycles between chains
-        last_seq, last_hash = _lock_head(session, chain_key)
+        last_seq, last_hash = _lock_head(conn, chain_key)
         for values in rows:
             last_seq += 1
             values["seq"] = last_seq

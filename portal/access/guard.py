@@ -36,6 +36,33 @@ def current_actor() -> Actor:
     return actor
 
 
+def audit_values(
+    actor: Actor,
+    action: str,
+    decision: Decision,
+    *,
+    family_id: int | None,
+    object_type: str,
+    object_id: str | None,
+) -> dict[str, Any]:
+    """What the log says of this decision (the arguments of audit.row / audit.write)."""
+    user = actor.user
+    return {
+        "family_id": family_id,
+        "actor_user_id": user.id if user else None,
+        "actor_name": actor.name,
+        "actor_role": decision.role,
+        "organisation": user.organisation if user else None,
+        "basis": decision.basis,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "outcome": "allowed" if decision.allowed else "denied",
+        "reason": decision.reason,
+        "client_address": actor.address,
+    }
+
+
 def _record(
     actor: Actor,
     action: str,
@@ -45,20 +72,15 @@ def _record(
     object_type: str,
     object_id: str | None,
 ) -> None:
-    user = actor.user
     audit.write(
-        family_id=family_id,
-        actor_user_id=user.id if user else None,
-        actor_name=actor.name,
-        actor_role=decision.role,
-        organisation=user.organisation if user else None,
-        basis=decision.basis,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        outcome="allowed" if decision.allowed else "denied",
-        reason=decision.reason,
-        client_address=actor.address,
+        **audit_values(
+            actor,
+            action,
+            decision,
+            family_id=family_id,
+            object_type=object_type,
+            object_id=object_id,
+        )
     )
 
 

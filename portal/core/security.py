@@ -37,15 +37,25 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         h = response.headers
-        h.setdefault("Content-Security-Policy", CSP)
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        # no-referrer: invitation and reset links must never leak through a Referer header.
-        h.setdefault("Referrer-Policy", "no-referrer")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if settings.is_https:
-            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
-            h.setdefault("Cache-Control", "no-store")
+        for name, value in headers_for(response.mimetype, settings.is_https):
+            h.setdefault(name, value)
         return response
+
+
+def headers_for(mimetype: str | None, https: bool) -> list[tuple[str, str]]:
+    """The security headers of every answer (also those of the express lane, which answers
+    without Flask: portal.core.express)."""
+    headers = [
+        ("Content-Security-Policy", CSP),
+        ("X-Content-Type-Options", "nosniff"),
+        # no-referrer: invitation and reset links must never leak through a Referer header.
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if https:
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    if mimetype == "text/html":
+        headers.append(("Cache-Control", "no-store"))
+    return headers

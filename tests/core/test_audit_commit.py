@@ -1,0 +1,145 @@
+"""Group commit of the reads' audit rows (portal/access/audit_commit.py): rows of requests that
+wait together land in one durable commit, each request returns only after it, a failed commit
+fails every request of its batch, and changes keep their rows in their own transaction."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from portal import db
+from portal.access import audit, audit_commit
+from portal.access.models import AuditEvent
+from portal.auth.models import User
+from portal.family.models import Family
+from tests.conftest import backend
+from tests.helpers import post_form, sign_in
+
+
+def row(n: int, family_id: int = 0) -> dict[str, Any]:
+    return audit.row(
+        family_id=family_id or None,
+        actor_user_id=None,
+        actor_name=f"lezer {n}",
+        actor_role="none",
+        organisation=None,
+        basis="none",
+        action="test.read",
+        object_type="test",
+        object_id=str(n),
+        outcome="allowed",
+        reason=None,
+        client_address=None,
+    )
+
+
+def stored(app: Flask, action: str = "test.read") -> list[str]:
+    with app.app_context():
+        found = db.session.scalars(
+            select(AuditEvent.object_id).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+        ).all()
+        db.session.remove()
+    return [str(value) for value in found]
+
+
+@pytest.fixture
+def group(app: Flask) -> audit_commit.GroupCommit:
+    found = audit_commit.for_engine(app.extensions["portal_engine"])
+    if backend() == "postgresql":
+        assert found is None  # PostgreSQL has no database-wide write lock: no group commit
+        pytest.skip("group commit is for SQLite")
+    assert found is not None
+    return found
+
+
+def test_rows_that_wait_together_share_one_commit(
+    app: Flask, group: audit_commit.GroupCommit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first_started, others_queued = threading.Event(), threading.Event()
+    real_commit = audit_commit.GroupCommit._commit
+    calls: list[int] = []
+
+    def slow_first(self: audit_commit.GroupCommit, rows: list[dict[str, Any]]) -> None:
+        calls.append(len(rows))
+        if len(calls) == 1:  # the leader holds on until the others have queued behind it
+            first_started.set()
+            assert others_queued.wait(10)
+        real_commit(self, rows)
+
+    monkeypatch.setattr(audit_commit.GroupCommit, "_commit", slow_first)
+    returned: list[int] = []
+    leader = threading.Thread(target=lambda: (group.write([row(0)]), returned.append(0)))
+    leader.start()
+    assert first_started.wait(10)
+    followers = [
+        threading.Thread(target=lambda n=n: (group.write([row(n)]), returned.append(n)))
+        for n in range(1, 6)
+    ]
+    for thread in followers:
+        thread.start()
+    while len(group._queue) < 5:  # all five wait behind the leader
+        threading.Event().wait(0.01)
+    assert returned == [], "nobody returns before their rows are committed"
+    others_queued.set()
+    for thread in [leader, *followers]:
+        thread.join(10)
+    assert calls == [1, 5], "the five that waited went in as one batch"
+    assert sorted(returned) == [0, 1, 2, 3, 4, 5]
+    assert sorted(stored(app)) == ["0", "1", "2", "3", "4", "5"]
+    with app.app_context():
+        checked, problems = audit.verify()
+        db.session.remove()
+    assert checked == 6 and problems == []
+
+
+def test_a_failed_commit_fails_every_request_of_its_batch(
+    app: Flask, group: audit_commit.GroupCommit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = audit.link_and_insert
+
+    def broken(conn: Any, rows: list[dict[str, Any]]) -> None:
+        real(conn, rows)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(audit, "link_and_insert", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        group.write([row(1), row(2)])
+    assert stored(app) == [], "nothing of the failed batch is in the log"
+    monkeypatch.setattr(audit, "link_and_insert", real)
+    group.write([row(3)])
+    assert stored(app) == ["3"], "the next batch goes in"
+
+
+def test_reads_use_it_and_changes_keep_their_rows_in_their_own_transaction(
+    app: Flask,
+    group: audit_commit.GroupCommit,
+    client: Any,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+) -> None:
+    mother = make_user(name="Mama")
+    family = make_family(mother)
+    sign_in(client, mother)
+    before = group.rows
+    assert client.get(f"/families/{family.id}/dossier").status_code == 200
+    assert group.rows == before + 1, "the dossier list's row went in through the group commit"
+    assert stored(app, "dossier.view"), "and it is in the log"
+    # The first look at the plan of a family made directly (as here) makes its plan rows: a
+    # read that wrote, whose row goes in with what it wrote.
+    assert client.get(f"/families/{family.id}/plan").status_code == 200
+    assert group.rows == before + 1 and stored(app, "plan.view")
+    changed = post_form(
+        client,
+        f"/families/{family.id}/plan/goals",
+        {"title": "Beter slapen", "owner": "family", "phase": "in_progress"},
+        form_path=f"/families/{family.id}/plan",
+    )
+    assert changed.status_code in (302, 303), changed.get_data(as_text=True)[:300]
+    # Its GET for the form's token went through the group commit; the change did not.
+    assert group.rows == before + 2
+    assert stored(app, "plan.edit"), "the change is in the log"
