@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from config import Settings
+from portal.core.data_version import MIGRATING
 from portal.db import Base, make_engine
 from portal.models import load_all
 
@@ -24,6 +25,9 @@ def run_migrations_online() -> None:
     engine = make_engine(url)
     sqlite = url.startswith("sqlite")
     with engine.connect() as connection:
+        # What a migration changes is not counted as a change of data (the table that counts
+        # may not exist yet): portal/core/data_version.py.
+        connection.info[MIGRATING] = True
         if sqlite:
             # A batch migration on SQLite copies a table, drops the old one and renames the
             # copy. With foreign keys on, that DROP first deletes every row, and ON DELETE
@@ -47,6 +51,7 @@ def run_migrations_online() -> None:
                         raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
             connection.commit()
         finally:
+            connection.info.pop(MIGRATING, None)  # (the info stays with the pooled connection)
             if sqlite:
                 connection.rollback()
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")

@@ -59,9 +59,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     _request_hooks(app)
     if settings.express_lane:
         from portal.api.express_reads import register
-        from portal.core import express
+        from portal.core import express, kept_pages
 
-        express.install(app, register)
+        lane = express.install(app, register)
+        # The family pages most looked at, kept for their readers while nothing they show
+        # changed (the first page of each: no query string).
+        kept_pages.install(
+            lane,
+            {
+                r"/families/(\d+)/plan": "family.plan",
+                r"/families/(\d+)/dossier": "family.dossier",
+            },
+        )
     if settings.environment == "production":
         # Behind nginx: trust one proxy hop for the client address and scheme. Outermost, so
         # that everything inside (the express lane, Socket.IO's handshakes) sees the client.

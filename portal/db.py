@@ -206,7 +206,10 @@ def _audit_after_rollback(sess: Session, previous: Any) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal.core import data_version
+
     engine = make_engine(app.config["PORTAL_SETTINGS"].database_url)
+    data_version.install(engine)
     session.configure(bind=engine)
     app.extensions["portal_engine"] = engine
 

@@ -42,7 +42,7 @@ from portal.access.guard import audit_values
 from portal.access.policy import Actor, Decision
 from portal.auth.models import User, UserSession
 from portal.auth.services import LIVE_SESSION
-from portal.core import clock
+from portal.core import clock, data_version
 from portal.core.args import MAX_ID
 from portal.core.security import headers_for
 from portal.core.tokens import token_hash
@@ -56,10 +56,12 @@ WSGIApp = Callable[[dict[str, Any], Start], Iterable[bytes]]
 
 @dataclass
 class Answer:
-    """What a handler answers: the body and its type; status 200."""
+    """What a handler answers (status 200): the body and its type, and the headers when the
+    handler has them all (a kept page: as the application answered); else the lane's own."""
 
     body: bytes
     mimetype: str
+    headers: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass
@@ -71,8 +73,14 @@ class Visit:
     conn: Connection
     actor: Actor
     member: Member
-    address: str | None
+    environ: dict[str, Any]
+    session: dict[str, Any]  # the signed session cookie's contents
+    version: int | None  # the data's version (portal/core/data_version.py), read with the rest
     pending: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def address(self) -> str | None:
+        return self.actor.address
 
     def json(self, body: Any) -> Answer:
         """As Flask's jsonify writes it (sorted keys, compact, a newline at the end)."""
@@ -114,6 +122,12 @@ def column_names(model: type) -> tuple[str, ...]:
     return tuple(names)
 
 
+# A dict the lane puts in the environ of a request whose answer it may keep; the application
+# puts its offer in it (kept_pages.offer). (A dict, not a key of the environ itself: the
+# Socket.IO middleware in between hands the application a copy of the environ.)
+KEEP_OFFER = "portal.keep_offer"
+
+
 # A handler gets the visit and the ids from its path; it returns an Answer, or None to let the
 # application answer (it must not have written anything then: the lane has not either).
 Handler = Callable[..., Answer | None]
@@ -147,6 +161,7 @@ _VISITOR = (
     )
     .where(LIVE_SESSION)
     .limit(1)
+    .add_columns(data_version.CURRENT.label("data_version"))
 )
 _USER_COLUMNS = column_names(User)
 _MEMBER_COLUMNS = column_names(Member)
@@ -161,6 +176,10 @@ class Lane:
         self.max_age = int(app.permanent_session_lifetime.total_seconds())
         self.https = app.config["PORTAL_SETTINGS"].is_https
         self.routes: list[tuple[re.Pattern[str], Handler]] = []
+        # Paths whose answers from the application may be kept (portal/core/kept_pages.py),
+        # and what keeps them.
+        self.keep_paths: list[re.Pattern[str]] = []
+        self.keep: Callable[[Any, list[tuple[str, str]], bytes], None] | None = None
         self._serializer: Any = None
         self.testing = bool(app.testing)
         # How many requests the lane answered itself and how many it passed on (tests, bench).
@@ -180,17 +199,55 @@ class Lane:
         answer = self._answer(environ)
         if answer is None:
             self.passed += 1
+            if self.keep is not None and self._keepable(environ):
+                return self._pass_and_keep(environ, start_response)
             return self.wsgi_app(environ, start_response)
         self.answered += 1
-        headers = [
-            ("Content-Type", answer.mimetype),
-            ("Content-Length", str(len(answer.body))),
-            *headers_for(answer.mimetype, self.https),
-            # Flask says so on every answer that read the session cookie.
-            ("Vary", "Cookie"),
-        ]
+        if answer.headers is not None:
+            length = str(len(answer.body))
+            headers = [
+                (name, length if name.lower() == "content-length" else value)
+                for name, value in answer.headers
+            ]
+        else:
+            headers = [
+                ("Content-Type", answer.mimetype),
+                ("Content-Length", str(len(answer.body))),
+                *headers_for(answer.mimetype, self.https),
+                # Flask says so on every answer that read the session cookie.
+                ("Vary", "Cookie"),
+            ]
         start_response("200 OK", headers)
         return [answer.body]
+
+    def _keepable(self, environ: dict[str, Any]) -> bool:
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
+            return False
+        path = environ.get("PATH_INFO", "")
+        return any(pattern.fullmatch(path) for pattern in self.keep_paths)
+
+    def _pass_and_keep(self, environ: dict[str, Any], start_response: Start) -> Iterable[bytes]:
+        """The application answers; what it offers to keep (kept_pages) is kept."""
+        seen: dict[str, Any] = {}
+
+        def remember(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, *exc_info)
+
+        offered: dict[str, Any] = {}
+        environ[KEEP_OFFER] = offered
+        body = self.wsgi_app(environ, remember)
+        if "offer" not in offered or seen.get("status") != "200 OK":
+            return body
+        try:
+            content = b"".join(body)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+        assert self.keep is not None
+        self.keep(offered["offer"], seen["headers"], content)
+        return [content]
 
     def _answer(self, environ: dict[str, Any]) -> Answer | None:
         if (
@@ -207,11 +264,12 @@ class Lane:
         ids = [int(group) for group in match.groups()]
         if not all(0 < value < MAX_ID for value in ids):
             return None
-        token = self._session_token(environ)
-        if token is None:
+        session = self._session(environ)
+        token = session.get("_user_id") if session is not None else None
+        if session is None or not isinstance(token, str) or not token:
             return None
         try:
-            return self._visit(environ, token, handler, ids)
+            return self._visit(environ, session, token, handler, ids)
         except Exception:
             if self.testing:
                 raise
@@ -227,9 +285,10 @@ class Lane:
                 return handler, match
         return None
 
-    def _session_token(self, environ: dict[str, Any]) -> str | None:
-        """The server-side session token in the signed session cookie, as Flask (open_session)
-        and Flask-Login read it; None for anything else."""
+    def _session(self, environ: dict[str, Any]) -> dict[str, Any] | None:
+        """The signed session cookie's contents, as Flask (open_session) reads them (its
+        `_user_id` is the server-side session's token, as Flask-Login reads it); None when
+        there is none or its signature does not hold."""
         raw = parse_cookie(environ).get(self.cookie_name)
         if not raw:
             return None
@@ -241,24 +300,17 @@ class Lane:
             data = self._serializer.loads(raw, max_age=self.max_age)
         except BadSignature:
             return None
-        token = data.get("_user_id") if isinstance(data, dict) else None
-        return token if isinstance(token, str) and token else None
+        return data if isinstance(data, dict) else None
 
     def _visit(
-        self, environ: dict[str, Any], token: str, handler: Handler, ids: list[int]
-    ) -> Answer | None:
-        return self._read_and_log(
-            environ, token, handler, ids, audit_commit.for_engine(self.engine)
-        )
-
-    def _read_and_log(
         self,
         environ: dict[str, Any],
+        session: dict[str, Any],
         token: str,
         handler: Handler,
         ids: list[int],
-        group: audit_commit.GroupCommit | None,
     ) -> Answer | None:
+        group = audit_commit.for_engine(self.engine)
         family_id = ids[0]
         with db.reading(), self.engine.connect() as conn:
             params = {"family_id": family_id, "token_hash": token_hash(token), "now": clock.now()}
@@ -277,7 +329,8 @@ class Lane:
             )
             actor = Actor(user=user, address=environ.get("REMOTE_ADDR"))
             actor.preload(family_id, member)
-            visit = Visit(self, conn, actor, member, actor.address)
+            version = values["data_version"]
+            visit = Visit(self, conn, actor, member, environ, session, version)
             answer = handler(visit, *ids)
             if answer is None:
                 conn.rollback()
