@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from flask import Flask
 from itsdangerous import BadSignature
@@ -101,6 +104,38 @@ class Visit:
 
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """A bounded map that forgets the least recently used first; safe between threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 def transient(model: type[T], values: Mapping[str, Any]) -> T:
@@ -181,6 +216,7 @@ class Lane:
         self.keep_paths: list[re.Pattern[str]] = []
         self.keep: Callable[[Any, list[tuple[str, str]], bytes], None] | None = None
         self._serializer: Any = None
+        self._cookies: Recent[str, tuple[dict[str, Any], float]] = Recent(4096)
         self.testing = bool(app.testing)
         # How many requests the lane answered itself and how many it passed on (tests, bench).
         self.answered = 0
@@ -296,11 +332,21 @@ class Lane:
             self._serializer = self.app.session_interface.get_signing_serializer(  # type: ignore[attr-defined]
                 self.app
             )
+        # The same cookie comes back with every request of a session: its signature is checked
+        # once, its age every time (as itsdangerous checks it: not older than max_age).
+        known = self._cookies.get(raw)
+        if known is not None:
+            data, signed_at = known
+            age = time.time() - signed_at
+            return data if 0 <= age <= self.max_age else None
         try:
-            data = self._serializer.loads(raw, max_age=self.max_age)
+            data, signed = self._serializer.loads(raw, max_age=self.max_age, return_timestamp=True)
         except BadSignature:
             return None
-        return data if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            return None
+        self._cookies.put(raw, (data, signed.timestamp()))
+        return data
 
     def _visit(
         self,

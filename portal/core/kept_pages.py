@@ -27,11 +27,10 @@ kept. Anything else: the application draws the page (and keeps it, when it can).
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from time import monotonic as time_now
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -48,7 +47,7 @@ from portal.access import audit
 from portal.access.models import Grant
 from portal.access.policy import decide
 from portal.core import clock, data_version
-from portal.core.express import KEEP_OFFER, Answer, Lane, Visit, transient
+from portal.core.express import KEEP_OFFER, Answer, Lane, Recent, Visit, transient
 from portal.core.fragments import CSRF_SLOT
 from portal.core.i18n import choose_locale
 from portal.family.models import Family, Plan
@@ -88,34 +87,22 @@ def page_key(
 
 class KeptPages:
     def __init__(self, max_pages: int = MAX_PAGES) -> None:
-        self.max_pages = max_pages
-        self._pages: OrderedDict[Hashable, KeptPage] = OrderedDict()
-        self._lock = threading.Lock()
+        self._pages: Recent[Hashable, KeptPage] = Recent(max_pages)
 
     def get(self, key: Hashable, now: datetime) -> KeptPage | None:
-        with self._lock:
-            page = self._pages.get(key)
-            if page is None:
-                return None
-            if page.until <= now:
-                del self._pages[key]
-                return None
-            self._pages.move_to_end(key)
-            return page
+        page = self._pages.get(key)
+        if page is None or page.until <= now:
+            return None  # (one past its time is pushed out by newer ones)
+        return page
 
     def put(self, key: Hashable, page: KeptPage) -> None:
-        with self._lock:
-            self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.max_pages:
-                self._pages.popitem(last=False)
+        self._pages.put(key, page)
 
     def __len__(self) -> int:
         return len(self._pages)
 
     def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
+        self._pages.clear()
 
 
 def end_of_day(now: datetime) -> datetime:
@@ -227,9 +214,25 @@ def _resource(row: dict[str, Any]) -> Any:
     return None
 
 
-def csrf_token(secret: str | bytes, raw: str) -> str:
-    """The session's CSRF token for a page, signed as Flask-WTF's generate_csrf signs it."""
-    return str(URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw))
+# A session's CSRF token, signed, is good for as long as the session (WTF_CSRF_TIME_LIMIT is
+# None): one signed in the last minute is served again rather than signing it for every page.
+TOKEN_SECONDS = 60
+
+
+class Tokens:
+    def __init__(self, secret: str | bytes) -> None:
+        self._signer = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
+        self._signed: Recent[str, tuple[str, float]] = Recent(4096)
+
+    def for_session(self, raw: str) -> str:
+        """The session's CSRF token for a page, signed as Flask-WTF's generate_csrf signs it."""
+        known = self._signed.get(raw)
+        now = time_now()
+        if known is not None and now - known[1] < TOKEN_SECONDS:
+            return known[0]
+        token = str(self._signer.dumps(raw))
+        self._signed.put(raw, (token, now))
+        return token
 
 
 def install(lane: Lane, pages: dict[str, str]) -> KeptPages:
@@ -238,6 +241,7 @@ def install(lane: Lane, pages: dict[str, str]) -> KeptPages:
     kept = KeptPages()
     secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
     assert secret
+    tokens = Tokens(secret)
 
     def keep(offer: Offer, headers: list[tuple[str, str]], body: bytes) -> None:
         if any(name.lower() == "set-cookie" for name, _value in headers):
@@ -294,7 +298,7 @@ def install(lane: Lane, pages: dict[str, str]) -> KeptPages:
             raw = session.get("csrf_token")
             if not isinstance(raw, str):
                 return None
-            html = html.replace(CSRF_SLOT, csrf_token(secret, raw))
+            html = html.replace(CSRF_SLOT, tokens.for_session(raw))
         return Answer(html.encode(), "text/html", page.headers)
 
     for pattern, _endpoint in pages.items():

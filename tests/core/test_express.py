@@ -320,3 +320,22 @@ def test_behind_the_proxy_the_lane_sees_the_client(database_url: str, smtp_serve
     )
     assert isinstance(production.wsgi_app, ProxyFix)
     assert isinstance(production.wsgi_app.app, Lane)
+
+
+def test_a_known_cookie_still_ages(
+    app: Flask, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lane checks a session cookie's signature once, and its age on every request."""
+    import time
+
+    lane = lane_of(app)
+    environ = {"HTTP_COOKIE": cookie_of(world["papa"].client)}
+    first = lane._session(environ)
+    assert first is not None and first.get("_user_id")
+    assert lane._session(environ) == first  # (from what it remembered)
+    later = time.time() + lane.max_age + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert lane._session(environ) is None, "too old, even though remembered"
+    forged = {"HTTP_COOKIE": environ["HTTP_COOKIE"][:-3] + "abc"}
+    monkeypatch.undo()
+    assert lane._session(forged) is None
