@@ -143,3 +143,39 @@ def test_reads_use_it_and_changes_keep_their_rows_in_their_own_transaction(
     # Its GET for the form's token went through the group commit; the change did not.
     assert group.rows == before + 2
     assert stored(app, "plan.edit"), "the change is in the log"
+
+
+def test_a_batch_is_on_disk_before_anyone_returns(
+    app: Flask, group: audit_commit.GroupCommit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch commits without syncing (outside the write lock the log is synced after):
+    the write-ahead log file is synced before any request of the batch returns; a failed sync
+    fails them; and no other connection of the pool commits without syncing."""
+    import os
+
+    synced: list[str] = []
+    real = os.fdatasync
+
+    def noting(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(audit_commit.os, "fdatasync", noting)
+    group.write([row(1)])
+    database = app.extensions["portal_engine"].url.database
+    assert synced == [os.path.realpath(database + "-wal")]
+    assert stored(app) == ["1"]
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(audit_commit.os, "fdatasync", failing)
+    with pytest.raises(OSError):
+        group.write([row(2)])
+    monkeypatch.undo()
+    engine = app.extensions["portal_engine"]
+    assert group._conn is not None
+    assert group._conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    group._conn.rollback()
+    with engine.connect() as other:
+        assert other.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
