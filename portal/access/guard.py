@@ -63,25 +63,9 @@ def audit_values(
     }
 
 
-def _record(
-    actor: Actor,
-    action: str,
-    decision: Decision,
-    *,
-    family_id: int | None,
-    object_type: str,
-    object_id: str | None,
-) -> None:
-    audit.write(
-        **audit_values(
-            actor,
-            action,
-            decision,
-            family_id=family_id,
-            object_type=object_type,
-            object_id=object_id,
-        )
-    )
+def _record(actor: Actor, action: str, decision: Decision, **where: Any) -> None:
+    """Log the decision (`where`: family_id, object_type, object_id of audit_values)."""
+    audit.write(**audit_values(actor, action, decision, **where))
 
 
 def refusal_text(reason: str) -> str | None:

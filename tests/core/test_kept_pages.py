@@ -21,30 +21,20 @@ from portal.access import policy
 from portal.access.models import AuditEvent
 from portal.auth.models import User
 from portal.core import clock
-from portal.core.express import Lane
 from portal.core.kept_pages import MAX_SECONDS, KeptPages, end_of_day
 from portal.family.models import ROLE_PARENT, Family, Member
 from portal.family.services import add_plan_rows
+from tests.core.test_express import cookie_of, lane_of
 from tests.helpers import csrf_from, post_form, sign_in
 
 TOKEN = re.compile(r'(name="csrf_token" (?:type="hidden" )?value=")[^"]+(")')
 SAME = ("actor_user_id", "actor_role", "basis", "action", "object_type", "object_id", "reason")
 
 
-def lane_of(app: Flask) -> Lane:
-    lane = app.extensions["portal_express"]
-    assert isinstance(lane, Lane)
-    return lane
-
-
 def kept_of(app: Flask) -> KeptPages:
     kept = app.extensions["portal_kept_pages"]
     assert isinstance(kept, KeptPages)
     return kept
-
-
-def cookie_of(client: FlaskClient) -> str:
-    return "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
 
 
 def view(app: Flask, client: FlaskClient, path: str, **headers: str) -> tuple[Any, bool]:
