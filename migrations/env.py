@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import context
 
 from config import Settings
@@ -45,6 +46,10 @@ def run_migrations_online() -> None:
             )
             with context.begin_transaction():
                 context.run_migrations()
+                # A migration may change data (backfills): pages kept by running processes
+                # must not outlive it (portal/core/data_version.py).
+                if sa.inspect(connection).has_table("data_version"):
+                    connection.exec_driver_sql("UPDATE data_version SET n = n + 1 WHERE id = 1")
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:

@@ -55,6 +55,8 @@ class GroupCommit:
     _queue: list[_Ticket] = field(default_factory=list)
     _writing: bool = False
     _conn: Connection | None = None
+    _wal: str | None = None  # the write-ahead log's file, when in WAL mode
+    _wal_inode: int | None = None
     # Batches written and rows in them (tests, benchmarks).
     batches: int = 0
     rows: int = 0
@@ -104,17 +106,13 @@ class GroupCommit:
 
         # Its own connection, kept (only the leader uses it): SQLite keeps the pages it read
         # (the chain heads, the log's last pages) for the next batch, where a connection from
-        # the pool had to read them again after another connection wrote. It commits without
-        # syncing (synchronous=NORMAL) and `_sync` then syncs the log itself, outside SQLite's
-        # write lock. It never goes back to the pool with that setting: it is kept, or
-        # invalidated (closed) when something broke.
+        # the pool had to read them again after another connection wrote. In WAL mode it
+        # commits without syncing (synchronous=NORMAL) and `_sync` then syncs the log itself,
+        # outside SQLite's write lock. It never goes back to the pool with that setting: it is
+        # kept, or invalidated (closed) when something broke.
         with db.reading(False):
             if self._conn is None or self._conn.closed or self._conn.invalidated:
-                self._conn = self.engine.connect()
-                # (On the driver's connection, before any transaction: SQLite takes it then.)
-                driver = self._conn.connection.dbapi_connection
-                assert driver is not None
-                driver.execute("PRAGMA synchronous=NORMAL")
+                self._conn = self._connect()
             conn = self._conn
             try:
                 audit.link_and_insert(conn, rows)
@@ -124,26 +122,48 @@ class GroupCommit:
                 conn.invalidate()  # a fresh connection for the next batch, whatever broke
                 raise
 
+    def _connect(self) -> Connection:
+        conn = self.engine.connect()
+        # (On the driver's connection, before any transaction: SQLite takes it then.)
+        driver = conn.connection.dbapi_connection
+        assert driver is not None
+        mode = driver.execute("PRAGMA journal_mode").fetchone()[0]
+        # The file SQLite really opened (not the URL's spelling of it).
+        files = {row[1]: row[2] for row in driver.execute("PRAGMA database_list")}
+        self._wal = files["main"] + "-wal" if str(mode).lower() == "wal" and files["main"] else None
+        if self._wal is not None:
+            driver.execute("PRAGMA synchronous=NORMAL")
+        # (Otherwise SQLite's own sync at commit, as every other connection: synchronous=FULL.)
+        return conn
+
     def _sync(self) -> None:
         """Make the committed batch durable: sync the write-ahead log, as a commit with
         synchronous=FULL would have done while holding the write lock.
 
         The batch's frames are in the log file (written at commit). Syncing the file makes
         them durable whoever else wrote since; if a checkpoint has meanwhile copied them into
-        the database, SQLite synced the log before it did (and the database after). If the
-        log file is gone, the last connection closed it after a complete checkpoint, which
-        synced the database: the frames are there. Several syncs at once, of both workers,
-        are one flush for the kernel: this is where the processes' commits are grouped."""
-        database = self.engine.url.database
-        assert database
-        try:
-            fd = os.open(database + "-wal", os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return
+        the database, SQLite synced the log before it did (and the database after), and the
+        log is only begun again after such a complete checkpoint. The log file is not removed
+        while this connection is open (SQLite removes it when the last one closes), so a
+        missing file is an error, not a success. A log file new since the last sync (begun
+        after the last connection had closed) also gets its directory entry synced. Several
+        syncs at once, of both workers, are one flush for the kernel: this is where the
+        processes' commits are grouped."""
+        if self._wal is None:
+            return  # (not WAL: the commit synced, as SQLite does with synchronous=FULL)
+        fd = os.open(self._wal, os.O_RDONLY | os.O_CLOEXEC)
         try:
             os.fdatasync(fd)
+            inode = os.fstat(fd).st_ino
         finally:
             os.close(fd)
+        if inode != self._wal_inode:
+            directory = os.open(os.path.dirname(self._wal) or ".", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+            self._wal_inode = inode
 
 
 _by_engine: dict[Engine, GroupCommit] = {}

@@ -23,6 +23,7 @@ def _titles() -> dict[int, str]:
         422: _("Controleer wat je hebt ingevuld."),
         429: _("Te veel pogingen. Wacht even en probeer het opnieuw."),
         500: _("Er ging bij ons iets mis. Probeer het later opnieuw."),
+        503: _("Dit lukt nu even niet. Probeer het zo opnieuw."),
     }
 
 

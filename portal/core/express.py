@@ -32,7 +32,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
-from flask import Flask
+from flask import Flask, abort, request
+from flask_babel import gettext as _
 from itsdangerous import BadSignature
 from sqlalchemy import Connection, Table, and_, bindparam, select
 from sqlalchemy.engine import Engine
@@ -155,6 +156,15 @@ def column_names(model: type) -> tuple[str, ...]:
             raise TypeError(f"{model.__name__}.{prop.key} is column {prop.columns[0].name}")
         names.append(prop.key)
     return tuple(names)
+
+
+class LogFailed(Exception):
+    """The lane's access-log write failed after it began: the rows may be in the log."""
+
+
+# Set in the environ when the lane's log write failed; the application then answers 503
+# without looking at (or logging) anything.
+LOG_FAILED = "portal.express_log_failed"
 
 
 # A dict the lane puts in the environ of a request whose answer it may keep; the application
@@ -293,10 +303,31 @@ class Lane:
         ):
             return None
         path = environ.get("PATH_INFO", "")
+        try:
+            return self._read(environ, path)
+        except LogFailed:
+            # The access may be in the log already: the application must not answer it (and
+            # log it) a second time. It answers 503 instead (refuse_after_failed_log).
+            log.exception("express lane could not log a read on %s", path)
+            environ[LOG_FAILED] = True
+            return None
+        except Exception:
+            if self.testing:
+                raise
+            # Nothing was logged or committed (the log is the last step): the application
+            # answers this request as if the lane were not there, and logs it.
+            log.exception("express lane failed on %s; the application answers", path)
+            return None
+
+    def _read(self, environ: dict[str, Any], path: str) -> Answer | None:
         found = self._route(path)
         if found is None:
             return None
         handler, match = found
+        # (Ten digits hold every id a row can have: MAX_ID; a longer number is the application's
+        # 404, and int() refuses thousands of digits.)
+        if not all(len(group) <= 10 for group in match.groups()):
+            return None
         ids = [int(group) for group in match.groups()]
         if not all(0 < value < MAX_ID for value in ids):
             return None
@@ -304,15 +335,7 @@ class Lane:
         token = session.get("_user_id") if session is not None else None
         if session is None or not isinstance(token, str) or not token:
             return None
-        try:
-            return self._visit(environ, session, token, handler, ids)
-        except Exception:
-            if self.testing:
-                raise
-            # Nothing was committed (the commit is the last step): the application answers
-            # this request as if the lane were not there, and logs whatever went wrong.
-            log.exception("express lane failed on %s; the application answers", path)
-            return None
+        return self._visit(environ, session, token, handler, ids)
 
     def _route(self, path: str) -> tuple[Handler, re.Match[str]] | None:
         for pattern, handler in self.routes:
@@ -325,7 +348,10 @@ class Lane:
         """The signed session cookie's contents, as Flask (open_session) reads them (its
         `_user_id` is the server-side session's token, as Flask-Login reads it); None when
         there is none or its signature does not hold."""
-        raw = parse_cookie(environ).get(self.cookie_name)
+        try:
+            raw = parse_cookie(environ).get(self.cookie_name)
+        except UnicodeDecodeError:
+            return None  # (bytes that are no text: not our cookie; the application decides)
         if not raw:
             return None
         if self._serializer is None:
@@ -386,20 +412,36 @@ class Lane:
             # Answer only once the access is in the log, as every request does (guard): with
             # the other reads' rows of this moment (audit_commit), or in this transaction.
             if group is None:
-                db.take_write_lock_on(conn)
-                audit.link_and_insert(conn, visit.pending)
-                conn.commit()
+                try:
+                    db.take_write_lock_on(conn)
+                    audit.link_and_insert(conn, visit.pending)
+                    conn.commit()
+                except Exception as exc:
+                    raise LogFailed from exc
             else:
                 conn.rollback()  # (the reading transaction: nothing to keep)
         if group is not None:
-            group.write(visit.pending)
+            try:
+                group.write(visit.pending)
+            except Exception as exc:
+                raise LogFailed from exc
         return answer
+
+
+def refuse_after_failed_log() -> None:
+    """First of the application's hooks: a read the lane could not log is not answered."""
+    if request.environ.get(LOG_FAILED):
+        abort(
+            503,
+            description=_("Het lukte niet om dit veilig vast te leggen. Probeer het zo opnieuw."),
+        )
 
 
 def install(app: Flask, handlers: Callable[[Lane], None]) -> Lane:
     """Put the lane in front of the application, with the handlers `handlers` registers."""
     lane = Lane(app, app.wsgi_app)
     handlers(lane)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_after_failed_log)
     app.wsgi_app = lane  # type: ignore[method-assign]
     app.extensions["portal_express"] = lane
     return lane

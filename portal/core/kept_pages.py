@@ -47,7 +47,15 @@ from portal.access import audit
 from portal.access.models import Grant
 from portal.access.policy import decide
 from portal.core import clock, data_version
-from portal.core.express import KEEP_OFFER, Answer, Lane, Recent, Visit, transient
+from portal.core.express import (
+    KEEP_OFFER,
+    Answer,
+    Lane,
+    Recent,
+    Visit,
+    refuse_after_failed_log,
+    transient,
+)
 from portal.core.fragments import CSRF_SLOT
 from portal.core.i18n import choose_locale
 from portal.family.models import Family, Plan
@@ -143,8 +151,13 @@ def init_app(app: Flask, endpoints: frozenset[str]) -> None:
             and "Authorization" not in request.headers
         ):
             g.kept_version = data_version.current(db.session.connection())
+            # What the page shows of time (the day, whose grant is running) is as of now, the
+            # start of drawing: how long it may be kept is counted from here.
+            g.kept_since = clock.now()
 
-    app.before_request_funcs.setdefault(None, []).insert(0, version_first)
+    hooks = app.before_request_funcs.setdefault(None, [])
+    # First, but after the lane's refusal of a read it could not log (nothing is read then).
+    hooks.insert(1 if hooks and hooks[0] is refuse_after_failed_log else 0, version_first)
 
     @app.after_request
     def offer(response: Response) -> Response:
@@ -168,7 +181,7 @@ def init_app(app: Flask, endpoints: frozenset[str]) -> None:
             return response  # a page served again must log what it logged
         if data_version.current(db.session.connection()) != version:
             return response  # (its transaction began anew on the way: not one snapshot)
-        now = clock.now()
+        now = g.pop("kept_since")
         family_id = (request.view_args or {}).get("family_id")
         moments = [end_of_day(now), now + timedelta(seconds=MAX_SECONDS)]
         if isinstance(family_id, int):

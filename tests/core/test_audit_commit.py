@@ -179,3 +179,16 @@ def test_a_batch_is_on_disk_before_anyone_returns(
     group._conn.rollback()
     with engine.connect() as other:
         assert other.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def test_the_log_file_is_the_one_sqlite_opened_and_a_missing_one_is_an_error(
+    app: Flask, group: audit_commit.GroupCommit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    group.write([row(1)])  # (connects)
+    database = app.extensions["portal_engine"].url.database
+    assert group._wal == os.path.realpath(database) + "-wal"
+    monkeypatch.setattr(group, "_wal", group._wal + "-elsewhere")
+    with pytest.raises(FileNotFoundError):
+        group.write([row(2)])  # never taken for "synced"
