@@ -9,6 +9,8 @@ subscribed client (p50/p99).
 
 Run: .venv/bin/python bench/bench_pages.py [seconds] [connections]
      BENCH_DATABASE=postgresql: floor and portal on PostgreSQL (fsync on), the production set-up
+     BENCH_SIZES=10,1000 fewer sizes; BENCH_ONLY=API only the pages whose name holds it;
+     BENCH_STDERR=1 the servers' own output (errors, tracebacks) on this terminal
 """
 
 from __future__ import annotations

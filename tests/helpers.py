@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +73,36 @@ def counted_get(app: Any, client: FlaskClient, path: str) -> tuple[Any, int]:
     with count_queries(app) as statements:
         response = client.get(path)
     return response, len(statements)
+
+
+def add_grant(
+    app: Any,
+    family_id: int,
+    grantee_id: int,
+    parts: dict[str, str],
+    *,
+    valid_from: datetime | None = None,
+    expires_at: datetime | None = None,
+    purpose: str = "Meekijken",
+) -> None:
+    """An accepted and approved grant (from yesterday for 30 days unless told otherwise)."""
+    from portal import db
+    from portal.access.models import Grant, GrantPart
+
+    now = clock.now()
+    with app.app_context():
+        db.session.add(
+            Grant(
+                family_id=family_id,
+                grantee_id=grantee_id,
+                origin="invitation",
+                purpose=purpose,
+                valid_from=valid_from or now - timedelta(days=1),
+                expires_at=expires_at or now + timedelta(days=30),
+                accepted_at=now,
+                approved_at=now,
+                parts=[GrantPart(part=part, level=level) for part, level in parts.items()],
+            )
+        )
+        db.session.commit()
+        db.session.remove()

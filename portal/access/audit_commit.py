@@ -57,8 +57,7 @@ class GroupCommit:
     _conn: Connection | None = None
     _wal: str | None = None  # the write-ahead log's file, when in WAL mode
     _wal_inode: int | None = None
-    # Batches written and rows in them (tests, benchmarks).
-    batches: int = 0
+    # Rows written (tests).
     rows: int = 0
 
     def write(self, rows: list[dict[str, Any]]) -> None:
@@ -95,7 +94,6 @@ class GroupCommit:
             for queued in batch:
                 queued.done = True
                 queued.error = error
-            self.batches += 1
             self.rows += sum(len(queued.rows) for queued in batch)
             self._cond.notify_all()
         if error is not None:
@@ -166,20 +164,23 @@ class GroupCommit:
             self._wal_inode = inode
 
 
-_by_engine: dict[Engine, GroupCommit] = {}
+_by_engine: dict[Engine, GroupCommit | None] = {}
 _made = threading.Lock()
 
 
 def for_engine(engine: Engine) -> GroupCommit | None:
     """The engine's group commit, or None where it does not apply: not SQLite, or a database
-    in memory (another connection would see another database)."""
-    if engine.dialect.name != "sqlite":
-        return None
+    in memory (another connection would see another database). Decided once per engine: this
+    is asked on every read."""
+    try:
+        return _by_engine[engine]
+    except KeyError:
+        pass
     database = engine.url.database
-    if database in (None, "", ":memory:") or "mode=memory" in str(engine.url):
-        return None
-    found = _by_engine.get(engine)
-    if found is None:
-        with _made:
-            found = _by_engine.setdefault(engine, GroupCommit(engine))
-    return found
+    applies = (
+        engine.dialect.name == "sqlite"
+        and database not in (None, "", ":memory:")
+        and "mode=memory" not in str(engine.url)
+    )
+    with _made:
+        return _by_engine.setdefault(engine, GroupCommit(engine) if applies else None)

@@ -93,12 +93,12 @@ def _guard() -> Any:
                 csrf_required=True,
             )
     # (Ids no row can have are a 404 before this, for every path: portal._request_hooks.)
+    from portal.auth.login import must_enrol_second_factor
+
     user = current_user
     if (
         user.is_authenticated
-        and user.is_professional
-        and not user.totp_enabled
-        and getattr(user, "signin_method", "") != "oidc"
+        and must_enrol_second_factor(user, getattr(user, "signin_method", ""))
         and request.endpoint not in ENROLMENT_ENDPOINTS
     ):
         return problem(

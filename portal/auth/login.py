@@ -51,6 +51,12 @@ def adopt_bearer(user: User, method: str) -> None:
     login_manager._update_request_context_with_user(user)
 
 
+def must_enrol_second_factor(user: User, method: str | None) -> bool:
+    """A professional signed in with a password has to set up TOTP before anything else (one
+    signed in through their organisation's provider brings its second factor)."""
+    return user.is_professional and not user.totp_enabled and method != "oidc"
+
+
 # What a visitor chose before signing in and keeps afterwards; everything else is dropped.
 KEPT_ACROSS_SIGN_IN = ("locale", "invite_token", "guest_invite_token")
 

@@ -331,9 +331,9 @@ def totp_enrol() -> Any:
 
 def require_second_factor_for_professionals() -> Any:
     """Professionals signed in with a password must enrol TOTP before anything else."""
-    if not current_user.is_authenticated or not current_user.is_professional:
-        return None
-    if current_user.totp_enabled or getattr(current_user, "signin_method", "") == "oidc":
+    if not current_user.is_authenticated or not login.must_enrol_second_factor(
+        current_user, getattr(current_user, "signin_method", "")
+    ):
         return None
     allowed = {"auth.totp_enrol", "auth.signout", "static", "main.set_locale", "main.index"}
     # (Not the API-token pages: a professional's token acts with the second factor of the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -20,6 +20,14 @@ def now() -> datetime:
 def today() -> date:
     """Today in the Netherlands: a birthday (and an age band) starts at local midnight."""
     return now().astimezone(_AMSTERDAM).date()
+
+
+def end_of_day(at: datetime) -> datetime:
+    """The first moment of the next day in the Netherlands (in UTC): dates, and with them
+    ages and what is overdue, change then."""
+    local = at.astimezone(_AMSTERDAM)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), _AMSTERDAM)
+    return midnight.astimezone(UTC)
 
 
 def advance(delta: timedelta) -> None:

@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from flask import Flask, abort, request
 from flask_babel import gettext as _
@@ -44,10 +42,12 @@ from portal import db
 from portal.access import audit, audit_commit
 from portal.access.guard import audit_values
 from portal.access.policy import Actor, Decision
+from portal.auth.login import must_enrol_second_factor
 from portal.auth.models import User, UserSession
 from portal.auth.services import LIVE_SESSION
 from portal.core import clock, data_version
 from portal.core.args import MAX_ID
+from portal.core.recent import Recent
 from portal.core.security import headers_for
 from portal.core.tokens import token_hash
 from portal.family.models import Family, Member
@@ -76,7 +76,6 @@ class Visit:
     lane: Lane
     conn: Connection
     actor: Actor
-    member: Member
     environ: dict[str, Any]
     session: dict[str, Any]  # the signed session cookie's contents
     version: int | None  # the data's version (portal/core/data_version.py), read with the rest
@@ -105,38 +104,6 @@ class Visit:
 
 
 T = TypeVar("T")
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class Recent(Generic[K, V]):
-    """A bounded map that forgets the least recently used first; safe between threads."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
 
 
 def transient(model: type[T], values: Mapping[str, Any]) -> T:
@@ -392,8 +359,8 @@ class Lane:
             values = row._mapping
             user = transient(User, {name: values[name] for name in _USER_COLUMNS})
             method = values["signin_method"]
-            if user.is_professional and not user.totp_enabled and method != "oidc":
-                return None  # the API guard asks them to set up their second factor first
+            if must_enrol_second_factor(user, method):
+                return None  # the application asks them to set up their second factor first
             user.session_token = token
             user.signin_method = method
             member = transient(
@@ -402,7 +369,7 @@ class Lane:
             actor = Actor(user=user, address=environ.get("REMOTE_ADDR"))
             actor.preload(family_id, member)
             version = values["data_version"]
-            visit = Visit(self, conn, actor, member, environ, session, version)
+            visit = Visit(self, conn, actor, environ, session, version)
             answer = handler(visit, *ids)
             if answer is None:
                 conn.rollback()

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from time import monotonic as time_now
 from typing import Any
 
@@ -51,13 +51,13 @@ from portal.core.express import (
     KEEP_OFFER,
     Answer,
     Lane,
-    Recent,
     Visit,
     refuse_after_failed_log,
     transient,
 )
 from portal.core.fragments import CSRF_SLOT
 from portal.core.i18n import choose_locale
+from portal.core.recent import Recent
 from portal.family.models import Family, Plan
 
 MAX_PAGES = 512  # a page is 5-60 kB: ~30 MB at most per process
@@ -98,19 +98,6 @@ class KeptPages:
 
     def put(self, key: Hashable, page: KeptPage) -> None:
         self._pages.put(key, page)
-
-    def __len__(self) -> int:
-        return len(self._pages)
-
-    def clear(self) -> None:
-        self._pages.clear()
-
-
-def end_of_day(now: datetime) -> datetime:
-    """The next midnight in the Netherlands, in UTC."""
-    local = now.astimezone(clock._AMSTERDAM)
-    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), clock._AMSTERDAM)
-    return midnight.astimezone(now.tzinfo)
 
 
 # --- the application's side: offering a page to keep ---------------------------------------
@@ -183,7 +170,7 @@ def init_app(app: Flask, endpoints: frozenset[str]) -> None:
             return response  # (its transaction began anew on the way: not one snapshot)
         now = g.pop("kept_since")
         family_id = (request.view_args or {}).get("family_id")
-        moments = [end_of_day(now), now + timedelta(seconds=MAX_SECONDS)]
+        moments = [clock.end_of_day(now), now + timedelta(seconds=MAX_SECONDS)]
         if isinstance(family_id, int):
             change = _next_grant_change(family_id, now)
             if change is not None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,31 +16,18 @@ from werkzeug.test import Client
 
 from portal import db
 from portal.access import audit
-from portal.access.models import AuditEvent, Grant, GrantPart
+from portal.access.models import AuditEvent
 from portal.auth.models import KIND_PROFESSIONAL, User, UserSession
 from portal.core import clock
 from portal.core.express import Lane
-from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, DossierEntry, Family, Member
+from portal.core.kept_pages import ROW_FIELDS
+from portal.family.models import DossierEntry, Family, Member
 from tests.api.client import Api, is_problem, signed_in_api
+from tests.family.test_dossier import world  # noqa: F401  (the same people and coach)
 from tests.files import samples
-from tests.helpers import years_ago
-from tests.messaging.test_messaging import SECRET
 
 # The audit row's fields that must be the same whichever way the read went.
-SAME = (
-    "family_id",
-    "actor_user_id",
-    "actor_name",
-    "actor_role",
-    "organisation",
-    "basis",
-    "action",
-    "object_type",
-    "object_id",
-    "outcome",
-    "reason",
-    "client_address",
-)
+SAME = (*ROW_FIELDS, "client_address")
 
 
 def lane_of(app: Flask) -> Lane:
@@ -73,50 +59,6 @@ def both_ways(app: Flask, api: Api, path: str) -> tuple[Any, Any, int]:
     return through_lane, without, lane.answered - answered
 
 
-@pytest.fixture
-def world(
-    app: Flask,
-    make_user: Callable[..., User],
-    make_family: Callable[..., Family],
-    add_member: Callable[..., Member],
-) -> dict[str, Any]:
-    mother, father = make_user(name="Mama"), make_user(name="Papa")
-    teen = make_user(name="Sanne")
-    coach = make_user(
-        name="Coach", kind=KIND_PROFESSIONAL, totp_secret=SECRET, totp_enabled_at=clock.now()
-    )
-    family = make_family(mother)
-    other = make_family(make_user(name="Buur"), name="Gezin Anders")
-    add_member(family, father, ROLE_PARENT, has_authority=True)
-    add_member(family, teen, ROLE_YOUNG_PERSON, birth_date=years_ago(16, days=10))
-    now = clock.now()
-    with app.app_context():
-        db.session.add(
-            Grant(
-                family_id=family.id,
-                grantee_id=coach.id,
-                origin="invitation",
-                purpose="Dossier",
-                valid_from=now - timedelta(days=1),
-                expires_at=now + timedelta(days=30),
-                accepted_at=now,
-                approved_at=now,
-                parts=[GrantPart(part="dossier", level="write")],
-            )
-        )
-        db.session.commit()
-        db.session.remove()
-    apis = {
-        "mama": signed_in_api(app, mother),
-        "papa": signed_in_api(app, father),
-        "sanne": signed_in_api(app, teen),
-        "coach": signed_in_api(
-            app, coach, totp_code=__import__("pyotp").TOTP(SECRET).at(clock.now())
-        ),
-    }
-    return {"family": family, "other": other, "people": (mother, father, teen, coach), **apis}
-
-
 def write(api: Api, fid: int, title: str, visibility: str = "all", **extra: Any) -> int:
     response = api.post(
         f"/families/{fid}/dossier",
@@ -127,7 +69,8 @@ def write(api: Api, fid: int, title: str, visibility: str = "all", **extra: Any)
 
 
 def test_the_lane_answers_an_entry_as_the_application_does(
-    app: Flask, world: dict[str, Any]
+    app: Flask,
+    world: dict[str, Any],  # noqa: F811
 ) -> None:
     fid = world["family"].id
     mama, papa, sanne = world["mama"], world["papa"], world["sanne"]
@@ -182,9 +125,13 @@ def test_the_lane_answers_an_entry_as_the_application_does(
 
 
 def test_everything_unusual_goes_on_to_the_application(
-    app: Flask, world: dict[str, Any], make_user: Callable[..., User]
+    app: Flask,
+    world: dict[str, Any],  # noqa: F811
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
 ) -> None:
-    fid, other = world["family"].id, world["other"].id
+    fid = world["family"].id
+    other = make_family(make_user(name="Buur"), name="Gezin Anders").id
     mama, papa, coach = world["mama"], world["papa"], world["coach"]
     entry = write(mama, fid, "Voor iedereen")
     private = write(mama, fid, "Alleen ik", "me")
@@ -222,7 +169,7 @@ def test_everything_unusual_goes_on_to_the_application(
     with app.app_context():
         db.session.execute(
             update(UserSession)
-            .where(UserSession.user_id == world["people"][1].id)
+            .where(UserSession.user_id == world["people"]["papa"].id)
             .values(revoked_at=clock.now())
         )
         db.session.commit()
@@ -240,7 +187,8 @@ def count_denied(app: Flask) -> int:
 
 
 def test_the_lane_uses_no_orm_session_and_reads_in_bounded_statements(
-    app: Flask, world: dict[str, Any]
+    app: Flask,
+    world: dict[str, Any],  # noqa: F811
 ) -> None:
     fid = world["family"].id
     entry = write(world["mama"], fid, "Eén")
@@ -260,7 +208,10 @@ def test_the_lane_uses_no_orm_session_and_reads_in_bounded_statements(
 
 
 def test_switched_off_the_application_answers_everything(
-    app: Flask, world: dict[str, Any], database_url: str, smtp_server: Any
+    app: Flask,
+    world: dict[str, Any],  # noqa: F811
+    database_url: str,
+    smtp_server: Any,
 ) -> None:
     from portal import create_app
     from tests.conftest import settings_for_tests
@@ -277,7 +228,8 @@ def test_switched_off_the_application_answers_everything(
 
 
 def test_a_removed_member_and_a_taken_out_entry_are_not_answered_by_the_lane(
-    app: Flask, world: dict[str, Any]
+    app: Flask,
+    world: dict[str, Any],  # noqa: F811
 ) -> None:
     fid = world["family"].id
     mama, papa = world["mama"], world["papa"]
@@ -290,7 +242,7 @@ def test_a_removed_member_and_a_taken_out_entry_are_not_answered_by_the_lane(
     with app.app_context():
         db.session.execute(
             update(Member)
-            .where(Member.user_id == world["people"][1].id)
+            .where(Member.user_id == world["people"]["papa"].id)
             .values(removed_at=clock.now())
         )
         db.session.commit()
@@ -323,7 +275,9 @@ def test_behind_the_proxy_the_lane_sees_the_client(database_url: str, smtp_serve
 
 
 def test_a_known_cookie_still_ages(
-    app: Flask, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    world: dict[str, Any],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The lane checks a session cookie's signature once, and its age on every request."""
     import time

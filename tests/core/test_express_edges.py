@@ -6,7 +6,7 @@ failed is not answered — nor logged — a second time."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from werkzeug.test import Client
 
 from portal import db
 from portal.access import audit_commit
-from portal.access.models import AuditEvent, Grant, GrantPart
+from portal.access.models import AuditEvent
 from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
 from portal.family.models import Agreement, DossierEntry, Family
@@ -26,7 +26,7 @@ from tests.api.client import is_problem
 from tests.conftest import backend
 from tests.core.test_express import cookie_of, lane_of, world, write  # noqa: F401
 from tests.core.test_kept_pages import family_page, view  # noqa: F401
-from tests.helpers import sign_in
+from tests.helpers import add_grant, sign_in
 
 
 class AsInProduction:
@@ -90,21 +90,11 @@ def test_a_grant_that_ends_while_the_page_is_drawn_ends_the_kept_page(
 
     client, fid = family_page["client"], family_page["family"].id
     coach = make_user(name="Coach", kind=KIND_PROFESSIONAL)
-    now = clock.now()
+    # The coach's access ends while the page is drawn.
+    add_grant(
+        app, fid, coach.id, {"dossier": "write"}, expires_at=clock.now() + timedelta(seconds=1)
+    )
     with app.app_context():
-        db.session.add(
-            Grant(
-                family_id=fid,
-                grantee_id=coach.id,
-                origin="invitation",
-                purpose="Dossier",
-                valid_from=now - timedelta(days=1),
-                expires_at=now + timedelta(seconds=1),  # ends while the page is drawn
-                accepted_at=now,
-                approved_at=now,
-                parts=[GrantPart(part="dossier", level="write")],
-            )
-        )
         db.session.add(
             DossierEntry(
                 family_id=fid,
@@ -138,10 +128,7 @@ def test_a_page_drawn_across_midnight_is_not_served_after_it(
 ) -> None:
     import portal.family.plan_views as plan_views
 
-    midnight = datetime.combine(
-        clock.today() + timedelta(days=1), datetime.min.time(), clock._AMSTERDAM
-    )
-    clock.freeze(midnight.astimezone(UTC) - timedelta(seconds=10))
+    clock.freeze(clock.end_of_day(clock.now()) - timedelta(seconds=10))
     mother = make_user(name="Mama")
     family = make_family(mother)
     with app.app_context():

@@ -21,20 +21,14 @@ from portal.access import policy
 from portal.access.models import AuditEvent
 from portal.auth.models import User
 from portal.core import clock
-from portal.core.kept_pages import MAX_SECONDS, KeptPages, end_of_day
+from portal.core.kept_pages import MAX_SECONDS
 from portal.family.models import ROLE_PARENT, Family, Member
 from portal.family.services import add_plan_rows
 from tests.core.test_express import cookie_of, lane_of
-from tests.helpers import csrf_from, post_form, sign_in
+from tests.helpers import add_grant, csrf_from, post_form, sign_in
 
 TOKEN = re.compile(r'(name="csrf_token" (?:type="hidden" )?value=")[^"]+(")')
 SAME = ("actor_user_id", "actor_role", "basis", "action", "object_type", "object_id", "reason")
-
-
-def kept_of(app: Flask) -> KeptPages:
-    kept = app.extensions["portal_kept_pages"]
-    assert isinstance(kept, KeptPages)
-    return kept
 
 
 def view(app: Flask, client: FlaskClient, path: str, **headers: str) -> tuple[Any, bool]:
@@ -146,35 +140,19 @@ def test_time_alone_ends_a_kept_page(app: Flask, family_page: dict[str, Any]) ->
     assert not view(app, client, path)[1], "kept at most MAX_SECONDS"
     assert view(app, client, path)[1]
     now = clock.now()
-    clock.advance(end_of_day(now) - now)
+    clock.advance(clock.end_of_day(now) - now)
     assert not view(app, client, path)[1], "not past midnight (dates, ages)"
 
 
 def test_a_grant_that_starts_later_ends_the_kept_page_then(
     app: Flask, family_page: dict[str, Any], make_user: Callable[..., User]
 ) -> None:
-    from portal.access.models import Grant, GrantPart
     from portal.auth.models import KIND_PROFESSIONAL
 
     client, fid = family_page["client"], family_page["family"].id
     coach = make_user(name="Coach", kind=KIND_PROFESSIONAL)
     starts = clock.now() + timedelta(seconds=20)
-    with app.app_context():
-        db.session.add(
-            Grant(
-                family_id=fid,
-                grantee_id=coach.id,
-                origin="invitation",
-                purpose="Plan",
-                valid_from=starts,
-                expires_at=starts + timedelta(days=30),
-                accepted_at=clock.now(),
-                approved_at=clock.now(),
-                parts=[GrantPart(part="plan", level="read")],
-            )
-        )
-        db.session.commit()
-        db.session.remove()
+    add_grant(app, fid, coach.id, {"plan": "read"}, valid_from=starts)
     path = f"/families/{fid}/plan"
     view(app, client, path)
     assert view(app, client, path)[1]

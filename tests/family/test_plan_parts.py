@@ -15,33 +15,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from portal import db
-from portal.access.models import Grant, GrantPart
+from portal.access.models import Grant
 from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
 from portal.family.models import ROLE_NETWORK, Agreement, Family, Member, NetworkPetal
-from tests.helpers import counted_get, csrf_from, post_form, sign_in
+from tests.helpers import add_grant, counted_get, csrf_from, post_form, sign_in
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def _grant(app: Flask, family: Family, user: User, parts: dict[str, str], days: int = 30) -> None:
-    now = clock.now()
-    with app.app_context():
-        db.session.add(
-            Grant(
-                family_id=family.id,
-                grantee_id=user.id,
-                origin="invitation",
-                purpose="Meekijken",
-                valid_from=now - timedelta(days=1),
-                expires_at=now + timedelta(days=days),
-                accepted_at=now,
-                approved_at=now,
-                parts=[GrantPart(part=p, level=lvl) for p, lvl in parts.items()],
-            )
-        )
-        db.session.commit()
-        db.session.remove()
+    add_grant(app, family.id, user.id, parts, expires_at=clock.now() + timedelta(days=days))
 
 
 def test_the_flower_its_petals_and_guests(
