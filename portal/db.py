@@ -174,6 +174,12 @@ def _upgrade(conn: Any) -> None:
     dbapi.execute("BEGIN IMMEDIATE")
 
 
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The queue this engine's SQLite writers wait in (portal/core/writers.py), if any: for a
+    writer that begins its transactions on the driver's connection itself (audit_commit)."""
+    return _writer_queues.get(engine)
+
+
 def take_write_lock(sess: Session) -> None:
     """Make sure this transaction may write and holds what serialises writers (SQLite)."""
     take_write_lock_on(sess.connection())

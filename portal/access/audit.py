@@ -172,6 +172,66 @@ def link_and_insert(conn: Connection, pending: list[dict[str, Any]]) -> None:
         conn.execute(_MOVE_HEAD, {"key": chain_key, "seq": last_seq, "hash": last_hash})
 
 
+_events = cast(Table, AuditEvent.__table__)
+_EVENT_COLUMNS = (*FIELDS, "hash")
+_SQLITE_HEAD = f"SELECT last_seq, last_hash FROM {_heads.name} WHERE chain_key = ?"
+_SQLITE_NEW_HEAD = (
+    f"INSERT INTO {_heads.name} (chain_key, last_seq, last_hash) VALUES (?, 0, '{GENESIS}')"
+)
+_SQLITE_MOVE_HEAD = f"UPDATE {_heads.name} SET last_seq = ?, last_hash = ? WHERE chain_key = ?"
+_SQLITE_INSERT = (
+    f"INSERT INTO {_events.name} ({', '.join(_EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)})"
+)
+_bind_processors: dict[Any, list[Any]] = {}
+
+
+def link_and_insert_sqlite(driver: Any, dialect: Any, pending: list[dict[str, Any]]) -> None:
+    """`link_and_insert` on SQLite's own connection (sqlite3), in a writing transaction the
+    caller began there: the same rows, with each value as the column's type stores it.
+
+    Why: the group commit of the reads (audit_commit) runs this for every batch. Through
+    SQLAlchemy its three statements cost 172 µs of CPU for a batch of one; on the driver,
+    whose statement cache keeps them prepared, 36 µs (measured in-process, 2026-12-03).
+    tests/core/test_audit_commit.py checks that both write the same bytes."""
+    processors = _bind_processors.get(dialect)
+    if processors is None:
+        processors = _bind_processors.setdefault(
+            dialect,
+            [
+                _events.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                for name in _EVENT_COLUMNS
+            ],
+        )
+    by_chain: dict[int, list[dict[str, Any]]] = {}
+    for values in pending:
+        by_chain.setdefault(values["chain_key"], []).append(values)
+    for chain_key, rows in sorted(by_chain.items()):  # (as link_and_insert)
+        head = driver.execute(_SQLITE_HEAD, (chain_key,)).fetchone()
+        if head is None:  # (the caller holds the write lock: nobody else makes it meanwhile)
+            driver.execute(_SQLITE_NEW_HEAD, (chain_key,))
+            head = (0, GENESIS)
+        last_seq, last_hash = head
+        for values in rows:
+            last_seq += 1
+            values["seq"] = last_seq
+            values["prev_hash"] = last_hash
+            values["hash"] = last_hash = _digest_of(values)
+        driver.executemany(
+            _SQLITE_INSERT,
+            [
+                [
+                    value if process is None else process(value)
+                    for value, process in zip(
+                        (values[name] for name in _EVENT_COLUMNS), processors, strict=True
+                    )
+                ]
+                for values in rows
+            ],
+        )
+        driver.execute(_SQLITE_MOVE_HEAD, (last_seq, last_hash, chain_key))
+
+
 def include_pending() -> None:
     """Write this transaction's queued rows now, for a reader of the log who should see the
     access they are making (the log page, the export)."""

@@ -39,6 +39,7 @@ _REVISIONS = (
     .where(_revisions.c.entry_id == bindparam("entry_id"))
     .order_by(_revisions.c.id.desc())
 )
+_REVISION_COLUMNS = column_names(DossierRevision)
 
 
 def register(lane: Lane) -> None:
@@ -52,25 +53,28 @@ def dossier_entry(visit: Visit, family_id: int, entry_id: int) -> Answer | None:
     if not decide(actor, "dossier.view", Family(id=family_id)).allowed:
         return None
     # load_in_family(DossierEntry, family, eid, "dossier.view"): decided and logged.
-    rows = visit.conn.execute(_ENTRY, {"entry_id": entry_id, "family_id": family_id}).all()
+    rows = visit.rows(_ENTRY, {"entry_id": entry_id, "family_id": family_id})
     if not rows:
         return None
-    first = rows[0]._mapping
+    first = rows[0]
     entry = transient(DossierEntry, {name: first[name] for name in _ENTRY_COLUMNS})
     decision = decide(actor, "dossier.view", entry)
     if not decision.allowed:
         return None
     files = [
-        transient(StoredFile, {name: row._mapping[_FILE + name] for name in _FILE_COLUMNS})
+        transient(StoredFile, {name: row[_FILE + name] for name in _FILE_COLUMNS})
         for row in rows
-        if row._mapping[_FILE + "id"] is not None
+        if row[_FILE + "id"] is not None
     ]
     # dossier.revisions: an entry still at its first version was never changed, so it has no
     # earlier versions to read (dossier.update keeps one per change and counts the version up).
     revisions = (
         [
             revision
-            for revision in visit.conn.execute(_REVISIONS, {"entry_id": entry_id})
+            for revision in (
+                transient(DossierRevision, {name: row[name] for name in _REVISION_COLUMNS})
+                for row in visit.rows(_REVISIONS, {"entry_id": entry_id})
+            )
             if dossier_text_visible(actor, decision.role, entry.author_id, revision.visibility)
         ]
         if entry.version > 1

@@ -100,19 +100,53 @@ def test_rows_that_wait_together_share_one_commit(
 def test_a_failed_commit_fails_every_request_of_its_batch(
     app: Flask, group: audit_commit.GroupCommit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = audit.link_and_insert
+    real = audit.link_and_insert_sqlite
 
-    def broken(conn: Any, rows: list[dict[str, Any]]) -> None:
-        real(conn, rows)
+    def broken(driver: Any, dialect: Any, rows: list[dict[str, Any]]) -> None:
+        real(driver, dialect, rows)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(audit, "link_and_insert", broken)
+    monkeypatch.setattr(audit, "link_and_insert_sqlite", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         group.write([row(1), row(2)])
     assert stored(app) == [], "nothing of the failed batch is in the log"
-    monkeypatch.setattr(audit, "link_and_insert", real)
+    monkeypatch.setattr(audit, "link_and_insert_sqlite", real)
     group.write([row(3)])
     assert stored(app) == ["3"], "the next batch goes in"
+
+
+def test_it_stores_a_row_as_the_application_does(
+    app: Flask, group: audit_commit.GroupCommit
+) -> None:
+    """The group commit writes on the driver's connection itself (audit.link_and_insert_sqlite):
+    every column holds the same value, of the same SQLite type, as a row written through
+    SQLAlchemy (audit.link_and_insert); the two link into one chain that verifies."""
+    from sqlalchemy import text
+
+    engine = app.extensions["portal_engine"]
+    # Two rows alike but for the object, one each way, in one chain, with a new chain between.
+    through_sqlalchemy, through_driver = row(1, family_id=7), row(2, family_id=7)
+    through_driver["at"] = through_sqlalchemy["at"]
+    with db.reading(False), engine.connect() as conn:
+        audit.link_and_insert(conn, [through_sqlalchemy])
+        conn.commit()
+    group.write([row(3, family_id=8), through_driver])
+    columns = [column.name for column in AuditEvent.__table__.columns]
+    quoted = ", ".join(f"typeof({name}), quote({name})" for name in columns)
+    with engine.connect() as conn:
+        found = conn.execute(
+            text(f"SELECT {quoted} FROM audit_event WHERE chain_key = 7 ORDER BY seq")
+        ).all()
+    by_column = [dict(zip(columns, zip(r[::2], r[1::2], strict=True), strict=True)) for r in found]
+    first, second = by_column
+    differ = {name for name in columns if first[name] != second[name]}
+    assert differ == {"id", "seq", "object_id", "actor_name", "prev_hash", "hash"}, (first, second)
+    assert second["seq"] == ("integer", "2") and second["prev_hash"] == first["hash"]
+    assert first["at"][0] == "text" and first["family_id"] == ("integer", "7")
+    with app.app_context():
+        checked, problems = audit.verify()
+        db.session.remove()
+    assert checked == 3 and problems == []
 
 
 def test_reads_use_it_and_changes_keep_their_rows_in_their_own_transaction(
