@@ -97,6 +97,44 @@ def test_rows_that_wait_together_share_one_commit(
     assert checked == 6 and problems == []
 
 
+def test_rows_that_arrive_while_a_batch_is_synced_wait_and_go_in_together(
+    app: Flask, group: audit_commit.GroupCommit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One sync per batch is the cost: the next batch is written once the last is synced."""
+    syncing, others_queued = threading.Event(), threading.Event()
+    real_sync, real_commit = audit_commit.GroupCommit._sync, audit_commit.GroupCommit._commit
+    batches: list[int] = []
+
+    def counted(self: audit_commit.GroupCommit, rows: list[dict[str, Any]]) -> None:
+        batches.append(len(rows))
+        real_commit(self, rows)
+
+    def slow_first(self: audit_commit.GroupCommit) -> None:
+        if not syncing.is_set():
+            syncing.set()
+            assert others_queued.wait(10)
+        real_sync(self)
+
+    monkeypatch.setattr(audit_commit.GroupCommit, "_commit", counted)
+    monkeypatch.setattr(audit_commit.GroupCommit, "_sync", slow_first)
+    threads = [threading.Thread(target=lambda: group.write([row(0)]))]
+    threads[0].start()
+    assert syncing.wait(10)
+    threads += [threading.Thread(target=lambda n=n: group.write([row(n)])) for n in range(1, 4)]
+    for thread in threads[1:]:
+        thread.start()
+    for _ in range(500):  # (up to 5 s) until the three wait, or one of them was written
+        if len(group._queue) == 3 or len(batches) > 1:
+            break
+        threading.Event().wait(0.01)
+    assert batches == [1], "nothing else is written while the first batch is synced"
+    others_queued.set()
+    for thread in threads:
+        thread.join(10)
+    assert batches == [1, 3]
+    assert sorted(stored(app)) == ["0", "1", "2", "3"]
+
+
 def test_a_failed_commit_fails_every_request_of_its_batch(
     app: Flask, group: audit_commit.GroupCommit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
