@@ -48,6 +48,8 @@ GUNICORN = (
     if os.environ.get("BENCH_GUNICORN")
     else ["--workers", "2", "--worker-class", "gthread", "--threads", "4"]
 ) + ["--log-level", "warning"]
+# The portal's workers start as in production (bench/portal_workers.py).
+PORTAL_CONFIG = ["-c", str(ROOT / "bench" / "portal_workers.py")]
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 FLOOR = """
@@ -97,12 +99,21 @@ def environment(db_url: str) -> dict[str, str]:
 
 
 def gunicorn(
-    app_spec: str, env: dict[str, str], cwd: Path, ready: str
+    app_spec: str, env: dict[str, str], cwd: Path, ready: str, config: list[str] | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Start gunicorn and wait until `ready` answers (the workers have loaded the app)."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", *GUNICORN, "-b", f"127.0.0.1:{port}", app_spec],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            *(config or []),
+            *GUNICORN,
+            "-b",
+            f"127.0.0.1:{port}",
+            app_spec,
+        ],
         cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -432,6 +443,7 @@ def _measure(workdir: Path, db_url: str, floor_dir: Path, floor_db: str, databas
     floor_env = {**os.environ, "FLOOR_DB": floor_db}
     settings = " ".join(GUNICORN[:-2])
     print(f"gunicorn {settings}; wrk -c{CONNECTIONS} -d{SECONDS}s, best of {RUNS} runs; {database}")
+    print("(the portal's workers first do what production's do: bench/portal_workers.py)")
     # Create the floor's table and row once, before two workers could race to do it.
     subprocess.run(
         [sys.executable, "-c", "import floor_app"], cwd=floor_dir, env=floor_env, check=True
@@ -459,7 +471,9 @@ def _pages(db_url: str, floor_url: str) -> None:
                 continue
             # A fresh server per page: slow requests left over from one run (wrk stops
             # waiting, the server does not) must not hold SQLite's write lock during the next.
-            portal, port = gunicorn("portal:create_app()", environment(db_url), ROOT, "/signin")
+            portal, port = gunicorn(
+                "portal:create_app()", environment(db_url), ROOT, "/signin", PORTAL_CONFIG
+            )
             base = f"http://127.0.0.1:{port}"
             try:
                 browser = sign_in(base)
