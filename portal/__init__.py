@@ -153,8 +153,10 @@ def _request_hooks(app: Flask) -> None:
     from flask import abort, request
 
     from portal import db
+    from portal.access.audit_commit import SyncFailedBefore
     from portal.auth.views import require_second_factor_for_professionals
     from portal.core.args import MAX_ID
+    from portal.core.errors import log_unsafe
 
     @app.before_request
     def _ids_no_row_can_have() -> None:
@@ -170,7 +172,11 @@ def _request_hooks(app: Flask) -> None:
     def _commit(response: Any) -> Any:
         # The one commit point of a request: data and its audit rows land together or not at all.
         if response.status_code < 500:
-            db.commit()
+            try:
+                db.commit()
+            except SyncFailedBefore:
+                db.rollback()
+                return log_unsafe()  # (instead of the page: its read was not logged)
         else:
             db.rollback()
         return response

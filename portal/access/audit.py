@@ -191,8 +191,8 @@ def link_and_insert_sqlite(driver: Any, dialect: Any, pending: list[dict[str, An
     caller began there: the same rows, with each value as the column's type stores it.
 
     Why: the group commit of the reads (audit_commit) runs this for every batch. Through
-    SQLAlchemy its three statements cost 172 µs of CPU for a batch of one; on the driver,
-    whose statement cache keeps them prepared, 36 µs (measured in-process, 2026-12-03).
+    SQLAlchemy a batch of one cost 172 µs of CPU (its sync not counted); on the driver, whose
+    statement cache keeps the statements prepared, 45 µs (in-process, 2026-12-03).
     tests/core/test_audit_commit.py checks that both write the same bytes."""
     processors = _bind_processors.get(dialect)
     if processors is None:

@@ -38,6 +38,7 @@ write lock to queue for, and groups concurrent commits' syncs itself.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -48,6 +49,12 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
 from portal import db
+
+log = logging.getLogger(__name__)
+
+
+class SyncFailedBefore(RuntimeError):
+    """An earlier sync of the log failed: this process writes no more reads' rows."""
 
 
 @dataclass
@@ -67,6 +74,8 @@ class GroupCommit:
     _conn: Connection | None = None
     _wal: str | None = None  # the write-ahead log's file, when in WAL mode
     _wal_inode: int | None = None
+    # The sync that failed, if one did: from then on nothing is written (see write).
+    _failed: BaseException | None = None
     # Rows written (tests).
     rows: int = 0
     # Given every statement the batches run (bench.common.count_queries): they run on the
@@ -85,6 +94,11 @@ class GroupCommit:
                 if ticket.error is not None:
                     raise ticket.error
                 return
+            if self._failed is not None:
+                self._queue.remove(ticket)
+                raise SyncFailedBefore("the access log could not be synced before") from (
+                    self._failed
+                )
             self._writing = True
             batch, self._queue = self._queue, []
             for queued in batch:
@@ -99,6 +113,13 @@ class GroupCommit:
                 self._sync()
             except BaseException as exc:
                 error = exc
+                # After a failed sync the kernel may have dropped the batch's pages and marked
+                # them clean: a later sync can then succeed without them, and SQLite's log,
+                # whose frames are checksummed as a chain, would after a crash lose the later
+                # batches too, whose reads were answered. So this process answers no more
+                # reads until it is restarted (as PostgreSQL stops after a failed fsync).
+                log.critical("the access log could not be synced; no reads until a restart")
+                self._failed = exc
         with self._cond:
             self._writing = False
             for queued in batch:
@@ -123,10 +144,10 @@ class GroupCommit:
         conn = self._connection()
         driver: Any = conn.connection.dbapi_connection
         queue = db.writer_queue(self.engine)
-        driver.set_trace_callback(self.trace)
         if queue is not None:
             queue.acquire(driver)
         try:
+            driver.set_trace_callback(self.trace)
             driver.execute("BEGIN IMMEDIATE")
             audit.link_and_insert_sqlite(driver, self.engine.dialect, rows)
             driver.execute("COMMIT")

@@ -412,22 +412,22 @@ class Lane:
         # SQLite: the reads in one read transaction on the driver's connection; the log row
         # with the other reads' rows of this moment (audit_commit).
         connection = self.engine.raw_connection()
+        driver: Any = connection.driver_connection
+        trace = self.trace
         try:
-            driver: Any = connection.driver_connection
-            trace = self.trace
             if trace is not None:
                 driver.set_trace_callback(trace)
             driver.execute("BEGIN")
+            reads = DriverReads(driver, self.engine.dialect)
+            visit = self._visit_with(reads, environ, session, token, handler, ids)
+        finally:
             try:
-                reads = DriverReads(driver, self.engine.dialect)
-                visit = self._visit_with(reads, environ, session, token, handler, ids)
-            finally:
                 if driver.in_transaction:
                     driver.execute("ROLLBACK")  # (it read only: nothing to keep)
                 if trace is not None:
                     driver.set_trace_callback(None)
-        finally:
-            connection.close()  # (back to the pool)
+            finally:
+                connection.close()  # (back to the pool)
         if visit is None:
             return None
         try:

@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy import Column
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import Label
 
 Processor = Callable[[Any], Any] | None
 _REQUIRED = object()  # a parameter the caller gives (a bindparam without a value)
@@ -38,11 +40,22 @@ class Prepared:
             bind = compiled.binds[name]
             if bind.expanding:
                 raise ValueError(f"{name}: lists of values are not prepared")
-            value = _REQUIRED if bind.required else bind.effective_value
+            if bind.callable is not None:
+                # (Core asks it again on every run; here it would be asked once, ever.)
+                raise ValueError(f"{name}: values worked out at run time are not prepared")
+            value = _REQUIRED if bind.required else bind.value
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             self._parameters.append((name, value, processor))
         columns = list(statement.selected_columns)
         self.keys = tuple(statement.selected_columns.keys())
+        # Each row is keyed as Core keys it only where every column is a table's column or a
+        # label, under its own name, once: Core names anything else (count_1, anon_1, ...)
+        # by rules of its own.
+        for key, column in zip(self.keys, columns, strict=True):
+            if not isinstance(column, Column | Label) or key != column.name:
+                raise ValueError(f"{key}: only named columns and labels are prepared")
+        if len(set(self.keys)) != len(self.keys):
+            raise ValueError(f"a name is selected twice: {self.keys}")
         self._results: list[tuple[int, str, Callable[[Any], Any]]] = []
         for index, (key, column) in enumerate(zip(self.keys, columns, strict=True)):
             processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
@@ -51,10 +64,13 @@ class Prepared:
         self._checked = False
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
+        """The values in the SQL's order: the caller's, else the statement's own (as Core)."""
         out = []
         for name, value, processor in self._parameters:
-            if value is _REQUIRED:
+            if name in values:
                 value = values[name]
+            elif value is _REQUIRED:
+                raise KeyError(f"no value for {name}")
             out.append(value if processor is None else processor(value))
         return out
 
@@ -78,7 +94,8 @@ _prepared: dict[tuple[int, int], tuple[Select[Any], Dialect, Prepared]] = {}
 
 
 def prepared(statement: Select[Any], dialect: Dialect) -> Prepared:
-    """The statement prepared for the dialect, once (statements are module constants)."""
+    """The statement prepared for the dialect, once. For statements that are module constants:
+    each one prepared is kept for good."""
     key = (id(statement), id(dialect))
     found = _prepared.get(key)
     if found is None:

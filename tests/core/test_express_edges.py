@@ -183,6 +183,7 @@ def test_a_read_whose_log_write_failed_is_not_answered_or_logged_again(
         def sync_fails() -> None:
             raise OSError(5, "Input/output error")
 
+        monkeypatch.setattr(group, "_failed", None)  # (undone below: a restarted process)
         monkeypatch.setattr(group, "_sync", sync_fails)
 
     def rows() -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.api import express_reads
@@ -81,3 +81,30 @@ def test_what_is_not_prepared() -> None:
         Prepared(statement, sqlite.dialect())
     with pytest.raises(ValueError, match="SQLite"):
         Prepared(select(Member.id), postgresql.dialect())
+    asked = select(Member.id).where(Member.id > bindparam("floor", callable_=lambda: 1))
+    with pytest.raises(ValueError, match="run time"):
+        Prepared(asked, sqlite.dialect())
+    # Names Core makes up by rules of its own, and a name twice.
+    for unnamed in (
+        select(func.count()).select_from(Member),
+        select(Member.id, literal(1)),
+        select(Member.id, Member.id.label("id")),
+    ):
+        with pytest.raises(ValueError, match="named|twice"):
+            Prepared(unnamed, sqlite.dialect())
+
+
+def test_a_given_value_is_used_over_the_statements_own(app: Flask) -> None:
+    if backend() != "sqlite":
+        pytest.skip("prepared statements are for SQLite's driver")
+    engine = app.extensions["portal_engine"]
+    numbers = select(literal(7).label("n")).where(bindparam("top", 2) > 1).limit(bindparam("max"))
+    raw = engine.raw_connection()
+    try:
+        ready = prepared(numbers, engine.dialect)
+        assert ready.rows(raw.driver_connection, {"max": 5}) == [{"n": 7}]
+        assert ready.rows(raw.driver_connection, {"max": 5, "top": 0}) == []
+        with pytest.raises(KeyError, match="max"):
+            ready.rows(raw.driver_connection, {})
+    finally:
+        raw.close()
