@@ -75,6 +75,13 @@ class Checkpointer:
                 # (busy, frames in the log, frames of it now in the database file); the log
                 # starts over once a writer finds it fully copied.
                 _, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if frames < 0:
+                    # Not in WAL mode as this connection knows the file: it may have opened it
+                    # before the file was switched to WAL (just made), and would go on seeing
+                    # it so. The next pass opens it anew.
+                    connection.close()
+                    connection = None
+                    continue
                 if copied > 0 and (frames, copied) != last:
                     self.runs += 1
                 last = (frames, copied)

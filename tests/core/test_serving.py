@@ -119,3 +119,23 @@ def test_the_thread_keeps_trying_after_a_failure(tmp_path: Path) -> None:
         engine.dispose()
     finally:
         checkpointer.stop()
+
+
+def test_a_file_switched_to_wal_after_the_thread_opened_it(tmp_path: Path) -> None:
+    """The thread opened the file while it was still empty (a database being made): once it is
+    in WAL mode the thread checkpoints it (a connection opened before would not see the log)."""
+    path = tmp_path / "wal.db"
+    path.touch()
+    checkpointer = wal.Checkpointer(str(path), every=0.05).start()
+    try:
+        time.sleep(0.3)  # it has opened the empty file and found no log
+        engine = create_engine(f"sqlite:///{path}")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+            conn.exec_driver_sql("CREATE TABLE note (body TEXT)")
+            conn.exec_driver_sql("INSERT INTO note VALUES ('hallo')")
+        wait_until(lambda: checkpointer.runs >= 1, "a checkpoint of the new log", timeout=5)
+        engine.dispose()
+    finally:
+        checkpointer.stop()
