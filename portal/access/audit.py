@@ -158,18 +158,28 @@ def link_and_insert(conn: Connection, pending: list[dict[str, Any]]) -> None:
     """Link rows (as `write` queues them) into their chains and insert them: per chain one head
     lock, one insert, one head move. The connection's transaction may write (the caller took
     the write lock)."""
+    for chain_key, rows in _by_chain(pending):
+        last_seq, last_hash = _link(rows, *_lock_head(conn, chain_key))
+        conn.execute(_INSERT_EVENT, rows)
+        conn.execute(_MOVE_HEAD, {"key": chain_key, "seq": last_seq, "hash": last_hash})
+
+
+def _by_chain(pending: list[dict[str, Any]]) -> list[tuple[int, list[dict[str, Any]]]]:
+    """The rows per chain, in queued order, the chains in one order (no lock cycles)."""
     by_chain: dict[int, list[dict[str, Any]]] = {}
     for values in pending:
         by_chain.setdefault(values["chain_key"], []).append(values)
-    for chain_key, rows in sorted(by_chain.items()):  # one order: no lock cycles between chains
-        last_seq, last_hash = _lock_head(conn, chain_key)
-        for values in rows:
-            last_seq += 1
-            values["seq"] = last_seq
-            values["prev_hash"] = last_hash
-            values["hash"] = last_hash = _digest_of(values)
-        conn.execute(_INSERT_EVENT, rows)
-        conn.execute(_MOVE_HEAD, {"key": chain_key, "seq": last_seq, "hash": last_hash})
+    return sorted(by_chain.items())
+
+
+def _link(rows: list[dict[str, Any]], last_seq: int, last_hash: str) -> tuple[int, str]:
+    """Give each row its place after the chain's head (seq, hashes); returns the new head."""
+    for values in rows:
+        last_seq += 1
+        values["seq"] = last_seq
+        values["prev_hash"] = last_hash
+        values["hash"] = last_hash = _digest_of(values)
+    return last_seq, last_hash
 
 
 _events = cast(Table, AuditEvent.__table__)
@@ -203,20 +213,12 @@ def link_and_insert_sqlite(driver: Any, dialect: Any, pending: list[dict[str, An
                 for name in _EVENT_COLUMNS
             ],
         )
-    by_chain: dict[int, list[dict[str, Any]]] = {}
-    for values in pending:
-        by_chain.setdefault(values["chain_key"], []).append(values)
-    for chain_key, rows in sorted(by_chain.items()):  # (as link_and_insert)
+    for chain_key, rows in _by_chain(pending):
         head = driver.execute(_SQLITE_HEAD, (chain_key,)).fetchone()
         if head is None:  # (the caller holds the write lock: nobody else makes it meanwhile)
             driver.execute(_SQLITE_NEW_HEAD, (chain_key,))
             head = (0, GENESIS)
-        last_seq, last_hash = head
-        for values in rows:
-            last_seq += 1
-            values["seq"] = last_seq
-            values["prev_hash"] = last_hash
-            values["hash"] = last_hash = _digest_of(values)
+        last_seq, last_hash = _link(rows, *head)
         driver.executemany(
             _SQLITE_INSERT,
             [

@@ -29,7 +29,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from flask import Flask, abort, request
 from flask_babel import gettext as _
@@ -73,15 +73,14 @@ class Answer:
 Rows = Sequence[Mapping[str, Any]]
 
 
-class Reads:
+class Reads(Protocol):
     """A visit's reads: Core statements in one read transaction, rows as mappings."""
 
-    def rows(self, statement: Select[Any], values: Mapping[str, Any]) -> Rows:
-        raise NotImplementedError
+    def rows(self, statement: Select[Any], values: Mapping[str, Any]) -> Rows: ...
 
 
 @dataclass
-class CoreReads(Reads):
+class CoreReads:
     """On a SQLAlchemy connection (PostgreSQL; SQLite in memory): the log row is then written
     in the same transaction."""
 
@@ -94,7 +93,7 @@ class CoreReads(Reads):
 
 
 @dataclass
-class DriverReads(Reads):
+class DriverReads:
     """On SQLite's own connection, each statement prepared once (portal/core/prepared.py): a
     fifth of the CPU. The log row goes in through the group commit afterwards."""
 
@@ -117,7 +116,6 @@ class Visit:
     session: dict[str, Any]  # the signed session cookie's contents
     version: int | None  # the data's version (portal/core/data_version.py), read with the rest
     pending: list[dict[str, Any]] = field(default_factory=list)
-    answer: Answer | None = None  # the handler's, once it has its rows to log
 
     @property
     def address(self) -> str | None:
@@ -398,17 +396,18 @@ class Lane:
         if group is None:
             # The reads and the log row in one Core transaction (as the application's).
             with db.reading(), self.engine.connect() as conn:
-                visit = self._visit_with(CoreReads(conn), environ, session, token, handler, ids)
-                if visit is None:
+                found = self._visit_with(CoreReads(conn), environ, session, token, handler, ids)
+                if found is None:
                     conn.rollback()
                     return None
+                answer, pending = found
                 try:
                     db.take_write_lock_on(conn)
-                    audit.link_and_insert(conn, visit.pending)
+                    audit.link_and_insert(conn, pending)
                     conn.commit()
                 except Exception as exc:
                     raise LogFailed from exc
-            return visit.answer
+            return answer
         # SQLite: the reads in one read transaction on the driver's connection; the log row
         # with the other reads' rows of this moment (audit_commit).
         connection = self.engine.raw_connection()
@@ -419,7 +418,7 @@ class Lane:
                 driver.set_trace_callback(trace)
             driver.execute("BEGIN")
             reads = DriverReads(driver, self.engine.dialect)
-            visit = self._visit_with(reads, environ, session, token, handler, ids)
+            found = self._visit_with(reads, environ, session, token, handler, ids)
         finally:
             try:
                 if driver.in_transaction:
@@ -428,13 +427,14 @@ class Lane:
                     driver.set_trace_callback(None)
             finally:
                 connection.close()  # (back to the pool)
-        if visit is None:
+        if found is None:
             return None
+        answer, pending = found
         try:
-            group.write(visit.pending)
+            group.write(pending)
         except Exception as exc:
             raise LogFailed from exc
-        return visit.answer
+        return answer
 
     def _visit_with(
         self,
@@ -444,15 +444,15 @@ class Lane:
         token: str,
         handler: Handler,
         ids: list[int],
-    ) -> Visit | None:
-        """Who asks and the handler's answer (in `visit.answer`), with the rows to log; None
-        when the application answers. Nothing is written here."""
+    ) -> tuple[Answer, list[dict[str, Any]]] | None:
+        """The handler's answer for who asks, with the rows to log; None when the application
+        answers. Nothing is written here."""
         family_id = ids[0]
         params = {"family_id": family_id, "token_hash": token_hash(token), "now": clock.now()}
-        found = reads.rows(_VISITOR, params)
-        if not found or found[0][_MEMBER_PREFIX + "id"] is None:
+        visitor = reads.rows(_VISITOR, params)
+        if not visitor or visitor[0][_MEMBER_PREFIX + "id"] is None:
             return None  # not signed in, no such family, or a guest: the application
-        values = found[0]
+        values = visitor[0]
         user = transient(User, {name: values[name] for name in _USER_COLUMNS})
         method = values["signin_method"]
         if must_enrol_second_factor(user, method):
@@ -471,8 +471,7 @@ class Lane:
         if not visit.pending:
             raise RuntimeError(f"{handler.__name__} answered without an audit row")
         # Answered only once the access is in the log, as every request is (guard).
-        visit.answer = answer
-        return visit
+        return answer, visit.pending
 
 
 def refuse_after_failed_log() -> None:
