@@ -13,7 +13,6 @@ from sqlalchemy import event
 
 from config import Settings
 from portal import create_app
-from portal.access import audit_commit
 from portal.migrate import upgrade
 
 
@@ -42,20 +41,10 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", before)
-    # On SQLite the express lane's reads and the reads' audit rows run on the driver's
-    # connection: seen there.
-    group = audit_commit.for_engine(engine)
-    lane = app.extensions.get("portal_express")
-    for traced in (group, lane):
-        if traced is not None:
-            traced.trace = statements.append
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", before)
-        for traced in (group, lane):
-            if traced is not None:
-                traced.trace = None
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

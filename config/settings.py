@@ -71,8 +71,6 @@ class Settings:
     message_per_minute: int = 120
     email_token_hours: int = 24
     reset_token_minutes: int = 60
-    # 1: hot reads answered by the express lane (portal/core/express.py); 0: all by Flask.
-    express_lane: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import context
 
 from config import Settings
-from portal.core.data_version import MIGRATING
 from portal.db import Base, make_engine
 from portal.models import load_all
 
@@ -26,9 +24,6 @@ def run_migrations_online() -> None:
     engine = make_engine(url)
     sqlite = url.startswith("sqlite")
     with engine.connect() as connection:
-        # What a migration changes is not counted as a change of data (the table that counts
-        # may not exist yet): portal/core/data_version.py.
-        connection.info[MIGRATING] = True
         if sqlite:
             # A batch migration on SQLite copies a table, drops the old one and renames the
             # copy. With foreign keys on, that DROP first deletes every row, and ON DELETE
@@ -46,17 +41,12 @@ def run_migrations_online() -> None:
             )
             with context.begin_transaction():
                 context.run_migrations()
-                # A migration may change data (backfills): pages kept by running processes
-                # must not outlive it (portal/core/data_version.py).
-                if sa.inspect(connection).has_table("data_version"):
-                    connection.exec_driver_sql("UPDATE data_version SET n = n + 1 WHERE id = 1")
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
                     if broken:
                         raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
             connection.commit()
         finally:
-            connection.info.pop(MIGRATING, None)  # (the info stays with the pooled connection)
             if sqlite:
                 connection.rollback()
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")

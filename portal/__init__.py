@@ -57,23 +57,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app)
     cli.init_app(app)
     _request_hooks(app)
-    if settings.express_lane:
-        from portal.api.express_reads import register
-        from portal.core import express, kept_pages
-
-        lane = express.install(app, register)
-        # The family pages most looked at, kept for their readers while nothing they show
-        # changed (the first page of each: no query string).
-        kept_pages.install(
-            lane,
-            {
-                r"/families/(\d+)/plan": "family.plan",
-                r"/families/(\d+)/dossier": "family.dossier",
-            },
-        )
     if settings.environment == "production":
         # Behind nginx: trust one proxy hop for the client address and scheme. Outermost, so
-        # that everything inside (the express lane, Socket.IO's handshakes) sees the client.
+        # that Socket.IO's handshakes see the client too.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     return app
 
@@ -153,10 +139,8 @@ def _request_hooks(app: Flask) -> None:
     from flask import abort, request
 
     from portal import db
-    from portal.access.audit_commit import SyncFailedBefore
     from portal.auth.views import require_second_factor_for_professionals
     from portal.core.args import MAX_ID
-    from portal.core.errors import log_unsafe
 
     @app.before_request
     def _ids_no_row_can_have() -> None:
@@ -172,11 +156,7 @@ def _request_hooks(app: Flask) -> None:
     def _commit(response: Any) -> Any:
         # The one commit point of a request: data and its audit rows land together or not at all.
         if response.status_code < 500:
-            try:
-                db.commit()
-            except SyncFailedBefore:
-                db.rollback()
-                return log_unsafe()  # (instead of the page: its read was not logged)
+            db.commit()
         else:
             db.rollback()
         return response

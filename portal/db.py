@@ -6,9 +6,7 @@ Services only flush; the request (or socket event) is the one place that commits
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,9 +15,6 @@ from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
-
-from portal.core.writers import WriterQueue, queue_for
-from portal.core.writers import install as install_writer_queue
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -56,7 +51,6 @@ class Base(DeclarativeBase):
 
 session: scoped_session[Session] = scoped_session(sessionmaker(expire_on_commit=False))
 _engines: dict[str, Engine] = {}
-_writer_queues: dict[Engine, WriterQueue] = {}
 
 
 def make_engine(url: str) -> Engine:
@@ -65,20 +59,6 @@ def make_engine(url: str) -> Engine:
         return _engines[url]
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
-        # Writers wait their turn in a queue of ours, not in SQLite's sleeping retries
-        # (portal/core/writers.py: that is where the measurements are).
-        database = engine.url.database
-        in_memory = database in (None, "", ":memory:") or "mode=memory" in url
-        # Not under gevent: one process's greenlets never wait for each other's write lock
-        # (no transaction yields to the hub before it commits), so there is nothing to queue,
-        # and a measured run of bench/bench_messaging.py had a worse tail with the queue
-        # (rooms of 5, portal p99 per round 10/46/20 ms with it, 7/8/8 without).
-        writers = (
-            queue_for(database) if database and not in_memory and not gevent_threads() else None
-        )
-        if writers is not None:
-            install_writer_queue(engine.dialect, writers)
-            _writer_queues[engine] = writers
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -86,31 +66,29 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
+            # SQLite's own advice for WAL: a commit survives a killed process (the log is in
+            # the OS's hands at once); only a power cut can lose the last commits. FULL would
+            # sync the log at every commit, page views' audit rows included.
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=15000")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # Writers take the write lock up front (BEGIN IMMEDIATE), so two writers queue
-            # instead of deadlocking. Page views (GET, HEAD) read without it: their only write
-            # is usually the audit row at the end, which takes the lock then (take_write_lock),
-            # so reads of both workers run side by side instead of one request at a time.
-            chosen = _READING.get()
+            # A request that changes data takes the write lock up front (BEGIN IMMEDIATE), so
+            # two writers wait for each other instead of deadlocking. Page views (GET, HEAD)
+            # read without it: their only write is usually the audit row at the end, which
+            # takes the lock then (take_write_lock), so page views of all workers read side
+            # by side instead of one request at a time.
             reading = (
-                chosen
-                if chosen is not None
-                else (
-                    has_request_context()
-                    and request.method in SAFE_METHODS
-                    # Socket events run in their handshake's GET context; they read-then-write
-                    # (sequence numbers) and need the lock from the start.
-                    and not hasattr(request, "sid")
-                )
+                has_request_context()
+                and request.method in SAFE_METHODS
+                # Socket events run in their handshake's GET context; they read-then-write
+                # (sequence numbers) and need the lock from the start.
+                and not hasattr(request, "sid")
             )
             conn.info[_SQLITE_WRITING] = not reading
-            if not reading and writers is not None:
-                writers.acquire(conn.connection.dbapi_connection)
             conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
         @event.listens_for(engine, "before_cursor_execute")
@@ -138,24 +116,6 @@ def gevent_threads() -> bool:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SQLITE_WRITING = "portal_sqlite_writing"
-# How transactions begin where the request does not tell (None: as the request says).
-# True for a reader outside a Flask request (portal.core.express): its transactions begin as a
-# page view's do and take the write lock only for their audit rows. False for a writer inside a
-# page view's request (the audit rows' group commit): it begins with the lock at once.
-_READING: ContextVar[bool | None] = ContextVar("portal_reading", default=None)
-
-
-@contextmanager
-def reading(read: bool = True) -> Iterator[None]:
-    """Transactions begun inside this block begin without SQLite's write lock (read=True) or
-    with it (read=False)."""
-    marker = _READING.set(read)
-    try:
-        yield
-    finally:
-        _READING.reset(marker)
-
-
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
 
 
@@ -168,26 +128,12 @@ def _upgrade(conn: Any) -> None:
     conn.info[_SQLITE_WRITING] = True
     dbapi = conn.connection.dbapi_connection
     dbapi.execute("COMMIT")
-    writers = _writer_queues.get(conn.engine)
-    if writers is not None:
-        writers.acquire(dbapi)
     dbapi.execute("BEGIN IMMEDIATE")
-
-
-def writer_queue(engine: Engine) -> WriterQueue | None:
-    """The queue this engine's SQLite writers wait in (portal/core/writers.py), if any: for a
-    writer that begins its transactions on the driver's connection itself (audit_commit)."""
-    return _writer_queues.get(engine)
 
 
 def take_write_lock(sess: Session) -> None:
     """Make sure this transaction may write and holds what serialises writers (SQLite)."""
     take_write_lock_on(sess.connection())
-
-
-def holds_write_lock(conn: Any) -> bool:
-    """Whether this SQLite transaction began as a writer or has written (always on others)."""
-    return conn.dialect.name != "sqlite" or bool(conn.info.get(_SQLITE_WRITING, True))
 
 
 def take_write_lock_on(conn: Any) -> None:
@@ -200,7 +146,7 @@ def take_write_lock_on(conn: Any) -> None:
 def _audit_before_commit(sess: Session) -> None:
     from portal.access import audit
 
-    audit.write_pending(sess, at_commit=True)
+    audit.write_pending(sess)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -212,10 +158,7 @@ def _audit_after_rollback(sess: Session, previous: Any) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from portal.core import data_version
-
     engine = make_engine(app.config["PORTAL_SETTINGS"].database_url)
-    data_version.install(engine)
     session.configure(bind=engine)
     app.extensions["portal_engine"] = engine
 

@@ -4,7 +4,6 @@
 def load_all() -> None:
     import portal.access.models
     import portal.auth.models
-    import portal.core.data_version
     import portal.family.models
     import portal.family.plan_history_models
     import portal.files.models

@@ -113,8 +113,7 @@ def reset_database(app: Flask) -> None:
     db.session.remove()
     from portal.db import Base
 
-    # (data_version keeps its one row: it counts on, portal/core/data_version.py.)
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "data_version"]
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     # A live server thread may still be finishing a socket event (a disconnect, a read receipt)
     # when the test ends; TRUNCATE can then deadlock with it. Try again briefly.
     for attempt in range(10):

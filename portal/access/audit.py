@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import db
-from portal.access import audit_commit
 from portal.access.models import AuditChainHead, AuditEvent
 from portal.core import clock
 
@@ -130,28 +129,14 @@ def write(**values: Any) -> None:
     pending.append(row(**values))
 
 
-def write_pending(session: Session, *, at_commit: bool = False) -> None:
-    """Link and insert the queued rows of the session's transaction.
-
-    At its commit, a transaction that wrote nothing else (a read: on SQLite it does not hold
-    the write lock) and has no changes left to flush hands its rows to the group commit of the
-    reads (audit_commit), which has them durably in the log before this returns. Otherwise
-    they are inserted into this transaction, to land together with its changes."""
+def write_pending(session: Session) -> None:
+    """Link and insert the queued rows of the session's transaction (on SQLite taking the write
+    lock now: a page view read without it until here)."""
     pending: list[dict[str, Any]] | None = session.info.pop(PENDING, None)
     if not pending:
         return
-    conn = session.connection()
-    if at_commit and not db.holds_write_lock(conn) and _nothing_to_flush(session):
-        group = audit_commit.for_engine(conn.engine)
-        if group is not None:
-            group.write(pending)
-            return
     db.take_write_lock(session)
-    link_and_insert(conn, pending)
-
-
-def _nothing_to_flush(session: Session) -> bool:
-    return not session.new and not session.deleted and not session.dirty
+    link_and_insert(session.connection(), pending)
 
 
 def link_and_insert(conn: Connection, pending: list[dict[str, Any]]) -> None:
@@ -180,58 +165,6 @@ def _link(rows: list[dict[str, Any]], last_seq: int, last_hash: str) -> tuple[in
         values["prev_hash"] = last_hash
         values["hash"] = last_hash = _digest_of(values)
     return last_seq, last_hash
-
-
-_events = cast(Table, AuditEvent.__table__)
-_EVENT_COLUMNS = (*FIELDS, "hash")
-_SQLITE_HEAD = f"SELECT last_seq, last_hash FROM {_heads.name} WHERE chain_key = ?"
-_SQLITE_NEW_HEAD = (
-    f"INSERT INTO {_heads.name} (chain_key, last_seq, last_hash) VALUES (?, 0, '{GENESIS}')"
-)
-_SQLITE_MOVE_HEAD = f"UPDATE {_heads.name} SET last_seq = ?, last_hash = ? WHERE chain_key = ?"
-_SQLITE_INSERT = (
-    f"INSERT INTO {_events.name} ({', '.join(_EVENT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)})"
-)
-_bind_processors: dict[Any, list[Any]] = {}
-
-
-def link_and_insert_sqlite(driver: Any, dialect: Any, pending: list[dict[str, Any]]) -> None:
-    """`link_and_insert` on SQLite's own connection (sqlite3), in a writing transaction the
-    caller began there: the same rows, with each value as the column's type stores it.
-
-    Why: the group commit of the reads (audit_commit) runs this for every batch. Through
-    SQLAlchemy a batch of one cost 172 µs of CPU (its sync not counted); on the driver, whose
-    statement cache keeps the statements prepared, 45 µs (in-process, 2026-12-03).
-    tests/core/test_audit_commit.py checks that both write the same bytes."""
-    processors = _bind_processors.get(dialect)
-    if processors is None:
-        processors = _bind_processors.setdefault(
-            dialect,
-            [
-                _events.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-                for name in _EVENT_COLUMNS
-            ],
-        )
-    for chain_key, rows in _by_chain(pending):
-        head = driver.execute(_SQLITE_HEAD, (chain_key,)).fetchone()
-        if head is None:  # (the caller holds the write lock: nobody else makes it meanwhile)
-            driver.execute(_SQLITE_NEW_HEAD, (chain_key,))
-            head = (0, GENESIS)
-        last_seq, last_hash = _link(rows, *head)
-        driver.executemany(
-            _SQLITE_INSERT,
-            [
-                [
-                    value if process is None else process(value)
-                    for value, process in zip(
-                        (values[name] for name in _EVENT_COLUMNS), processors, strict=True
-                    )
-                ]
-                for values in rows
-            ],
-        )
-        driver.execute(_SQLITE_MOVE_HEAD, (last_seq, last_hash, chain_key))
 
 
 def include_pending() -> None:

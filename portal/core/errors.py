@@ -9,8 +9,6 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal.access.audit_commit import SyncFailedBefore
-
 
 def _titles() -> dict[int, str]:
     return {
@@ -60,17 +58,6 @@ def problem(
     return response
 
 
-def log_unsafe() -> Any:
-    """The answer to a read while the access log cannot be written safely (audit_commit: an
-    earlier sync failed; no reads until a restart): 503, nothing of the family's data."""
-    current_app.logger.error("read refused: the access log could not be synced before")
-    if wants_problem_json():
-        return problem(503)
-    return current_app.make_response(
-        (render_template("errors/error.html", status=503, message=_titles()[503]), 503)
-    )
-
-
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
@@ -97,13 +84,6 @@ def init_app(app: Flask) -> None:
         for key, value in headers.items():
             response.headers[key] = value
         return response
-
-    @app.errorhandler(SyncFailedBefore)
-    def _log_unsafe(exc: SyncFailedBefore) -> Any:
-        from portal import db
-
-        db.rollback()
-        return log_unsafe()
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

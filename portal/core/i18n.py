@@ -21,7 +21,7 @@ def select_locale() -> str:
 
 def choose_locale(user_locale: object, session_locale: object, accepted: LanguageAccept) -> str:
     """The account's language, else the one chosen in this session, else the browser's best
-    match, else Dutch. (Also the express lane's choice: portal/core/kept_pages.py.)"""
+    match, else Dutch."""
     if user_locale in LOCALES:
         return str(user_locale)
     if session_locale in LOCALES:

@@ -43,8 +43,7 @@ def init_app(app: Flask) -> None:
 
 
 def headers_for(mimetype: str | None, https: bool) -> list[tuple[str, str]]:
-    """The security headers of every answer (also those of the express lane, which answers
-    without Flask: portal.core.express)."""
+    """The security headers of every answer."""
     headers = [
         ("Content-Security-Policy", CSP),
         ("X-Content-Type-Options", "nosniff"),
