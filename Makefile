@@ -69,7 +69,7 @@ test: system-run-deps system-test-deps dev-venv translations lint typecheck
 	PORTAL_TEST_DATABASE=sqlite $(PY) -m pytest -q
 	PORTAL_TEST_DATABASE=postgresql $(PY) -m pytest -q
 
-bench: system-run-deps dev-venv translations
+bench: system-run-deps system-test-deps dev-venv translations
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/run_all.py
 

@@ -1,16 +1,23 @@
-"""Signed-in pages under gunicorn, next to a floor measured in the same run with the same
-gunicorn settings: a bare Flask endpoint that loads one row by primary key through the ORM.
+"""Signed-in pages under gunicorn as production runs them, next to a floor measured in the same
+run with the same gunicorn settings: a bare Flask endpoint that loads one row by primary key
+through the ORM.
 
-For 10, 1,000 and 10,000 entries (goals, agreements and dossier entries): the plan page, the
-dossier list and a single-object API read (one dossier entry). Load from wrk on 127.0.0.1
-(bounded: a few seconds per run). Prints requests/s, p50/p99 and queries per page. Asserts
-nothing. Also the live-edit propagation: a goal changed over the API, seen by another
-subscribed client (p50/p99).
+PostgreSQL (fsync on) first, SQLite as a second line. For 10 and 10,000 entries per family
+(goals, agreements and dossier entries) in each of BENCH_FAMILIES families (20): the plan page,
+the dossier list and a single-object API read (one dossier entry). wrk on 127.0.0.1 spreads its
+requests over all the families (each family's log chain is one lock held through the commit: one
+family alone would measure that lock, not the portal). Bounded: a few seconds per run. Prints
+requests/s, p50/p99 and queries per request; asserts nothing. Also the live-edit propagation: a
+goal changed over the API, seen by another subscribed client (p50/p99).
+
+The portal runs as `gunicorn -c config/gunicorn.conf.py` with PORTAL_WORKERS=2 and
+PORTAL_THREADS=4 (a page/API instance on this 2-core machine); the floor gets the same worker
+settings from that file.
 
 Run: .venv/bin/python bench/bench_pages.py [seconds] [connections]
-     BENCH_DATABASE=postgresql: floor and portal on PostgreSQL (fsync on), the production set-up
-     BENCH_SIZES=10,1000 fewer sizes; BENCH_ONLY=API only the pages whose name holds it;
-     BENCH_STDERR=1 the servers' own output (errors, tracebacks) on this terminal
+     BENCH_DATABASES=postgresql,sqlite (the default; either one alone)
+     BENCH_SIZES=10,10000; BENCH_FAMILIES=20; BENCH_ONLY=API only the pages whose name holds it;
+     BENCH_WORKERS / BENCH_THREADS: other worker settings; BENCH_STDERR=1 the servers' output
 """
 
 from __future__ import annotations
@@ -28,7 +35,6 @@ from typing import Any
 
 import requests
 import socketio
-from werkzeug.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,17 +45,24 @@ from tests.support.servers import free_port, port_open, wait_until  # noqa: E402
 PASSWORD = "bench password 123"
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
 CONNECTIONS = int(sys.argv[2]) if len(sys.argv) > 2 else 8
-SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "10,1000,10000").split(","))
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_SIZES", "10,10000").split(","))
+FAMILIES = int(os.environ.get("BENCH_FAMILIES", "20"))
+DATABASES = os.environ.get("BENCH_DATABASES", "postgresql,sqlite").split(",")
 # BENCH_ONLY="API" (a part of the names below): only those pages; the live edit only with all.
 ONLY = os.environ.get("BENCH_ONLY", "")
-# The same settings for the floor and the portal; BENCH_GUNICORN="--workers 4 ..." to compare.
-GUNICORN = (
-    os.environ["BENCH_GUNICORN"].split()
-    if os.environ.get("BENCH_GUNICORN")
-    else ["--workers", "2", "--worker-class", "gthread", "--threads", "4"]
-) + ["--log-level", "warning"]
-# The portal's workers start as in production (bench/portal_workers.py).
-PORTAL_CONFIG = ["-c", str(ROOT / "bench" / "portal_workers.py")]
+# As config/gunicorn.conf.py runs a page/API instance; the same settings for the floor.
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
+THREADS = os.environ.get("BENCH_THREADS", "4")
+PRODUCTION_CONFIG = ROOT / "config" / "gunicorn.conf.py"
+# The floor's gunicorn config: production's worker settings, without the portal's own hook.
+FLOOR_CONFIG = """
+import runpy
+_production = runpy.run_path({path!r})
+for _name in ("workers", "worker_class", "threads", "timeout", "graceful_timeout", "keepalive",
+              "accesslog"):
+    if _name in _production:
+        globals()[_name] = _production[_name]
+"""
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 FLOOR = """
@@ -95,11 +108,14 @@ def environment(db_url: str) -> dict[str, str]:
         "PORTAL_ARGON2_TIME_COST": "1",
         "PORTAL_ARGON2_MEMORY_KIB": "8192",
         "PORTAL_SIGNIN_MAX_FAILURES_PER_CLIENT": "1000",
+        "PORTAL_WORKERS": WORKERS,
+        "PORTAL_THREADS": THREADS,
+        "PORTAL_ASYNC_MODE": "threading",
     }
 
 
 def gunicorn(
-    app_spec: str, env: dict[str, str], cwd: Path, ready: str, config: list[str] | None = None
+    app_spec: str, env: dict[str, str], cwd: Path, ready: str, config: Path
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Start gunicorn and wait until `ready` answers (the workers have loaded the app)."""
     port = free_port()
@@ -108,8 +124,10 @@ def gunicorn(
             sys.executable,
             "-m",
             "gunicorn",
-            *(config or []),
-            *GUNICORN,
+            "-c",
+            str(config),
+            "--log-level",
+            "warning",
             "-b",
             f"127.0.0.1:{port}",
             app_spec,
@@ -147,17 +165,31 @@ WARMUP_SECONDS = 1
 RUNS = 3
 
 
-def wrk(url: str, cookie: str | None = None) -> dict[str, float]:
-    """requests/s and latency percentiles (ms) from wrk's --latency report: the best of RUNS
-    runs, after a short run that is not counted (each worker thread's first requests compile
-    templates and fill caches, which a short run would otherwise count as the page's tail).
+def wrk(base: str, paths: list[str], cookie: str | None = None) -> dict[str, float]:
+    """requests/s and latency percentiles (ms) from wrk's --latency report, its requests going
+    round the given paths: the best of RUNS runs, after a short run that is not counted (each
+    worker thread's first requests compile templates and fill caches, which a short run would
+    otherwise count as the page's tail).
 
     Why the best: wrk keeps its connections open, and which gthread worker accepts each one is
     chance. Often one worker took most of them and the other sat idle: the same server then
     measured 35 or 70 req/s from one run to the next, the floor as much. The best run is the
     one where the connections were spread over both workers; floor and pages alike."""
-    _run_wrk(url, cookie, WARMUP_SECONDS)
-    runs = [_parse_wrk(_run_wrk(url, cookie, SECONDS)) for _ in range(RUNS)]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        listed = ", ".join(f'"{path}"' for path in paths)
+        script.write(
+            f"local paths = {{{listed}}}\n"
+            "local i = 0\n"
+            "request = function()\n"
+            "  i = i % #paths + 1\n"
+            "  return wrk.format(nil, paths[i])\n"
+            "end\n"
+        )
+    try:
+        _run_wrk(base, script.name, cookie, WARMUP_SECONDS)
+        runs = [_parse_wrk(_run_wrk(base, script.name, cookie, SECONDS)) for _ in range(RUNS)]
+    finally:
+        os.unlink(script.name)
     return max(runs, key=lambda result: result["rps"])
 
 
@@ -180,7 +212,7 @@ def _parse_wrk(out: str) -> dict[str, float]:
     }
 
 
-def _run_wrk(url: str, cookie: str | None, seconds: int) -> str:
+def _run_wrk(base: str, script: str, cookie: str | None, seconds: int) -> str:
     command = [
         "wrk",
         "-t2",
@@ -189,7 +221,9 @@ def _run_wrk(url: str, cookie: str | None, seconds: int) -> str:
         "--timeout",
         "10s",
         "--latency",
-        url,
+        "-s",
+        script,
+        base,
     ]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
@@ -197,7 +231,8 @@ def _run_wrk(url: str, cookie: str | None, seconds: int) -> str:
 
 
 def seed(db_url: str, size: int) -> dict[str, Any]:
-    """A family with `size` goals, agreements and dossier entries (bulk inserts)."""
+    """FAMILIES families, each with `size` goals, agreements and dossier entries (bulk inserts),
+    and one parent who is a member of them all."""
     from sqlalchemy import func, insert, select
 
     from bench.common import bench_app
@@ -219,31 +254,36 @@ def seed(db_url: str, size: int) -> dict[str, Any]:
             )
             db.session.add(user)
             db.session.flush()
-            family = Family(name="Gezin Bench", created_by_id=user.id)
-            db.session.add(family)
-            db.session.flush()
-            db.session.add(
-                Member(
-                    family_id=family.id,
-                    user_id=user.id,
-                    role=ROLE_PARENT,
-                    display_name="Ouder",
-                    has_authority=True,
-                    joined_at=clock.now(),
+            for n in range(FAMILIES):
+                family = Family(name=f"Gezin Bench {n}", created_by_id=user.id)
+                db.session.add(family)
+                db.session.flush()
+                db.session.add(
+                    Member(
+                        family_id=family.id,
+                        user_id=user.id,
+                        role=ROLE_PARENT,
+                        display_name="Ouder",
+                        has_authority=True,
+                        joined_at=clock.now(),
+                    )
                 )
-            )
             db.session.commit()
-        found = db.session.scalar(select(Family))
-        assert found is not None
-        family = found
-        have = db.session.scalar(select(func.count()).select_from(DossierEntry)) or 0
-        family_id, user_id = family.id, user.id
-        db.session.commit()  # SQLite: one writer at a time, and the bulk insert is next
+        family_ids = list(db.session.scalars(select(Family.id).order_by(Family.id)))
+        have = dict(
+            db.session.execute(
+                select(DossierEntry.family_id, func.count()).group_by(DossierEntry.family_id)
+            ).all()
+        )
+        user_id = user.id
+        db.session.commit()  # SQLite: one writer at a time, and the bulk inserts are next
         engine = app.extensions["portal_engine"]
         now = clock.now()
-        with engine.begin() as conn:
-            rows = range(have, size)
-            if rows:  # already there from the smaller size before
+        for family_id in family_ids:
+            rows = range(have.get(family_id, 0), size)
+            if not rows:  # already there from the smaller size before
+                continue
+            with engine.begin() as conn:
                 conn.execute(
                     insert(DossierEntry),
                     [
@@ -291,8 +331,16 @@ def seed(db_url: str, size: int) -> dict[str, Any]:
                         for i in rows
                     ],
                 )
-        entry_id = db.session.scalar(select(func.max(DossierEntry.id))) or 0
-        goal_id = db.session.scalar(select(func.min(Goal.id))) or 0
+        entries = dict(
+            db.session.execute(
+                select(DossierEntry.family_id, func.max(DossierEntry.id)).group_by(
+                    DossierEntry.family_id
+                )
+            ).all()
+        )
+        goal_id = (
+            db.session.scalar(select(func.min(Goal.id)).where(Goal.family_id == family_ids[0])) or 0
+        )
         db.session.remove()
     # Outside any app context: inside one, every request would share its `g` (the signed-in
     # user and the memberships read by an earlier request), and the count would leave out
@@ -308,26 +356,16 @@ def seed(db_url: str, size: int) -> dict[str, Any]:
             "password": PASSWORD,
         },
     )
-    client.get(f"/families/{family_id}")  # (the session's first page gives it its CSRF token)
-    lane = app.extensions.get("portal_express")
-    for name, path in paths(family_id, entry_id).items():
+    first = family_ids[0]
+    client.get(f"/families/{first}")  # (the session's first page gives it its CSRF token)
+    for name, path in paths(first, entries[first]).items():
         client.get(path)  # warm: the first audit row of a family starts its chain
-        client.get(path)  # (and a page is kept for its reader: portal/core/kept_pages.py)
+        client.get(path)
         with count_queries(app) as statements:
             client.get(path)
         counts[name] = str(len(statements))
-        if lane is not None and name != "API: one entry":
-            # What drawing the page costs (the application alone), next to serving it kept.
-            session = client.get_cookie("portal_session")
-            assert session is not None
-            with count_queries(app) as drawn:
-                Client(lane.wsgi_app, use_cookies=False).get(
-                    path, headers={"Cookie": f"portal_session={session.value}"}
-                )
-            counts[name] += f"/{len(drawn)}"
     return {
-        "family": family_id,
-        "entry": entry_id,
+        "families": [(family_id, entries[family_id]) for family_id in family_ids],
         "goal": goal_id,
         **{f"q_{k}": v for k, v in counts.items()},
     }
@@ -394,7 +432,7 @@ def live_edit_latency(
     return percentiles(latencies) if latencies else {}
 
 
-def live_on_socket_server(db_url: str, facts: dict[str, int]) -> dict[str, float]:
+def live_on_socket_server(db_url: str, facts: dict[str, Any]) -> dict[str, float]:
     """Live edits need the Socket.IO server (python -m portal; gunicorn's gthread worker has
     no WebSocket): the edit and the socket on that one process, as in a small set-up."""
     port = free_port()
@@ -409,41 +447,48 @@ def live_on_socket_server(db_url: str, facts: dict[str, int]) -> dict[str, float
     try:
         wait_until(lambda: port_open(port), "python -m portal", process=process)
         base = f"http://127.0.0.1:{port}"
-        return live_edit_latency(base, sign_in(base), facts["family"], facts["goal"])
+        family_id = facts["families"][0][0]
+        return live_edit_latency(base, sign_in(base), family_id, facts["goal"])
     finally:
         stop(process)
 
 
 def main() -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="portal-bench-pages-"))
-    floor_dir = workdir / "floor"
-    floor_dir.mkdir()
-    (floor_dir / "floor_app.py").write_text(FLOOR)
-    postgres = None
-    if os.environ.get("BENCH_DATABASE") == "postgresql":
-        from tests.support.servers import PostgresServer
+    for database in DATABASES:
+        workdir = Path(tempfile.mkdtemp(prefix="portal-bench-pages-"))
+        postgres = None
+        try:
+            floor_dir = workdir / "floor"
+            floor_dir.mkdir()
+            (floor_dir / "floor_app.py").write_text(FLOOR)
+            (floor_dir / "floor_conf.py").write_text(
+                FLOOR_CONFIG.format(path=str(PRODUCTION_CONFIG))
+            )
+            if database == "postgresql":
+                from tests.support.servers import PostgresServer
 
-        postgres = PostgresServer(durable=True).start()  # fsync on, as in production
-        db_url = postgres.url
-        floor_db = postgres.create_database("floor")
-        database = "PostgreSQL (fsync on)"
-    else:
-        db_url = f"sqlite:///{workdir}/portal.db"
-        floor_db = f"sqlite:///{floor_dir}/floor.db"
-        database = "SQLite (synchronous=FULL)"
-    try:
-        _measure(workdir, db_url, floor_dir, floor_db, database)
-    finally:
-        if postgres is not None:
-            postgres.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+                postgres = PostgresServer(durable=True).start()  # fsync on, as in production
+                db_url = postgres.url
+                floor_db = postgres.create_database("floor")
+                label = "PostgreSQL (fsync on)"
+            else:
+                db_url = f"sqlite:///{workdir}/portal.db"
+                floor_db = f"sqlite:///{floor_dir}/floor.db"
+                label = "SQLite (WAL, synchronous=NORMAL)"
+            _measure(db_url, floor_dir, floor_db, label)
+        finally:
+            if postgres is not None:
+                postgres.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _measure(workdir: Path, db_url: str, floor_dir: Path, floor_db: str, database: str) -> None:
-    floor_env = {**os.environ, "FLOOR_DB": floor_db}
-    settings = " ".join(GUNICORN[:-2])
-    print(f"gunicorn {settings}; wrk -c{CONNECTIONS} -d{SECONDS}s, best of {RUNS} runs; {database}")
-    print("(the portal's workers first do what production's do: bench/portal_workers.py)")
+def _measure(db_url: str, floor_dir: Path, floor_db: str, label: str) -> None:
+    floor_env = {**environment(floor_db), "FLOOR_DB": floor_db}
+    print(
+        f"== {label}: gunicorn -c config/gunicorn.conf.py ({WORKERS} gthread workers x "
+        f"{THREADS} threads), the floor likewise; wrk -c{CONNECTIONS} -d{SECONDS}s over "
+        f"{FAMILIES} families, best of {RUNS} runs"
+    )
     # Create the floor's table and row once, before two workers could race to do it.
     subprocess.run(
         [sys.executable, "-c", "import floor_app"], cwd=floor_dir, env=floor_env, check=True
@@ -451,35 +496,36 @@ def _measure(workdir: Path, db_url: str, floor_dir: Path, floor_db: str, databas
     # The floor server stays up and is measured again right before every page: this machine's
     # speed drifts by up to 2x between minutes, so each page is compared with the floor of the
     # same minute. (An idle gunicorn costs the page's run nothing.)
-    floor, floor_port = gunicorn("floor_app:app", floor_env, floor_dir, "/row")
+    floor, floor_port = gunicorn(
+        "floor_app:app", floor_env, floor_dir, "/row", floor_dir / "floor_conf.py"
+    )
     try:
-        _pages(db_url, f"http://127.0.0.1:{floor_port}/row")
+        _pages(db_url, f"http://127.0.0.1:{floor_port}")
     finally:
         stop(floor)
 
 
-def _pages(db_url: str, floor_url: str) -> None:
-    # queries: per request as served; for a page "kept/drawn" (served from what was kept, and
-    # drawn by the application when it could not be).
+def _pages(db_url: str, floor_base: str) -> None:
     columns = ("req/s", "% floor", "p50 ms", "p99 ms", "p99/floor", "queries", "floor r/s")
     print(f"{'entries':>8} {'what':<16} " + " ".join(f"{c:>9}" for c in columns))
     live: dict[str, float] = {}
     for size in SIZES:
         facts = seed(db_url, size)
-        for name, path in paths(facts["family"], facts["entry"]).items():
+        for name in paths(0, 0):
             if ONLY not in name:
                 continue
+            spread = [paths(family, entry)[name] for family, entry in facts["families"]]
             # A fresh server per page: slow requests left over from one run (wrk stops
-            # waiting, the server does not) must not hold SQLite's write lock during the next.
+            # waiting, the server does not) must not hold a lock during the next.
             portal, port = gunicorn(
-                "portal:create_app()", environment(db_url), ROOT, "/signin", PORTAL_CONFIG
+                "portal:create_app()", environment(db_url), ROOT, "/signin", PRODUCTION_CONFIG
             )
             base = f"http://127.0.0.1:{port}"
             try:
                 browser = sign_in(base)
                 cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
-                base_floor = wrk(floor_url)
-                result = wrk(base + path, cookie)
+                base_floor = wrk(floor_base, ["/row"])
+                result = wrk(base, spread, cookie)
             finally:
                 stop(portal)
             share = 100 * result["rps"] / base_floor["rps"]
