@@ -57,17 +57,6 @@ def goals(
     return list(db.session.scalars(statement.order_by(Goal.id).offset(offset).limit(limit)))
 
 
-def count_goals(family: Family) -> int:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Goal)
-            .where(Goal.family_id == family.id, Goal.removed_at.is_(None))
-        )
-        or 0
-    )
-
-
 GOAL_CHOICES_MAX = 100
 
 
@@ -163,7 +152,7 @@ def agreements(
     family: Family, *, offset: int = 0, limit: int | None = None, open_total: int = 0
 ) -> list[Agreement]:
     """Open agreements first, by due date, then the done ones; a page of them when `limit` is
-    given (with `open_total` from `agreement_counts`). A page is read from two index ranges
+    given (with `open_total` from `plan_counts`). A page is read from two index ranges
     (open, done) instead of sorting every agreement of the family for each page."""
     if limit is None:
         return list(
@@ -203,14 +192,22 @@ def agreements_by_id(family: Family, *, limit: int, after_id: int | None = None)
     return list(db.session.scalars(statement.order_by(Agreement.id).limit(limit)))
 
 
-def agreement_counts(family: Family) -> tuple[int, int]:
-    """(open, done) agreements of the family, each counted on its own partial index."""
+def plan_counts(family: Family) -> tuple[int, int, int]:
+    """(goals, open agreements, done agreements) of the family, for the page's pagers: one
+    statement (one round trip), each count on its own index range."""
 
-    def count(done: bool) -> int:
-        statement = _agreements_in(family, done).with_only_columns(func.count())
-        return db.session.scalar(statement.order_by(None)) or 0
+    def count(statement: Any) -> Any:
+        return statement.with_only_columns(func.count()).order_by(None).scalar_subquery()
 
-    return count(False), count(True)
+    goals_in = select(Goal).where(Goal.family_id == family.id, Goal.removed_at.is_(None))
+    row = db.session.execute(
+        select(
+            count(goals_in),
+            count(_agreements_in(family, done=False)),
+            count(_agreements_in(family, done=True)),
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
 
 
 def _check_agreement(family: Family, data: AgreementData) -> AgreementData:

@@ -223,11 +223,11 @@ def plan_context(
 
     pagers: dict[str, Pager | None] = {"goals": None, "agreements": None}
     if paged:
-        open_agreements, done_agreements = plan_services.agreement_counts(family)
+        goal_count, open_agreements, done_agreements = plan_services.plan_counts(family)
         pages = _pages(
             family,
             {
-                "goals": plan_services.count_goals(family),
+                "goals": goal_count,
                 "agreements": open_agreements + done_agreements,
             },
         )
