@@ -20,6 +20,7 @@ from portal.core import clock
 from portal.family.models import (
     ROLE_NETWORK,
     ROLE_PARENT,
+    ROLE_PARTNER,
     ROLE_YOUNG_PERSON,
     Agreement,
     DossierEntry,
@@ -35,14 +36,16 @@ from portal.messaging.models import Conversation, Message
 
 # Role keys the rules speak of.
 PARENT_WITH_AUTHORITY = "parent_with_authority"
-PARENT = "parent"  # carer without parental authority (e.g. step-parent, foster carer)
+PARENT = "parent"  # a parent without parental authority: keeps a right to information
+PARTNER = "partner"  # a parent's partner or a step-parent
 YOUNG_12_15 = "young_person_12_15"
 YOUNG_16_17 = "young_person_16_17"
 YOUNG_ADULT = "young_person_adult"
 YOUNG_UNDER_12 = "young_person_under_12"
 NETWORK = "network"
 
-PARENTS = frozenset({PARENT_WITH_AUTHORITY, PARENT})
+# The adults of the households: what a parent keeps from "the other parent" is kept from these.
+PARENTS = frozenset({PARENT_WITH_AUTHORITY, PARENT, PARTNER})
 YOUNG_PEOPLE = frozenset({YOUNG_12_15, YOUNG_16_17, YOUNG_ADULT})
 EVERY_MEMBER = PARENTS | YOUNG_PEOPLE | {NETWORK}
 
@@ -56,9 +59,19 @@ RULES: dict[str, frozenset[str]] = {
     "member.list": EVERY_MEMBER,
     "member.view": EVERY_MEMBER,
     "member.add": frozenset({PARENT_WITH_AUTHORITY}),
+    # Changing or removing someone else, inviting them: parents with authority, and then only
+    # as MEMBER_TARGET_RULES allow for that person (member_target_reason).
     "member.edit": frozenset({PARENT_WITH_AUTHORITY}),
     "member.remove": frozenset({PARENT_WITH_AUTHORITY}),
     "member.invite": frozenset({PARENT_WITH_AUTHORITY}),
+    "member.birth_date": frozenset({PARENT_WITH_AUTHORITY}),
+    # Authority itself: nobody in the family; only the operator command, on a court decision.
+    "member.authority": frozenset(),
+    # Oneself: everyone changes their own details and may leave.
+    "member.edit_self": EVERY_MEMBER,
+    "member.leave": EVERY_MEMBER,
+    # Address and phone: the family, unless a parent keeps theirs from the other parents.
+    "member.contact": PARENTS | YOUNG_PEOPLE,
     "member.join": EVERY_MEMBER,
     # "Wie keek mee?": parents and young people of 12+ see who looked at the family's data.
     "audit.view": PARENTS | YOUNG_PEOPLE,
@@ -245,6 +258,8 @@ def family_id_of(resource: Resource) -> int:
 def role_of(member: Member, day: date) -> str:
     if member.role == ROLE_PARENT:
         return PARENT_WITH_AUTHORITY if member.has_authority else PARENT
+    if member.role == ROLE_PARTNER:
+        return PARTNER
     if member.role == ROLE_YOUNG_PERSON:
         if member.birth_date is None:
             return YOUNG_UNDER_12  # unknown age: the most protective band
@@ -252,6 +267,35 @@ def role_of(member: Member, day: date) -> str:
     if member.role == ROLE_NETWORK:
         return NETWORK
     return "none"
+
+
+# What a member is, in words the pages and the API share (kind_labels in member_views).
+KIND_PARENT_WITH_AUTHORITY = "parent_with_authority"
+KIND_PARENT_WITHOUT_AUTHORITY = "parent_without_authority"
+KIND_PARTNER = "partner"
+KIND_YOUNG_PERSON = "young_person"  # 12 and older
+KIND_CHILD = "child"  # under 12 (or no birth date known)
+KIND_NETWORK = "network"
+KINDS = (
+    KIND_PARENT_WITH_AUTHORITY,
+    KIND_PARENT_WITHOUT_AUTHORITY,
+    KIND_PARTNER,
+    KIND_YOUNG_PERSON,
+    KIND_CHILD,
+    KIND_NETWORK,
+)
+
+
+def member_kind(member: Member, day: date) -> str:
+    """ouder met gezag, ouder zonder gezag, partner/stiefouder, jongere, kind or netwerk."""
+    role = role_of(member, day)
+    return {
+        PARENT_WITH_AUTHORITY: KIND_PARENT_WITH_AUTHORITY,
+        PARENT: KIND_PARENT_WITHOUT_AUTHORITY,
+        PARTNER: KIND_PARTNER,
+        YOUNG_UNDER_12: KIND_CHILD,
+        NETWORK: KIND_NETWORK,
+    }.get(role, KIND_YOUNG_PERSON)
 
 
 def grant_state(grant: Grant, now: datetime) -> str:
@@ -338,6 +382,8 @@ def decide(actor: Actor, action: str, resource: Resource) -> Decision:
     ):
         # An entry kept from this person does not exist for them.
         return Decision(False, decision.basis, decision.role, "entry_private")
+    if isinstance(resource, Member) and action in MEMBER_ACTIONS:
+        return _decide_on_member(actor, action, resource, decision)
     if (
         decision.allowed
         and isinstance(resource, Message)
@@ -361,6 +407,72 @@ def decide(actor: Actor, action: str, resource: Resource) -> Decision:
         # Not one of its participants: the conversation does not exist for this person.
         return Decision(False, decision.basis, decision.role, "not_in_conversation")
     return decision
+
+
+# Actions on one member that depend on who that member is (member_target_reason).
+MEMBER_ACTIONS = frozenset(
+    {
+        "member.edit",
+        "member.remove",
+        "member.invite",
+        "member.birth_date",
+        "member.authority",
+        "member.edit_self",
+        "member.leave",
+        "member.contact",
+    }
+)
+SELF_ACTIONS = frozenset({"member.edit_self", "member.leave"})
+
+
+def _decide_on_member(actor: Actor, action: str, target: Member, decision: Decision) -> Decision:
+    if action == "member.authority":
+        return Decision(False, decision.basis, decision.role, "operator_only", decision.hide)
+    if not decision.allowed:
+        return decision
+    me = actor.membership(target.family_id)
+    assert me is not None  # allowed by role: the actor is a member
+    mine = me.id == target.id
+    if action in SELF_ACTIONS:
+        return decision if mine else _no(decision, "not_yourself")
+    if action == "member.contact":
+        hidden = target.contact_private and decision.role in PARENTS
+        return _no(decision, "kept_from_other_parents") if hidden and not mine else decision
+    if mine:
+        # One's own details go through edit_self; leaving is not removing; one's own birth date
+        # (a young person's rights follow it) is the operator's.
+        return _no(decision, "operator_only" if action == "member.birth_date" else "use_own_page")
+    reason = member_target_reason(me, action, target)
+    return _no(decision, reason) if reason else decision
+
+
+def member_target_reason(me: Member, action: str, target: Member) -> str | None:
+    """Why a parent with authority may not do `action` to another member, or None if they may.
+
+    - a parent with authority is never changed or removed by anyone else; an invitation to one
+      that was not accepted yet is withdrawn (or changed) by the one who sent it;
+    - a young person who joined leaves only themself; their birth date is the operator's;
+    - a child is changed by the parents with authority over that child;
+    - the family's creator has no special power (nothing here looks at who made the family).
+    """
+    from portal.access.authority import has_authority_over
+
+    joined = target.user_id is not None
+    if target.role == ROLE_PARENT and target.has_authority:
+        if joined:
+            return "other_parent_with_authority"
+        return None if target.added_by_id == me.user_id else "not_your_invitation"
+    if target.role == ROLE_YOUNG_PERSON:
+        if joined and action in ("member.remove", "member.birth_date"):
+            return "young_person_decides" if action == "member.remove" else "operator_only"
+        return None if has_authority_over(me.id, target.id) else "no_authority_over_child"
+    if joined and action == "member.birth_date":
+        return "their_own_details"
+    return None
+
+
+def _no(decision: Decision, reason: str) -> Decision:
+    return Decision(False, decision.basis, decision.role, reason, hide=False)
 
 
 def _decide(actor: Actor, action: str, resource: Resource) -> Decision:

@@ -88,6 +88,7 @@ def test_add_child_second_parent_and_network(
         {"role": "young_person", "display_name": "Sanne", "birth_date": years_ago(9).isoformat()},
     )
     assert child.status_code == 302
+    sanne = members_of(app, family.id)[1]
     other = post_form(
         client,
         url,
@@ -95,6 +96,7 @@ def test_add_child_second_parent_and_network(
             "role": "parent",
             "display_name": "Papa",
             "has_authority": "y",
+            "authority_children": str(sanne.id),
             "household": "Huis van papa",
             "email": "papa@example.org",
             "invite": "y",
