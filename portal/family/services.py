@@ -221,9 +221,11 @@ def _authority_for_new(family: Family, data: MemberData, adder: Member | None) -
     written: a refusal leaves nothing half-made."""
     if data.role == ROLE_YOUNG_PERSON:
         ids = data.authority_ids
+        holders = [m.id for m in current_members(family) if authority.has_any_authority(m)]
         if ids is None:
-            ids = [m.id for m in current_members(family) if authority.has_any_authority(m)]
-            ids = ids[: authority.MAX_HOLDERS]
+            ids = holders[: authority.MAX_HOLDERS]
+        if holders and not ids:
+            raise FamilyError("authority_choose_parents", "authority")
         return authority.check_for_new_child(family.id, ids)
     if data.role == ROLE_PARENT and data.has_authority:
         children = [m.id for m in current_members(family) if m.role == ROLE_YOUNG_PERSON]

@@ -36,6 +36,7 @@ def error_text(code: str) -> str:
         ),
         "authority_choose_children": _("Kies over welke kinderen deze ouder gezag heeft."),
         "authority_only_parents": _("Alleen ouders kunnen gezag hebben."),
+        "authority_choose_parents": _("Kies wie gezag heeft over dit kind."),
         "authority_two_holders": _("Een kind kan hoogstens twee ouders met gezag hebben."),
         "authority_not_yours": _(
             "Je kunt alleen gezag doorgeven over een kind waarover je zelf gezag hebt."

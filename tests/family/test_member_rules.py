@@ -460,3 +460,14 @@ def test_a_parent_keeps_address_and_phone_from_the_other_parent(
     )
     assert saved_page.status_code == 302
     assert "Papastraat 2" in mama.client.get(f"/families/{fid}/members").get_data(as_text=True)
+
+
+def test_the_demo_family_records_authority_per_child(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["portal", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        daan = db.session.scalar(select(Member).where(Member.display_name == "Daan"))
+        assert daan is not None
+        holders = {m.display_name for m in authority.authority_holders(daan.family_id, daan.id)}
+        db.session.remove()
+    assert holders == {"Mama (Marieke)", "Papa (Ahmed)"}
