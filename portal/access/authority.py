@@ -148,9 +148,23 @@ def record_for_new_parent(parent: Member, children: list[Member], by_user_id: in
 
 
 def record_for_new_child(child: Member, parents: list[Member], by_user_id: int | None) -> None:
-    """A child just added, with the parents check_for_new_child allowed."""
+    """A child just added, with the parents check_for_new_child allowed. Every parent's
+    has_authority follows (a parent added with authority before any child was recorded, and
+    not chosen for this first child, holds authority over no child now)."""
     for parent in parents:
         _add(parent, child, by_user_id)
+    sync_family(child.family_id)
+
+
+def sync_family(family_id: int) -> None:
+    """`sync` for every current parent of the family (after a child came or went)."""
+    for parent in db.session.scalars(
+        select(Member).where(
+            Member.family_id == family_id,
+            Member.role == ROLE_PARENT,
+            Member.removed_at.is_(None),
+        )
+    ):
         sync(parent)
 
 

@@ -233,6 +233,7 @@ SCHEMAS: dict[str, Any] = {
             "id",
             "family_id",
             "role",
+            "kind",
             "display_name",
             "age",
             "has_authority",

@@ -315,6 +315,8 @@ def remove_member(family: Family, member: Member, version: int, by: User | None 
     recipients = removal_recipients(family, member)
     member.removed_at = clock.now()
     _flush_or_conflict(member)
+    if member.role == ROLE_YOUNG_PERSON:
+        authority.sync_family(family.id)
     for recipient in recipients:
         mail.send(
             recipient.address,
