@@ -29,7 +29,7 @@ from portal.api.common import (
     version_from,
 )
 from portal.api.serialize import member_json
-from portal.family import services
+from portal.family import removal, services
 from portal.family.forms import MemberForm, OwnDetailsForm
 from portal.family.models import Family, Member
 from portal.family.views import error_text
@@ -242,7 +242,7 @@ def remove_member(fid: int, mid: int) -> Any:
         if unknown:
             raise invalid([{"field": f, "message": _("Dit veld bestaat niet.")} for f in unknown])
         try:
-            services.remove_member(
+            removal.remove_member(
                 family, member, version_from(payload), by=None if leaving else current_user
             )
         except services.FamilyError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.access.policy import KINDS
+from portal.access.member_rules import KINDS
 from portal.api.common import MAX_LIMIT
 from portal.auth.forms import PROFESSION_CHOICES
 from portal.auth.models import KIND_FAMILY, KIND_PROFESSIONAL

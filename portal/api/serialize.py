@@ -52,7 +52,7 @@ def member_json(member: Member, *, full: bool, contact: bool = False) -> dict[st
     the birth date and e-mail address, as on the edit form; with `contact` (the policy's
     member.contact) the address and phone."""
     from portal.access import authority
-    from portal.access.policy import member_kind
+    from portal.access.member_rules import member_kind
 
     body: dict[str, Any] = {
         "id": member.id,

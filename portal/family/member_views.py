@@ -1,6 +1,6 @@
 """Who takes part: the members page, adding, changing, removing and leaving, one's own details.
 Thin: load through the policy, call a service, render. What one may do to whom is the policy's
-(portal/access/policy.py, member_target_reason); these pages only ask it."""
+(portal/access/member_rules.py, member_target_reason); these pages only ask it."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from flask_login import current_user, login_required
 
 from portal.access import authority, authorize, current_actor, load_family, load_member
 from portal.access.age import age_on
-from portal.access.policy import decide, member_kind
+from portal.access.member_rules import member_kind
+from portal.access.policy import decide
 from portal.core import clock
-from portal.family import services
+from portal.family import removal, services
 from portal.family.forms import ConfirmForm, MemberForm, OwnDetailsForm
 from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, ROLES, Family, Member
 from portal.family.views import _int, bp, error_text, family_context
@@ -248,7 +249,7 @@ def remove_member(family_id: int, member_id: int) -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            services.remove_member(
+            removal.remove_member(
                 family, member, _int(form.version.data), by=None if leaving else current_user
             )
         except services.FamilyError as exc:
@@ -271,7 +272,7 @@ def remove_member(family_id: int, member_id: int) -> Any:
             )
             return redirect(url_for("family.members", family_id=family.id))
     authorize("member.view", member)
-    told = services.removal_recipients(family, member)
+    told = removal.removal_recipients(family, member)
     return render_template(
         "family/member_remove.html",
         family=family,

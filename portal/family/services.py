@@ -121,7 +121,7 @@ def rename_family(family: Family, name: str, version: int) -> Family:
     if family.version != version:
         raise Conflict(family)
     family.name = name
-    _flush_or_conflict(family)
+    flush_or_conflict(family)
     return family
 
 
@@ -256,7 +256,7 @@ def update_member(family: Family, member: Member, data: MemberData, version: int
     member.relation = data.relation or None
     if member.user_id is None:
         member.email = auth_services.normalise_email(data.email) if data.email else None
-    _flush_or_conflict(member)
+    flush_or_conflict(member)
     if data.invite and member.user_id is None:
         invite_member(family, member, None)
     return member
@@ -271,75 +271,15 @@ def update_own_details(member: Member, details: OwnDetails, version: int) -> Mem
     member.address = details.address or None
     member.phone = details.phone or None
     member.contact_private = details.contact_private
-    _flush_or_conflict(member)
+    flush_or_conflict(member)
     return member
-
-
-@dataclass(frozen=True)
-class Recipient:
-    address: str
-    name: str
-    is_removed: bool  # the removed person themself
-
-
-def removal_recipients(family: Family, member: Member) -> list[Recipient]:
-    """Who is told that `member` no longer takes part: the person themself and every parent
-    with authority, each once."""
-    people = [member, *(m for m in current_members(family) if authority.has_any_authority(m))]
-    found: dict[str, Recipient] = {}
-    for person in people:
-        address = person.user.email if person.user is not None else person.email
-        if address and address.lower() not in found:
-            found[address.lower()] = Recipient(address, person.display_name, person is member)
-    return list(found.values())
-
-
-def remove_member(family: Family, member: Member, version: int, by: User | None = None) -> None:
-    """Removing keeps the row (and everything the person wrote); it only ends the membership.
-    `by` is who removed them (None when they left themself). Everyone concerned gets a mail."""
-    if member.version != version:
-        raise Conflict(member)
-    if member.role == ROLE_PARENT and member.has_authority:
-        others = db.session.scalar(
-            select(func.count()).where(
-                Member.family_id == family.id,
-                Member.role == ROLE_PARENT,
-                Member.has_authority.is_(True),
-                Member.user_id.is_not(None),
-                Member.removed_at.is_(None),
-                Member.id != member.id,
-            )
-        )
-        if not others:
-            raise FamilyError("last_parent_with_authority")
-    recipients = removal_recipients(family, member)
-    member.removed_at = clock.now()
-    _flush_or_conflict(member)
-    if member.role == ROLE_YOUNG_PERSON:
-        authority.sync_family(family.id)
-    for recipient in recipients:
-        mail.send(
-            recipient.address,
-            "member_removed",
-            locale="nl",
-            name=recipient.name,
-            removed=member.display_name,
-            is_removed=recipient.is_removed,
-            family=family.name,
-            by=by.display_name if by is not None else None,
-            url=mail.link("family.index"),
-        )
-    if member.user_id:
-        from portal.live.namespace import recheck_now
-
-        recheck_now(member.user_id, family.id)
 
 
 def invite_member(family: Family, member: Member, by: User | None) -> None:
     if not member.email:
         raise FamilyError("email_required_for_invite", "email")
     member.invited_at = clock.now()
-    _flush_or_conflict(member)
+    flush_or_conflict(member)
     _send_invitation(family, member, by)
 
 
@@ -394,7 +334,7 @@ def accept_invitation(token: str, user: User, authority_confirmed: bool = True) 
         raise FamilyError(f"link_{used.status}")
     member.user_id = user.id
     member.joined_at = clock.now()
-    _flush_or_conflict(member)
+    flush_or_conflict(member)
     authority.confirm_on_join(member, authority_confirmed)
     return member
 
@@ -415,7 +355,7 @@ def current_members_by_family_id(family_id: int) -> list[Member]:
     )
 
 
-def _flush_or_conflict(obj: Family | Member) -> None:
+def flush_or_conflict(obj: Family | Member) -> None:
     try:
         db.session.flush()
     except StaleDataError as exc:
