@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     import portal.access.grant_views
     import portal.family.dossier_views
     import portal.family.export_views
+    import portal.family.member_views
     import portal.family.plan_history_views
     import portal.family.plan_parts_views
     import portal.family.plan_remove_views

@@ -92,3 +92,94 @@ def seed_demo() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(portal_cli)
+
+
+def _operator_log(family_id: int, action: str, member_id: int, reference: str, reason: str) -> None:
+    """One row in the family's own log ("Wie keek mee?"): the operator changed this, on the
+    strength of this decision."""
+    from portal.access import audit
+
+    audit.write(
+        family_id=family_id,
+        actor_user_id=None,
+        actor_name="Beheerder van het portaal",
+        actor_role="operator",
+        organisation=None,
+        basis=f"court:{reference}"[:60],
+        action=action,
+        object_type="member",
+        object_id=str(member_id),
+        outcome="allowed",
+        reason=reason,
+        client_address=None,
+    )
+
+
+def _member(member_id: int) -> object:
+    from portal import db
+    from portal.family.models import Member
+
+    member = db.session.get(Member, member_id)
+    if member is None or member.removed_at is not None:
+        raise click.ClickException(f"No current member with id {member_id}.")
+    return member
+
+
+@portal_cli.command("set-authority")
+@click.option("--parent", "parent_id", type=int, required=True, help="The parent's member id.")
+@click.option("--child", "child_id", type=int, required=True, help="The child's member id.")
+@click.option("--holds/--ends", default=True, help="Give authority (default) or end it.")
+@click.option("--court-reference", required=True, help="The court decision's reference.")
+def set_authority(parent_id: int, child_id: int, holds: bool, court_reference: str) -> None:
+    """Record a court decision on parental authority (gezag) of one parent over one child.
+    The only way authority changes after someone was added; logged in the family's log."""
+    from portal import db
+    from portal.access import authority
+    from portal.family.models import Member
+
+    reference = court_reference.strip()
+    if not reference:
+        raise click.ClickException("A court reference is required.")
+    parent, child = _member(parent_id), _member(child_id)
+    assert isinstance(parent, Member) and isinstance(child, Member)
+    try:
+        changed = authority.change_by_operator(parent, child, holds, reference[:100])
+    except authority.AuthorityError as exc:
+        raise click.ClickException(exc.code) from None
+    if not changed:
+        click.echo("Nothing to change.")
+        return
+    action = "member.authority.grant" if holds else "member.authority.end"
+    _operator_log(child.family_id, action, child.id, reference, f"parent_member:{parent.id}")
+    db.commit()
+    click.echo(
+        f"Authority of member {parent.id} over member {child.id} "
+        f"{'recorded' if holds else 'ended'} ({reference})."
+    )
+
+
+@portal_cli.command("set-birth-date")
+@click.option("--member", "member_id", type=int, required=True, help="The member id.")
+@click.option("--date", "birth_date", type=click.DateTime(formats=["%Y-%m-%d"]), required=True)
+@click.option("--reference", required=True, help="What the change rests on (a document).")
+def set_birth_date(member_id: int, birth_date: object, reference: str) -> None:
+    """Correct a young person's birth date (their rights follow their age, so nobody in the
+    family changes it once they joined); logged in the family's log."""
+    from datetime import datetime
+
+    from portal import db
+    from portal.core import clock
+    from portal.family.models import Member
+
+    reference = reference.strip()
+    if not reference:
+        raise click.ClickException("A reference is required.")
+    member = _member(member_id)
+    assert isinstance(member, Member) and isinstance(birth_date, datetime)
+    day = birth_date.date()
+    if day > clock.today():
+        raise click.ClickException("That date is in the future.")
+    member.birth_date = day
+    _operator_log(member.family_id, "member.birth_date", member.id, reference, "operator")
+    db.commit()
+    click.echo(f"Birth date of member {member.id} set to {day.isoformat()} ({reference}).")

@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import select
 
 from portal import db
+from portal.access import authority
 from portal.auth import passwords
 from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
@@ -86,6 +87,11 @@ def seed() -> Iterator[str]:
         person.family_id = family.id
         person.added_by_id = mother.id
         db.session.add(person)
+    db.session.flush()
+    # Both parents hold authority over both children (recorded per child).
+    parents, children = people[:2], people[2:4]
+    authority.record_for_new_child(children[0], parents, mother.id)
+    authority.record_for_new_child(children[1], parents, mother.id)
     db.session.commit()
     yield "Demo family 'Gezin Jansen (demo)' loaded."
     yield "Sign in as marieke@demo.gezinsportaal.nl, ahmed@…, sanne@… or coach@… "

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 from werkzeug.serving import make_server
 
@@ -23,7 +23,13 @@ from portal import create_app, db
 from portal.auth import passwords
 from portal.auth.models import KIND_FAMILY, KIND_PROFESSIONAL, User
 from portal.core import clock
-from portal.family.models import ROLE_PARENT, Family, Member
+from portal.family.models import (
+    ROLE_PARENT,
+    ROLE_YOUNG_PERSON,
+    Family,
+    Member,
+    ParentalAuthority,
+)
 from portal.migrate import upgrade
 from tests.helpers import PASSWORD, sign_in
 from tests.support.servers import PostgresServer, SmtpServer, free_port
@@ -275,7 +281,10 @@ def add_member(app: Flask) -> Callable[..., Member]:
         birth_date: date | None = None,
         has_authority: bool = False,
         name: str | None = None,
+        authority: list[Member] | None = None,
     ) -> Member:
+        """`authority`: a child's holders, or a parent's children (default: as families
+        mostly have it, the first two parents with authority hold it over every child)."""
         with app.app_context():
             member = Member(
                 family_id=family.id,
@@ -287,11 +296,63 @@ def add_member(app: Flask) -> Callable[..., Member]:
                 joined_at=clock.now() if user else None,
             )
             db.session.add(member)
+            db.session.flush()
+            _default_authority(member, authority)
             db.session.commit()
             db.session.remove()
         return member
 
     return add
+
+
+def _default_authority(member: Member, chosen: list[Member] | None) -> None:
+    def current(role: str) -> list[Member]:
+        return list(
+            db.session.scalars(
+                select(Member)
+                .where(
+                    Member.family_id == member.family_id,
+                    Member.role == role,
+                    Member.removed_at.is_(None),
+                    Member.id != member.id,
+                )
+                .order_by(Member.id)
+            )
+        )
+
+    def holders(child_id: int) -> int:
+        return len(
+            list(
+                db.session.scalars(
+                    select(ParentalAuthority).where(ParentalAuthority.child_id == child_id)
+                )
+            )
+        )
+
+    pairs: list[tuple[int, int]] = []
+    if member.role == ROLE_YOUNG_PERSON:
+        parents = (
+            chosen
+            if chosen is not None
+            else [p for p in current(ROLE_PARENT) if p.has_authority][:2]
+        )
+        pairs = [(p.id, member.id) for p in parents]
+    elif member.role == ROLE_PARENT and member.has_authority:
+        children = (
+            chosen
+            if chosen is not None
+            else [c for c in current(ROLE_YOUNG_PERSON) if holders(c.id) < 2]
+        )
+        pairs = [(member.id, c.id) for c in children]
+    for parent_id, child_id in pairs:
+        db.session.add(
+            ParentalAuthority(
+                family_id=member.family_id,
+                parent_id=parent_id,
+                child_id=child_id,
+                confirmed_at=clock.now(),
+            )
+        )
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from portal.core import clock
 from portal.family.models import (
     ROLE_NETWORK,
     ROLE_PARENT,
+    ROLE_PARTNER,
     ROLE_YOUNG_PERSON,
     Agreement,
     DossierEntry,
@@ -35,14 +36,16 @@ from portal.messaging.models import Conversation, Message
 
 # Role keys the rules speak of.
 PARENT_WITH_AUTHORITY = "parent_with_authority"
-PARENT = "parent"  # carer without parental authority (e.g. step-parent, foster carer)
+PARENT = "parent"  # a parent without parental authority: keeps a right to information
+PARTNER = "partner"  # a parent's partner or a step-parent
 YOUNG_12_15 = "young_person_12_15"
 YOUNG_16_17 = "young_person_16_17"
 YOUNG_ADULT = "young_person_adult"
 YOUNG_UNDER_12 = "young_person_under_12"
 NETWORK = "network"
 
-PARENTS = frozenset({PARENT_WITH_AUTHORITY, PARENT})
+# The adults of the households: what a parent keeps from "the other parent" is kept from these.
+PARENTS = frozenset({PARENT_WITH_AUTHORITY, PARENT, PARTNER})
 YOUNG_PEOPLE = frozenset({YOUNG_12_15, YOUNG_16_17, YOUNG_ADULT})
 EVERY_MEMBER = PARENTS | YOUNG_PEOPLE | {NETWORK}
 
@@ -56,9 +59,19 @@ RULES: dict[str, frozenset[str]] = {
     "member.list": EVERY_MEMBER,
     "member.view": EVERY_MEMBER,
     "member.add": frozenset({PARENT_WITH_AUTHORITY}),
+    # Changing or removing someone else, inviting them: parents with authority, and then only
+    # as member_target_reason allows for that person.
     "member.edit": frozenset({PARENT_WITH_AUTHORITY}),
     "member.remove": frozenset({PARENT_WITH_AUTHORITY}),
     "member.invite": frozenset({PARENT_WITH_AUTHORITY}),
+    "member.birth_date": frozenset({PARENT_WITH_AUTHORITY}),
+    # Authority itself: nobody in the family; only the operator command, on a court decision.
+    "member.authority": frozenset(),
+    # Oneself: everyone changes their own details and may leave.
+    "member.edit_self": EVERY_MEMBER,
+    "member.leave": EVERY_MEMBER,
+    # Address and phone: the family, unless a parent keeps theirs from the other parents.
+    "member.contact": PARENTS | YOUNG_PEOPLE,
     "member.join": EVERY_MEMBER,
     # "Wie keek mee?": parents and young people of 12+ see who looked at the family's data.
     "audit.view": PARENTS | YOUNG_PEOPLE,
@@ -245,6 +258,8 @@ def family_id_of(resource: Resource) -> int:
 def role_of(member: Member, day: date) -> str:
     if member.role == ROLE_PARENT:
         return PARENT_WITH_AUTHORITY if member.has_authority else PARENT
+    if member.role == ROLE_PARTNER:
+        return PARTNER
     if member.role == ROLE_YOUNG_PERSON:
         if member.birth_date is None:
             return YOUNG_UNDER_12  # unknown age: the most protective band
@@ -338,6 +353,10 @@ def decide(actor: Actor, action: str, resource: Resource) -> Decision:
     ):
         # An entry kept from this person does not exist for them.
         return Decision(False, decision.basis, decision.role, "entry_private")
+    if isinstance(resource, Member) and action in MEMBER_ACTIONS:
+        from portal.access.member_rules import decide_on_member
+
+        return decide_on_member(actor, action, resource, decision)
     if (
         decision.allowed
         and isinstance(resource, Message)
@@ -361,6 +380,21 @@ def decide(actor: Actor, action: str, resource: Resource) -> Decision:
         # Not one of its participants: the conversation does not exist for this person.
         return Decision(False, decision.basis, decision.role, "not_in_conversation")
     return decision
+
+
+# Actions on one member that depend on who that member is (portal/access/member_rules.py).
+MEMBER_ACTIONS = frozenset(
+    {
+        "member.edit",
+        "member.remove",
+        "member.invite",
+        "member.birth_date",
+        "member.authority",
+        "member.edit_self",
+        "member.leave",
+        "member.contact",
+    }
+)
 
 
 def _decide(actor: Actor, action: str, resource: Resource) -> Decision:

@@ -19,7 +19,7 @@ from portal.access import (
     record_grant_event,
 )
 from portal.access.grant_views import grant_error_text
-from portal.access.guard import load_in_family
+from portal.access.guard import load_in_family, record_decision
 from portal.access.models import ORIGIN_REQUEST, Grant
 from portal.access.policy import grant_state
 from portal.api import bp
@@ -202,11 +202,13 @@ def list_access_requests(fid: int) -> Any:
 def create_access_request(fid: int) -> Any:
     """A professional asks. Knowing the family's id is not enough: the code must match."""
     if not current_user.is_professional:
+        _log_refused_request(fid, "not_professional")
         raise fail(403, _("Alleen professionals vragen toegang aan een gezin."))
     payload = json_body()
     code = payload.get("code")
     family = grants.family_by_code(code) if isinstance(code, str) else None
     if family is None or family.id != fid:
+        _log_refused_request(fid, "wrong_code")
         raise fail(404, _("We vinden geen gezin met deze code. Vraag het gezin om de code."))
     try:
         grant = grants.request_access(
@@ -223,6 +225,15 @@ def create_access_request(fid: int) -> Any:
         raise _grant_error(exc) from None
     record_grant_event("grant.request", grant)
     return ok(grant_json(grant, grant_state(grant, clock.now())), 201)
+
+
+def _log_refused_request(fid: int, reason: str) -> None:
+    """A refused request for access is logged like every other refusal, in the log of the
+    family it named (when there is one), and kept although the request fails."""
+    known = fid < MAX_ID and db.session.get(Family, fid) is not None
+    family_id = fid if known else None
+    record_decision(current_actor(), "grant.request", family_id, "family", fid, reason=reason)
+    db.commit()
 
 
 def _request_decision(fid: int, rid: int, action: str, change: Any) -> Any:

@@ -29,13 +29,15 @@ from portal.api.common import (
     version_from,
 )
 from portal.api.serialize import member_json
-from portal.family import services
-from portal.family.forms import MemberForm
+from portal.family import removal, services
+from portal.family.forms import MemberForm, OwnDetailsForm
 from portal.family.models import Family, Member
 from portal.family.views import error_text
 
 # Errors about the family's state rather than about what was typed.
 STATE_ERRORS = frozenset({"last_parent_with_authority"})
+# Authority comes as lists of member ids, not through the form's checkboxes.
+SKIPPED = ("version", "authority_children", "authority_parents")
 
 
 def may_edit(resource: Resource) -> bool:
@@ -44,8 +46,13 @@ def may_edit(resource: Resource) -> bool:
 
 
 def shown(member: Member, manager: bool) -> dict[str, Any]:
-    """A member as the caller may see them: in full for managers and for the person themself."""
-    return member_json(member, full=manager or member.user_id == current_user.id)
+    """A member as the caller may see them: in full for managers and for the person themself;
+    address and phone as the policy allows (a parent may keep them from the other parents)."""
+    return member_json(
+        member,
+        full=manager or member.user_id == current_user.id,
+        contact=decide(current_actor(), "member.contact", member).allowed,
+    )
 
 
 @bp.get("/families/<int:fid>/members")
@@ -60,6 +67,22 @@ def list_members(fid: int) -> Any:
     items, next_cursor = page(rows, limit, key=lambda m: m.id)
     manager = may_edit(family)
     return ok({"items": [shown(m, manager) for m in items], "next_cursor": next_cursor})
+
+
+def _authority_ids(payload: dict[str, Any]) -> list[int] | None:
+    """authority_over (a new parent's children) or authority_holders (a new child's parents),
+    taken out of the payload; None when neither is sent (the defaults apply)."""
+    found: list[int] | None = None
+    for key in ("authority_over", "authority_holders"):
+        if key not in payload:
+            continue
+        value = payload.pop(key)
+        if not isinstance(value, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in value
+        ):
+            raise field_error(key, _("Stuur een lijst met nummers van mensen uit jullie gezin."))
+        found = [*(found or []), *value]
+    return found
 
 
 def _family_error(exc: services.FamilyError) -> ApiProblem:
@@ -85,9 +108,13 @@ def _conflict(member: Member) -> ApiProblem:
 def add_member(fid: int) -> Any:
     family = load_family(fid, "member.add", record=False)
     with recorded_if_refused("family.view", family):
-        form = validate(MemberForm, json_body())
+        payload = json_body()
+        ids = _authority_ids(payload)
+        form = validate(MemberForm, payload, skip=SKIPPED)
+        data = form.member_data()
+        data.authority_ids = ids
         try:
-            member = services.add_member(family, current_user, form.member_data())
+            member = services.add_member(family, current_user, data)
         except services.FamilyError as exc:
             raise _family_error(exc) from None
     authorize("member.add", member)
@@ -105,13 +132,72 @@ def get_member(fid: int, mid: int) -> Any:
 @bp.patch("/families/<int:fid>/members/<int:mid>")
 @api_login_required
 def update_member(fid: int, mid: int) -> Any:
-    """Change some fields; the others keep their stored values. `version` is required."""
-    family = load_family(fid, "member.edit", record=False)
+    """Change some fields; the others keep their stored values. `version` is required.
+
+    Yourself: your name, household, address, phone and contact_private. Someone else: what
+    the policy lets you change of that person (member.edit); a birth date needs
+    member.birth_date, authority is never changed here (only by the operator command)."""
+    family = load_family(fid, "member.list", record=False)
+    me = current_actor().membership(family.id)
+    if me is not None and me.id == mid:
+        member = load_member(family, mid, "member.edit_self", record=False)
+        payload = json_body()
+        _refuse_fixed_fields(member, payload, allowed=OWN_FIELDS)
+        with recorded_if_refused("member.view", member):
+            _update_self(family, member, payload)
+        authorize("member.edit_self", member)
+        return ok(shown(member, True))
     member = load_member(family, mid, "member.edit", record=False)
+    payload = json_body()
+    _refuse_fixed_fields(member, payload, allowed=OTHERS_FIELDS)
     with recorded_if_refused("member.view", member):
-        _update_member(family, member, json_body())
+        _update_member(family, member, payload)
     authorize("member.edit", member)
-    return ok(member_json(member, full=True))
+    return ok(member_json(member, full=True, contact=False))
+
+
+# What each may change through PATCH (besides `version`).
+OWN_FIELDS = frozenset({"display_name", "household", "address", "phone", "contact_private"})
+OTHERS_FIELDS = frozenset(
+    {"role", "display_name", "birth_date", "household", "relation", "email", "invite"}
+)
+AUTHORITY_FIELDS = frozenset({"has_authority", "authority_over", "authority_holders"})
+CONTACT_FIELDS = frozenset({"address", "phone", "contact_private"})
+
+
+def _refuse_fixed_fields(member: Member, payload: dict[str, Any], allowed: frozenset[str]) -> None:
+    """A change the policy keeps from the caller is refused (403, logged) before anything else:
+    authority (the operator's), a birth date (member.birth_date), someone else's contact."""
+    stored = member_json(member, full=True, contact=True)
+    for key in sorted(set(payload) - {"version"}):
+        if key in AUTHORITY_FIELDS and _comparable(payload[key]) != _comparable(stored.get(key)):
+            authorize("member.authority", member)
+        if key == "birth_date" and payload[key] != stored["birth_date"]:
+            authorize("member.birth_date", member)
+        if key in CONTACT_FIELDS and key not in allowed:
+            authorize("member.edit_self", member)
+    unknown = sorted(set(payload) - allowed - AUTHORITY_FIELDS - {"version", "birth_date"})
+    if unknown:
+        raise invalid(
+            [{"field": f, "message": _("Dit veld kun je hier niet veranderen.")} for f in unknown]
+        )
+
+
+def _comparable(value: Any) -> Any:
+    return sorted(value, key=repr) if isinstance(value, list) else value
+
+
+def _update_self(family: Family, member: Member, payload: dict[str, Any]) -> None:
+    version = version_from(payload)
+    if version != member.version:
+        raise _conflict(member)
+    stored = {key: getattr(member, key) for key in OWN_FIELDS}
+    changes = {key: value for key, value in payload.items() if key in OWN_FIELDS}
+    form = validate(OwnDetailsForm, {**stored, **changes})
+    try:
+        services.update_own_details(member, form.own_details(), version)
+    except services.Conflict:
+        raise _conflict(load_member(family, member.id, "member.view", record=False)) from None
 
 
 def _update_member(family: Family, member: Member, payload: dict[str, Any]) -> None:
@@ -122,15 +208,16 @@ def _update_member(family: Family, member: Member, payload: dict[str, Any]) -> N
         "role": member.role,
         "display_name": member.display_name,
         "birth_date": member.birth_date.isoformat() if member.birth_date else None,
-        "has_authority": member.has_authority,
         "household": member.household,
         "relation": member.relation,
         "email": member.email,
     }
-    changes = {key: value for key, value in payload.items() if key != "version"}
-    form = validate(MemberForm, {**stored, **changes})
+    changes = {key: value for key, value in payload.items() if key in OTHERS_FIELDS}
+    form = validate(MemberForm, {**stored, **changes}, skip=SKIPPED)
+    data = form.member_data()
+    data.has_authority = member.has_authority
     try:
-        services.update_member(family, member, form.member_data(), version)
+        services.update_member(family, member, data, version)
     except services.FamilyError as exc:
         raise _family_error(exc) from None
     except services.Conflict:
@@ -141,20 +228,27 @@ def _update_member(family: Family, member: Member, payload: dict[str, Any]) -> N
 @bp.delete("/families/<int:fid>/members/<int:mid>")
 @api_login_required
 def remove_member(fid: int, mid: int) -> Any:
-    """End a membership; `version` comes in the JSON body or as ?version=."""
-    family = load_family(fid, "member.remove", record=False)
-    member = load_member(family, mid, "member.remove", record=False)
+    """End a membership: someone else's (member.remove, withdrawing an invitation too) or your
+    own (member.leave). `version` comes in the JSON body or as ?version=. The person and every
+    parent with authority get a mail."""
+    me = current_actor().membership(fid)
+    leaving = me is not None and me.id == mid
+    action = "member.leave" if leaving else "member.remove"
+    family = load_family(fid, action, record=False)
+    member = load_member(family, mid, action, record=False)
     with recorded_if_refused("member.view", member):
         payload = optional_json_body()
         unknown = sorted(set(payload) - {"version"})
         if unknown:
             raise invalid([{"field": f, "message": _("Dit veld bestaat niet.")} for f in unknown])
         try:
-            services.remove_member(family, member, version_from(payload))
+            removal.remove_member(
+                family, member, version_from(payload), by=None if leaving else current_user
+            )
         except services.FamilyError as exc:
             raise _family_error(exc) from None
         except services.Conflict:
             member = load_member(family, member.id, "member.view", record=False)
             raise _conflict(member) from None
-    authorize("member.remove", member)
+    authorize(action, member)
     return no_content()

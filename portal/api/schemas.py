@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.access.member_rules import KINDS
 from portal.api.common import MAX_LIMIT
 from portal.auth.forms import PROFESSION_CHOICES
 from portal.auth.models import KIND_FAMILY, KIND_PROFESSIONAL
@@ -14,8 +15,9 @@ VISIBILITY = {
     "type": "string",
     "enum": ["all", "family", "parents", "no_parents", "me"],
     "description": "Who besides the author may read it: everyone with dossier access, the "
-    "family only, the parents only, everyone but the parents (young people of 16+), the author "
-    "only. Guests can only choose all.",
+    "family only, the parents only, everyone but the parents (young people of 16+; for a parent "
+    "who writes: everyone but the other parents and their partners), the author only. Guests "
+    "can only choose all.",
 }
 
 
@@ -64,6 +66,17 @@ DATE_NULL = {"type": ["string", "null"], "format": "date"}
 TIME = {"type": "string", "format": "date-time"}
 TIME_NULL = {"type": ["string", "null"], "format": "date-time"}
 ROLE = {"type": "string", "enum": list(ROLES)}
+MEMBER_KIND = {
+    "type": "string",
+    "enum": list(KINDS),
+    "description": "What the member is: ouder met gezag, ouder zonder gezag (reads the plan "
+    "and the agreements), partner/stiefouder, jongere (12+), kind (under 12), netwerk.",
+}
+IDS = {"type": "array", "items": {"type": "integer"}}
+AUTHORITY_FIXED = (
+    "Authority is set when someone is added and afterwards changed only by the operator "
+    "command (flask portal set-authority); sending a different value is refused (403)."
+)
 KIND = {"type": "string", "enum": [KIND_FAMILY, KIND_PROFESSIONAL]}
 FAMILY_ROLE = {
     "type": "string",
@@ -71,6 +84,7 @@ FAMILY_ROLE = {
     "enum": [
         "parent_with_authority",
         "parent",
+        "partner",
         "young_person_under_12",
         "young_person_12_15",
         "young_person_16_17",
@@ -219,6 +233,7 @@ SCHEMAS: dict[str, Any] = {
             "id",
             "family_id",
             "role",
+            "kind",
             "display_name",
             "age",
             "has_authority",
@@ -229,11 +244,35 @@ SCHEMAS: dict[str, Any] = {
         id=INT,
         family_id=INT,
         role=ROLE,
+        kind=MEMBER_KIND,
         display_name=S,
         age=INT_NULL,
-        has_authority=B,
+        has_authority={
+            **B,
+            "description": "A parent with authority (gezag) over at least one child.",
+        },
+        authority_over={
+            **IDS,
+            "description": "Parents only: the member ids of the children they hold authority over.",
+        },
+        authority_holders={
+            **IDS,
+            "description": "Children only: the member ids of the parents with authority over them "
+            "(at most two).",
+        },
         household=S_NULL,
         relation=S_NULL,
+        address={
+            **S_NULL,
+            "description": "Only when the policy lets the caller see it: a parent may keep "
+            "their address and phone from the other parents (contact_private).",
+        },
+        phone={**S_NULL, "description": "As address."},
+        contact_private={
+            **B,
+            "description": "Address and phone kept from the other parents. Only for those "
+            "who may edit members, and for the person themself.",
+        },
         has_login=B,
         invitation_pending=B,
         version=INT,
@@ -260,7 +299,18 @@ SCHEMAS: dict[str, Any] = {
         role=ROLE,
         display_name=text(100),
         birth_date={**DATE_NULL, "description": "Required for young people."},
-        has_authority=B,
+        has_authority={**B, "description": "A parent with authority (gezag)."},
+        authority_over={
+            **IDS,
+            "description": "For a parent with authority: the children they hold it over "
+            "(default: every child; only children the caller holds authority over, or nobody "
+            "does). At most two holders per child.",
+        },
+        authority_holders={
+            **IDS,
+            "description": "For a child: the parents with authority over them, at most two "
+            "(default: the first two parents with authority).",
+        },
         household={**S_NULL, "maxLength": 100},
         relation={**S_NULL, "maxLength": 100},
         email={**S_NULL, "format": "email", "maxLength": 254},
@@ -272,11 +322,27 @@ SCHEMAS: dict[str, Any] = {
         version=VERSION,
         role=ROLE,
         display_name=text(100),
-        birth_date=DATE_NULL,
-        has_authority=B,
+        birth_date={
+            **DATE_NULL,
+            "description": "Not of yourself, nor of a young person who joined: for them only "
+            "the operator command (flask portal set-birth-date) changes it (403).",
+        },
+        has_authority={**B, "description": AUTHORITY_FIXED},
+        authority_over={**IDS, "description": AUTHORITY_FIXED},
+        authority_holders={**IDS, "description": AUTHORITY_FIXED},
         household={**S_NULL, "maxLength": 100},
         relation={**S_NULL, "maxLength": 100},
         email={**S_NULL, "format": "email", "maxLength": 254},
+        address={
+            **S_NULL,
+            "maxLength": 200,
+            "description": "Your own only (403 for someone else's).",
+        },
+        phone={**S_NULL, "maxLength": 40, "description": "Your own only."},
+        contact_private={
+            **B,
+            "description": "Your own only: keep your address and phone from the other parents.",
+        },
         invite=B,
     ),
     "MemberRemoval": obj([], closed=True, version=VERSION),

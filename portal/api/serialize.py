@@ -10,7 +10,7 @@ from portal.access.models import AuditEvent, Grant
 from portal.api.common import iso
 from portal.auth.models import User
 from portal.core import clock
-from portal.family.models import Family, Member
+from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -47,13 +47,18 @@ def family_json(family: Family, my_role: str | None = None) -> dict[str, Any]:
     return body
 
 
-def member_json(member: Member, *, full: bool) -> dict[str, Any]:
+def member_json(member: Member, *, full: bool, contact: bool = False) -> dict[str, Any]:
     """What the members page shows everyone; with `full` (those who may edit the member) also
-    the birth date and e-mail address, as on the edit form."""
+    the birth date and e-mail address, as on the edit form; with `contact` (the policy's
+    member.contact) the address and phone."""
+    from portal.access import authority
+    from portal.access.member_rules import member_kind
+
     body: dict[str, Any] = {
         "id": member.id,
         "family_id": member.family_id,
         "role": member.role,
+        "kind": member_kind(member, clock.today()),
         "display_name": member.display_name,
         "age": age_on(member.birth_date, clock.today()) if member.birth_date else None,
         "has_authority": member.has_authority,
@@ -63,8 +68,17 @@ def member_json(member: Member, *, full: bool) -> dict[str, Any]:
         "invitation_pending": member.invitation_pending,
         "version": member.version,
     }
+    if member.role == ROLE_YOUNG_PERSON:
+        body["authority_holders"] = [
+            m.id for m in authority.authority_holders(member.family_id, member.id)
+        ]
+    elif member.role == ROLE_PARENT:
+        body["authority_over"] = authority.children_of(member.id)
+    if contact:
+        body.update(address=member.address, phone=member.phone)
     if full:
         body.update(
+            contact_private=member.contact_private,
             birth_date=iso(member.birth_date),
             email=member.email,
             invited_at=iso(member.invited_at),

@@ -12,7 +12,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from portal import db
-from portal.access.policy import YOUNG_16_17, YOUNG_ADULT, Actor, decide, dossier_text_visible
+from portal.access.policy import (
+    PARENTS,
+    YOUNG_16_17,
+    YOUNG_ADULT,
+    Actor,
+    decide,
+    dossier_text_visible,
+)
 from portal.auth.models import User
 from portal.core import clock
 from portal.core.sanitize import plain_text
@@ -39,12 +46,20 @@ class Conflict(Exception):
 
 def visibility_choices(role: str, is_member: bool) -> tuple[str, ...]:
     """What this author may choose. Keeping an entry from the parents is for young people of 16+
-    (their own file); guests cannot hide from the family what they write about it."""
+    (their own file) and for a parent, who keeps it from the other parents (safety in a
+    separation: the author always reads their own entry); guests cannot hide from the family
+    what they write about it."""
     if not is_member:
         return ("all",)
-    if role in (YOUNG_16_17, YOUNG_ADULT):
+    if role in (YOUNG_16_17, YOUNG_ADULT) or role in PARENTS:
         return VISIBILITIES
     return tuple(v for v in VISIBILITIES if v != "no_parents")
+
+
+def writes_as_parent(actor: Actor, family: Family) -> bool:
+    """Whether this author writes as one of the parents (then "everyone but the parents" keeps
+    an entry from the other parents)."""
+    return decide(actor, "dossier.edit", family).role in PARENTS
 
 
 def default_visibility(choices: tuple[str, ...]) -> str:

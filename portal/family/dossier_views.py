@@ -19,7 +19,7 @@ from portal.core import clock
 from portal.core.args import positive_int_arg
 from portal.core.sanitize import plain_text
 from portal.family import dossier
-from portal.family.forms import ConfirmForm, DossierEntryForm, visibility_labels
+from portal.family.forms import ConfirmForm, DossierEntryForm, shown_visibility_labels
 from portal.family.models import DossierEntry, Family
 from portal.family.views import bp, guest_context
 from portal.files.uploads import store_form_uploads
@@ -95,7 +95,7 @@ def dossier_list(family_id: int) -> Any:
         can_write=_may("dossier.edit", family),
         older=older,
         query=query,
-        labels=visibility_labels(),
+        labels=shown_visibility_labels(),
         **guest_context(family),
     )
 
@@ -106,7 +106,7 @@ def dossier_new(family_id: int) -> Any:
     family = load_family(family_id, "dossier.edit", record=False)
     form = DossierEntryForm()
     choices = dossier.choices_for(current_actor(), family)
-    form.offer(choices)
+    form.offer(choices, dossier.writes_as_parent(current_actor(), family))
     if request.method == "GET":
         form.visibility.data = dossier.default_visibility(choices)
     problems: list[str] = []
@@ -159,7 +159,7 @@ def dossier_entry(family_id: int, entry_id: int) -> Any:
         history=dossier.history(entry, current_actor()),
         former_guests=former_guests([entry], family),
         may_change=_may("dossier.change", entry),
-        labels=visibility_labels(),
+        labels=shown_visibility_labels(),
         **guest_context(family),
     )
 
@@ -170,7 +170,10 @@ def dossier_edit(family_id: int, entry_id: int) -> Any:
     family = load_family(family_id, "dossier.view", record=False)
     entry = load_in_family(DossierEntry, family, entry_id, "dossier.change", record=False)
     form = DossierEntryForm(obj=entry if request.method == "GET" else None)
-    form.offer(dossier.choices_for(current_actor(), family, entry))
+    form.offer(
+        dossier.choices_for(current_actor(), family, entry),
+        dossier.writes_as_parent(current_actor(), family),
+    )
     if request.method == "GET":
         form.version.data = str(entry.version)
     conflict = None

@@ -10,17 +10,19 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.auth.forms import EMAIL_INVALID, REQUIRED
 from portal.core.forms import Form as FlaskForm
 from portal.family.plan_parts import EvaluationData, PetalData, SafetyData
 from portal.family.plan_services import GoalData
-from portal.family.services import MemberData
+from portal.family.services import MemberData, OwnDetails
 
 
 class FamilyForm(FlaskForm):
@@ -51,7 +53,8 @@ class RenameFamilyForm(FlaskForm):
 
 
 ROLE_CHOICES = [
-    SelectChoice("parent", _l("Ouder of verzorger")),
+    SelectChoice("parent", _l("Ouder")),
+    SelectChoice("partner", _l("Partner of stiefouder")),
     SelectChoice("young_person", _l("Kind of jongere")),
     SelectChoice("network", _l("Iemand uit ons netwerk (opa, oma, buurvrouw, mentor)")),
 ]
@@ -66,8 +69,30 @@ class MemberForm(FlaskForm):
         description=_l("Nodig voor kinderen en jongeren: hun rechten groeien met hun leeftijd."),
     )
     has_authority = BooleanField(
-        _l("Heeft gezag over de kinderen"),
-        description=_l("Ouders met gezag beslissen mee over de gegevens van kinderen onder de 16."),
+        _l("Ouder met gezag"),
+        description=_l(
+            "Ouders met gezag beslissen mee over de gegevens van kinderen onder de 16. "
+            "Een ouder zonder gezag kan het plan en de afspraken over het kind wel lezen."
+        ),
+    )
+    # Gezag per child: which children a new parent holds it over, who holds it over a new child.
+    # Only when someone is added; afterwards only the operator changes it.
+    authority_children = SelectMultipleField(
+        _l("Over welke kinderen heeft deze ouder gezag?"),
+        coerce=int,
+        choices=[],
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    authority_parents = SelectMultipleField(
+        _l("Wie heeft gezag over dit kind?"),
+        coerce=int,
+        choices=[],
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description=_l("Hoogstens twee ouders."),
     )
     household = StringField(
         _l("Huishouden (optioneel)"),
@@ -89,9 +114,16 @@ class MemberForm(FlaskForm):
     )
     version = HiddenField()
 
-    def member_data(self) -> MemberData:
-        """What the services need, from what was typed (pages and API share this)."""
+    def member_data(self, with_authority: bool = False) -> MemberData:
+        """What the services need, from what was typed (pages and API share this). With
+        `with_authority` the chosen children or parents go along (a page adding someone)."""
+        ids: list[int] | None = None
+        if with_authority and self.role.data == "parent" and self.has_authority.data:
+            ids = list(self.authority_children.data or [])
+        elif with_authority and self.role.data == "young_person":
+            ids = list(self.authority_parents.data or [])
         return MemberData(
+            authority_ids=ids,
             role=self.role.data or "",
             display_name=(self.display_name.data or "").strip(),
             birth_date=self.birth_date.data,
@@ -100,6 +132,35 @@ class MemberForm(FlaskForm):
             relation=(self.relation.data or "").strip() or None,
             email=(self.email.data or "").strip() or None,
             invite=bool(self.invite.data),
+        )
+
+
+class OwnDetailsForm(FlaskForm):
+    """What each person changes about themself, and whether the other parents see it."""
+
+    display_name = StringField(_l("Naam"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    household = StringField(
+        _l("Huishouden (optioneel)"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Bijvoorbeeld: Huis van papa."),
+    )
+    address = StringField(_l("Adres (optioneel)"), validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Telefoonnummer (optioneel)"), validators=[Optional(), Length(max=40)])
+    contact_private = BooleanField(
+        _l("Houd mijn adres en telefoonnummer verborgen voor de andere ouder"),
+        description=_l(
+            "Dan zien de andere ouders en hun partners ze niet. De kinderen zien ze wel."
+        ),
+    )
+    version = HiddenField()
+
+    def own_details(self) -> OwnDetails:
+        return OwnDetails(
+            display_name=(self.display_name.data or "").strip(),
+            household=(self.household.data or "").strip() or None,
+            address=(self.address.data or "").strip() or None,
+            phone=(self.phone.data or "").strip() or None,
+            contact_private=bool(self.contact_private.data),
         )
 
 
@@ -120,12 +181,23 @@ class PlanQuestionsForm(FlaskForm):
     version = HiddenField()
 
 
+def shown_visibility_labels() -> dict[str, str]:
+    """The visibility of an entry as its readers see it (whoever wrote it)."""
+    return {
+        **visibility_labels(),
+        "no_parents": _l("Niet voor de ouders (wel voor wie het schreef)"),
+    }
+
+
 def visibility_labels() -> dict[str, str]:
     return {
         "all": _l("Iedereen die het dossier mag zien (ook gasten)"),
         "family": _l("Alleen het gezin"),
         "parents": _l("Alleen de ouders"),
         "no_parents": _l("Iedereen behalve mijn ouders"),
+        # The same rule for a parent who writes: everyone with dossier access but the other
+        # parents (and their partners); the author always reads their own entry.
+        "no_other_parents": _l("Iedereen behalve de andere ouder"),
         "me": _l("Alleen ik"),
     }
 
@@ -140,8 +212,10 @@ class DossierEntryForm(FlaskForm):
     visibility = SelectField(_l("Wie mag dit lezen?"), default="all")
     version = HiddenField()
 
-    def offer(self, choices: tuple[str, ...]) -> None:
+    def offer(self, choices: tuple[str, ...], for_parent: bool = False) -> None:
         labels = visibility_labels()
+        if for_parent:
+            labels["no_parents"] = labels["no_other_parents"]
         self.visibility.choices = [(v, str(labels[v])) for v in choices]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
@@ -22,9 +22,11 @@ def new_code() -> str:
 
 
 ROLE_PARENT = "parent"
+# A parent's partner or a step-parent: an adult in one of the households, never with authority.
+ROLE_PARTNER = "partner"
 ROLE_YOUNG_PERSON = "young_person"
 ROLE_NETWORK = "network"
-ROLES = (ROLE_PARENT, ROLE_YOUNG_PERSON, ROLE_NETWORK)
+ROLES = (ROLE_PARENT, ROLE_PARTNER, ROLE_YOUNG_PERSON, ROLE_NETWORK)
 
 
 class Family(Base):
@@ -59,9 +61,16 @@ class Member(Base):
     role: Mapped[str] = mapped_column(String(20))
     display_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date | None]
-    # Parental authority (gezag) decides who may consent for a child under 16.
+    # A parent with authority (gezag) over at least one child of the family; which children is
+    # recorded per child in ParentalAuthority (portal/access/authority.py keeps the two in step).
+    # Before any child is recorded it says what the parent was added as.
     has_authority: Mapped[bool] = mapped_column(default=False)
     household: Mapped[str | None] = mapped_column(String(100))
+    # Contact details each person keeps for themself; with contact_private they are kept from
+    # the other parents (in a separation, where one lives can be a matter of safety).
+    address: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    contact_private: Mapped[bool] = mapped_column(default=False, server_default=false())
     relation: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
     invited_at: Mapped[datetime | None]
@@ -84,6 +93,27 @@ class Member(Base):
     @property
     def invitation_pending(self) -> bool:
         return self.user_id is None and self.invited_at is not None
+
+
+class ParentalAuthority(Base):
+    """Parental authority (gezag) of one parent over one child: at most two holders per child.
+    Set when the parent or the child is added, confirmed by the parent when they join, and
+    afterwards changed only by the operator command, with the court decision's reference."""
+
+    __tablename__ = "parental_authority"
+    __table_args__ = (UniqueConstraint("child_id", "parent_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    parent_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    set_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    set_at: Mapped[datetime] = mapped_column(default=clock.now)
+    confirmed_at: Mapped[datetime | None]
+    # The court decision behind a change made by the operator.
+    court_reference: Mapped[str | None] = mapped_column(String(100))
 
 
 # --- the gezinsplan and the dossier (first slice; the full plan is its own issue) -------------

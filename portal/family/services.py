@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import db
+from portal.access import authority
 from portal.access.age import band_for
 from portal.auth import services as auth_services
 from portal.auth.models import KIND_FAMILY, User
@@ -120,7 +121,7 @@ def rename_family(family: Family, name: str, version: int) -> Family:
     if family.version != version:
         raise Conflict(family)
     family.name = name
-    _flush_or_conflict(family)
+    flush_or_conflict(family)
     return family
 
 
@@ -134,6 +135,20 @@ class MemberData:
     relation: str | None = None
     email: str | None = None
     invite: bool = False
+    # Parent: the children they hold authority over; child: the parents who hold it over them.
+    # None: what a new member gets by default (a child: the parents with authority, at most two).
+    authority_ids: list[int] | None = None
+
+
+@dataclass
+class OwnDetails:
+    """What each person changes about themself."""
+
+    display_name: str
+    household: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    contact_private: bool = False
 
 
 def _check(family: Family, data: MemberData, member: Member | None = None) -> None:
@@ -168,6 +183,15 @@ def _check(family: Family, data: MemberData, member: Member | None = None) -> No
 
 def add_member(family: Family, by: User, data: MemberData) -> Member:
     _check(family, data)
+    adder = db.session.scalar(
+        select(Member).where(
+            Member.family_id == family.id, Member.user_id == by.id, Member.removed_at.is_(None)
+        )
+    )
+    try:
+        authority_with = _authority_for_new(family, data, adder)
+    except authority.AuthorityError as exc:
+        raise FamilyError(exc.code, exc.field) from None
     member = Member(
         family_id=family.id,
         role=data.role,
@@ -182,61 +206,80 @@ def add_member(family: Family, by: User, data: MemberData) -> Member:
     )
     db.session.add(member)
     db.session.flush()
+    if member.role == ROLE_YOUNG_PERSON:
+        authority.record_for_new_child(member, authority_with, by.id)
+    elif member.role == ROLE_PARENT and member.has_authority:
+        authority.record_for_new_parent(member, authority_with, by.id)
     if data.invite:
         _send_invitation(family, member, by)
     return member
+
+
+def _authority_for_new(family: Family, data: MemberData, adder: Member | None) -> list[Member]:
+    """Whom a new member's authority is recorded with: a child's parents (by default the
+    parents with authority, at most two), a parent's children. Checked before anything is
+    written: a refusal leaves nothing half-made."""
+    if data.role == ROLE_YOUNG_PERSON:
+        ids = data.authority_ids
+        holders = [m.id for m in current_members(family) if authority.has_any_authority(m)]
+        if ids is None:
+            ids = holders[: authority.MAX_HOLDERS]
+        if holders and not ids:
+            raise FamilyError("authority_choose_parents", "authority")
+        return authority.check_for_new_child(family.id, ids)
+    if data.role == ROLE_PARENT and data.has_authority:
+        children = [m.id for m in current_members(family) if m.role == ROLE_YOUNG_PERSON]
+        ids = children if data.authority_ids is None else data.authority_ids
+        if children and not ids:
+            raise FamilyError("authority_choose_children", "authority")
+        return authority.check_for_new_parent(family.id, ids, adder)
+    if data.authority_ids:
+        raise FamilyError("authority_only_parents", "authority")
+    return []
 
 
 def update_member(family: Family, member: Member, data: MemberData, version: int) -> Member:
     if member.version != version:
         raise Conflict(member)
     _check(family, data, member)
-    if member.user_id is not None and data.role != member.role:
-        raise FamilyError("role_fixed_after_join", "role")
+    if data.role != member.role:
+        if member.user_id is not None:
+            raise FamilyError("role_fixed_after_join", "role")
+        if ROLE_YOUNG_PERSON in (data.role, member.role) or member.has_authority:
+            # Authority hangs on parents and children: such a role is fixed once recorded.
+            raise FamilyError("role_fixed_with_authority", "role")
     member.role = data.role
     member.display_name = data.display_name
     member.birth_date = data.birth_date
-    member.has_authority = data.has_authority if data.role == ROLE_PARENT else False
+    # Authority is not changed here (only by the operator command): the view refuses a change.
     member.household = data.household or None
     member.relation = data.relation or None
     if member.user_id is None:
         member.email = auth_services.normalise_email(data.email) if data.email else None
-    _flush_or_conflict(member)
+    flush_or_conflict(member)
     if data.invite and member.user_id is None:
         invite_member(family, member, None)
     return member
 
 
-def remove_member(family: Family, member: Member, version: int) -> None:
-    """Removing keeps the row (and everything the person wrote); it only ends the membership."""
+def update_own_details(member: Member, details: OwnDetails, version: int) -> Member:
+    """A person's own name, household, address, phone and whether the other parents see them."""
     if member.version != version:
         raise Conflict(member)
-    if member.role == ROLE_PARENT and member.has_authority:
-        others = db.session.scalar(
-            select(func.count()).where(
-                Member.family_id == family.id,
-                Member.role == ROLE_PARENT,
-                Member.has_authority.is_(True),
-                Member.user_id.is_not(None),
-                Member.removed_at.is_(None),
-                Member.id != member.id,
-            )
-        )
-        if not others:
-            raise FamilyError("last_parent_with_authority")
-    member.removed_at = clock.now()
-    _flush_or_conflict(member)
-    if member.user_id:
-        from portal.live.namespace import recheck_now
-
-        recheck_now(member.user_id, family.id)
+    member.display_name = details.display_name
+    member.household = details.household or None
+    member.address = details.address or None
+    member.phone = details.phone or None
+    member.contact_private = details.contact_private
+    flush_or_conflict(member)
+    return member
 
 
 def invite_member(family: Family, member: Member, by: User | None) -> None:
     if not member.email:
         raise FamilyError("email_required_for_invite", "email")
     member.invited_at = clock.now()
-    _flush_or_conflict(member)
+    flush_or_conflict(member)
     _send_invitation(family, member, by)
 
 
@@ -271,7 +314,7 @@ def invitation_for(token: str) -> tuple[auth_services.LinkCheck, Member | None, 
     return check, member, db.session.get(Family, member.family_id)
 
 
-def accept_invitation(token: str, user: User) -> Member:
+def accept_invitation(token: str, user: User, authority_confirmed: bool = True) -> Member:
     check, member, family = invitation_for(token)
     if check.status != "ok" or member is None or family is None:
         raise FamilyError(f"link_{check.status}")
@@ -291,11 +334,28 @@ def accept_invitation(token: str, user: User) -> Member:
         raise FamilyError(f"link_{used.status}")
     member.user_id = user.id
     member.joined_at = clock.now()
-    _flush_or_conflict(member)
+    flush_or_conflict(member)
+    authority.confirm_on_join(member, authority_confirmed)
     return member
 
 
-def _flush_or_conflict(obj: Family | Member) -> None:
+def authority_summary(member: Member) -> list[Member]:
+    """The children a parent holds authority over (what they confirm when joining)."""
+    ids = set(authority.children_of(member.id))
+    return [m for m in current_members_by_family_id(member.family_id) if m.id in ids]
+
+
+def current_members_by_family_id(family_id: int) -> list[Member]:
+    return list(
+        db.session.scalars(
+            select(Member)
+            .where(Member.family_id == family_id, Member.removed_at.is_(None))
+            .order_by(Member.display_name)
+        )
+    )
+
+
+def flush_or_conflict(obj: Family | Member) -> None:
     try:
         db.session.flush()
     except StaleDataError as exc:

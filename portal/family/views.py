@@ -8,13 +8,12 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.access import authorize, current_actor, load_family, load_member
-from portal.access.age import age_on
+from portal.access import authorize, current_actor, load_family
 from portal.access.policy import role_of
 from portal.core import clock
 from portal.family import services
-from portal.family.forms import ConfirmForm, FamilyForm, MemberForm, RenameFamilyForm
-from portal.family.models import ROLES, Family
+from portal.family.forms import ConfirmForm, FamilyForm, RenameFamilyForm
+from portal.family.models import Family
 
 bp = Blueprint("family", __name__)
 
@@ -28,9 +27,21 @@ def error_text(code: str) -> str:
         "too_young_for_login": _("Een eigen login kan vanaf 12 jaar."),
         "email_already_in_family": _("Dit e-mailadres hoort al bij iemand in jullie gezin."),
         "role_fixed_after_join": _("De rol kan niet meer veranderen als iemand al meedoet."),
-        "last_parent_with_authority": _(
-            "Je kunt de laatste ouder met gezag niet verwijderen. Voeg eerst een andere ouder toe."
+        "role_fixed_with_authority": _(
+            "Deze rol kan niet meer veranderen: er hangt gezag aan. Haal de persoon weg en "
+            "voeg hem of haar opnieuw toe."
         ),
+        "last_parent_with_authority": _(
+            "Je bent de laatste ouder met gezag die meedoet. Nodig eerst de andere ouder uit."
+        ),
+        "authority_choose_children": _("Kies over welke kinderen deze ouder gezag heeft."),
+        "authority_only_parents": _("Alleen ouders kunnen gezag hebben."),
+        "authority_choose_parents": _("Kies wie gezag heeft over dit kind."),
+        "authority_two_holders": _("Een kind kan hoogstens twee ouders met gezag hebben."),
+        "authority_not_yours": _(
+            "Je kunt alleen gezag doorgeven over een kind waarover je zelf gezag hebt."
+        ),
+        "authority_not_in_family": _("Kies alleen mensen uit jullie gezin."),
         "link_expired": _("Deze uitnodiging is verlopen. Vraag om een nieuwe."),
         "link_used": _("Deze uitnodiging is al gebruikt."),
         "link_invalid": _("Deze uitnodiging klopt niet."),
@@ -166,154 +177,6 @@ def _int(value: Any) -> int:
         return -1
 
 
-@bp.route("/families/<int:family_id>/members")
-@login_required
-def members(family_id: int) -> Any:
-    family = load_family(family_id, "member.list")
-    today = clock.today()
-    rows = [
-        (m, age_on(m.birth_date, today) if m.birth_date else None)
-        for m in services.current_members(family, by_role=True)
-    ]
-    return render_template(
-        "family/members.html", family=family, rows=rows, roles=ROLES, **family_context(family)
-    )
-
-
-@bp.route("/families/<int:family_id>/members/new", methods=["GET", "POST"])
-@login_required
-def add_member(family_id: int) -> Any:
-    family = load_family(family_id, "member.add", record=False)
-    form = MemberForm()
-    if request.method == "GET" and request.args.get("role") in ROLES:
-        form.role.data = request.args["role"]
-    if form.validate_on_submit():
-        try:
-            member = services.add_member(family, current_user, form.member_data())
-        except services.FamilyError as exc:
-            _attach_error(form, exc)
-        else:
-            authorize("member.add", member)
-            flash(_("%(name)s is toegevoegd.", name=member.display_name), "success")
-            if member.invited_at:
-                flash(
-                    _("We hebben een uitnodiging gestuurd naar %(email)s.", email=member.email),
-                    "info",
-                )
-            return redirect(url_for("family.members", family_id=family.id))
-    authorize("family.view", family)
-    return render_template(
-        "family/member_form.html", family=family, form=form, member=None, **family_context(family)
-    ), (422 if request.method == "POST" else 200)
-
-
-def _attach_error(form: MemberForm, exc: services.FamilyError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, error_text(exc.message)]
-    else:
-        form.form_errors.append(error_text(exc.message))
-
-
-@bp.route("/families/<int:family_id>/members/<int:member_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_member(family_id: int, member_id: int) -> Any:
-    family = load_family(family_id, "member.edit", record=False)
-    member = load_member(family, member_id, "member.edit", record=False)
-    form = MemberForm(obj=member if request.method == "GET" else None)
-    if request.method == "GET":
-        form.version.data = str(member.version)
-        form.invite.data = False
-    status = 422 if request.method == "POST" else 200
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            services.update_member(family, member, form.member_data(), _int(form.version.data))
-        except services.FamilyError as exc:
-            _attach_error(form, exc)
-        except services.Conflict:
-            member = load_member(family, member_id, "member.edit", record=False)
-            conflict = member
-            form.version.data = str(member.version)
-            status = 409
-        else:
-            authorize("member.edit", member)
-            flash(
-                _("De gegevens van %(name)s zijn opgeslagen.", name=member.display_name), "success"
-            )
-            return redirect(url_for("family.members", family_id=family.id))
-    authorize("member.view", member)
-    return render_template(
-        "family/member_form.html",
-        family=family,
-        form=form,
-        member=member,
-        conflict=conflict,
-        **family_context(family),
-    ), status
-
-
-@bp.route("/families/<int:family_id>/members/<int:member_id>/remove", methods=["GET", "POST"])
-@login_required
-def remove_member(family_id: int, member_id: int) -> Any:
-    family = load_family(family_id, "member.remove", record=False)
-    member = load_member(family, member_id, "member.remove", record=False)
-    form = ConfirmForm()
-    if request.method == "GET":
-        form.version.data = str(member.version)
-    error = None
-    if form.validate_on_submit():
-        try:
-            services.remove_member(family, member, _int(form.version.data))
-        except services.FamilyError as exc:
-            error = error_text(exc.message)
-        except services.Conflict:
-            member = load_member(family, member_id, "member.remove", record=False)
-            form.version.data = str(member.version)
-            error = _("Iemand anders heeft deze persoon net veranderd. Kijk nog een keer.")
-        else:
-            authorize("member.remove", member)
-            flash(
-                _(
-                    "%(name)s doet niet meer mee. Wat er geschreven is, blijft bewaard.",
-                    name=member.display_name,
-                ),
-                "success",
-            )
-            return redirect(url_for("family.members", family_id=family.id))
-    authorize("member.view", member)
-    return render_template(
-        "family/member_remove.html",
-        family=family,
-        member=member,
-        form=form,
-        error=error,
-        **family_context(family),
-    ), (409 if error else 200)
-
-
-@bp.route("/families/<int:family_id>/members/<int:member_id>/invite", methods=["POST"])
-@login_required
-def invite_member(family_id: int, member_id: int) -> Any:
-    family = load_family(family_id, "member.invite", record=False)
-    member = load_member(family, member_id, "member.invite")
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        if member.user_id is not None:
-            flash(_("%(name)s doet al mee.", name=member.display_name), "info")
-        else:
-            try:
-                services.invite_member(family, member, current_user)
-            except services.FamilyError as exc:
-                flash(error_text(exc.message), "error")
-            else:
-                flash(
-                    _("We hebben een uitnodiging gestuurd naar %(email)s.", email=member.email),
-                    "info",
-                )
-    return redirect(url_for("family.members", family_id=family.id))
-
-
 # --- accepting an invitation -----------------------------------------------------------------
 
 
@@ -338,9 +201,12 @@ def invitation() -> Any:
             form=None,
         ), 410
     form = ConfirmForm()
+    holds = services.authority_summary(member)
     if current_user.is_authenticated and form.validate_on_submit():
         try:
-            services.accept_invitation(token, current_user)
+            services.accept_invitation(
+                token, current_user, authority_confirmed=request.form.get("authority") != "no"
+            )
         except services.FamilyError as exc:
             return render_template(
                 "family/invitation.html",
@@ -348,11 +214,17 @@ def invitation() -> Any:
                 member=member,
                 family=family,
                 form=None,
+                holds=holds,
             ), 409
         session.pop("invite_token", None)
         authorize("member.join", family)
         flash(_("Welkom! Je doet nu mee in %(family)s.", family=family.name), "success")
         return redirect(url_for("family.overview", family_id=family.id))
     return render_template(
-        "family/invitation.html", problem=None, member=member, family=family, form=form
+        "family/invitation.html",
+        problem=None,
+        member=member,
+        family=family,
+        form=form,
+        holds=holds,
     )

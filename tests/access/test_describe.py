@@ -49,8 +49,8 @@ def _logged_actions() -> set[str]:
 
 def _roles() -> set[str]:
     names = ("PARENT_WITH_AUTHORITY", "PARENT", "YOUNG_12_15", "YOUNG_16_17", "YOUNG_ADULT")
-    names += ("YOUNG_UNDER_12", "NETWORK", "GUEST", "FORMER_GUEST")
-    return {getattr(policy, n) for n in names} | {"none", "anonymous", "system"}
+    names += ("YOUNG_UNDER_12", "NETWORK", "GUEST", "FORMER_GUEST", "PARTNER")
+    return {getattr(policy, n) for n in names} | {"none", "anonymous", "system", "operator"}
 
 
 def test_every_logged_action_and_role_has_words_in_dutch_and_english(app: Flask) -> None:

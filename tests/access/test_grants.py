@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from portal import db
 from portal.access import grants
-from portal.access.models import Grant
+from portal.access.models import AuditEvent, Grant
 from portal.auth.models import KIND_PROFESSIONAL, LinkToken, User
 from portal.core import clock
 from portal.core.tokens import token_hash
@@ -713,3 +713,45 @@ def test_the_family_and_the_professional_see_the_same_last_day(
     family_page = client.get(f"/families/{family.id}/access/{grant.id}").get_data(as_text=True)
     assert f"tot en met {shown}" in family_page and day_after not in family_page
     assert f"tot en met {shown}" in guest.get("/professional").get_data(as_text=True)
+
+
+def test_every_refused_access_request_is_logged(
+    app: Flask,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    coach: User,
+) -> None:
+    """A request by someone who is not a professional, or with a wrong code, writes one row
+    each, like every other refusal (in the log of the family it named)."""
+    parent = make_user()
+    family = make_family(parent)
+    with app.app_context():
+        code = db.session.get(Family, family.id).invite_code  # type: ignore[union-attr]
+        db.session.remove()
+
+    def refusals() -> list[tuple[int | None, str | None]]:
+        with app.app_context():
+            rows = db.session.execute(
+                select(AuditEvent.family_id, AuditEvent.reason).where(
+                    AuditEvent.action == "grant.request", AuditEvent.outcome == "denied"
+                )
+            ).all()
+            db.session.remove()
+        return [(row.family_id, row.reason) for row in rows]
+
+    path = f"/families/{family.id}/access-requests"
+    body = {"code": code, "parts": {"plan": "read"}, "purpose": "Gesprek"}
+    not_professional = Api(app.test_client())
+    assert not_professional.sign_in(parent.email).status_code == 200
+    assert is_problem(not_professional.post(path, body), 403)
+    assert refusals() == [(family.id, "not_professional")]
+    pro = Api(coach_client(app, coach))
+    assert is_problem(pro.post(path, {**body, "code": "AAAA-BBBB"}), 404)
+    assert is_problem(pro.post(f"/families/{family.id + 99}/access-requests", body), 404)
+    assert refusals() == [
+        (family.id, "not_professional"),
+        (family.id, "wrong_code"),
+        (None, "wrong_code"),  # no such family: logged outside any family's log
+    ]
+    assert pro.post(path, body).status_code == 201
+    assert len(refusals()) == 3

@@ -245,6 +245,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/families/<int:family_id>/members/<int:member_id>/edit", "POST"): Route(
         "POST", family_route(MANAGERS, INVALID), True
     ),
+    # One's own details: every member; a post with only a CSRF token lacks the name.
+    ("/families/<int:family_id>/me", "GET"): Route("GET", family_route(EVERY_MEMBER), True),
+    ("/families/<int:family_id>/me", "POST"): Route(
+        "POST", family_route(EVERY_MEMBER, INVALID), True
+    ),
     # No version sent: treated as stale, a conflict rather than a silent removal.
     ("/families/<int:family_id>/members/<int:member_id>/remove", "POST"): Route(
         "POST", family_route(MANAGERS, CONFLICT), True
@@ -658,9 +663,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/families/<int:fid>/access-requests", "GET"): api(
         "GET", family_route(GRANT_READERS), True
     ),
-    # Without the family's code a professional learns nothing: 404, whatever the id.
+    # Without the family's code a professional learns nothing: 404, whatever the id. Each
+    # refusal is logged like every other (one row).
     ("/api/v1/families/<int:fid>/access-requests", "POST"): api(
-        "POST", family_users(FORBIDDEN, NOT_FOUND)
+        "POST", family_users(FORBIDDEN, NOT_FOUND), True
     ),
     ("/api/v1/families/<int:fid>/access-requests/<int:rid>/approve", "POST"): api(
         "POST", family_route(APPROVERS, CONFLICT), True

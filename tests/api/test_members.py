@@ -140,11 +140,12 @@ def test_patch_with_versions(household: dict[str, Any]) -> None:
         ({"display_name": ["Sanne"], "version": 2}, "display_name"),
         ({"display_name": "", "version": 2}, "display_name"),
         ({"birth_date": None, "version": 2}, "birth_date"),  # young people need one
-        ({"has_authority": "true", "version": 2}, "has_authority"),
     ):
         response = api.patch(path, payload)
         assert is_problem(response, 422), payload
         assert error_fields(response) == {field}, payload
+    # Authority is never changed through the API (only by the operator command).
+    assert is_problem(api.patch(path, {"has_authority": True, "version": 2}), 403)
     cleared = api.patch(path, {"household": None, "version": 2})
     assert cleared.get_json()["household"] is None and cleared.get_json()["version"] == 3
 

@@ -89,9 +89,9 @@ def test_parent_journey(
     page.get_by_role("button", name="Opslaan").click()
     expect(page.get_by_text("Sanne is toegevoegd.")).to_be_visible()
 
-    page.get_by_role("link", name="Ouder toevoegen").click()
+    page.get_by_role("link", name="Ouder toevoegen", exact=True).click()
     page.get_by_label("Naam", exact=True).fill("Papa Ahmed")
-    page.get_by_label("Heeft gezag over de kinderen").check()
+    page.get_by_label("Ouder met gezag").check()
     page.get_by_label("Huishouden (optioneel)").fill("Huis van papa")
     page.get_by_label("E-mailadres (optioneel)").fill("ahmed@example.org")
     page.get_by_label("Stuur een uitnodiging om zelf in te loggen").check()

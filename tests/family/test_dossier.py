@@ -119,10 +119,25 @@ def test_visibility_is_decided_per_entry(world: dict[str, Any]) -> None:
     assert coach.get(f"/families/{fid}/dossier/{ids['alleen gezin']}").status_code == 404
     assert sanne.get(f"/families/{fid}/dossier/{ids['alleen ouders']}").status_code == 404
     assert papa.client.get(f"/families/{fid}/dossier/{ids['alleen mama']}").status_code == 404
-    # Only a young person of 16+ may keep an entry from the parents; guests write for all.
+    # A young person of 16+ may keep an entry from the parents; guests write for all.
     assert is_problem(write(tim, fid, "geheim", "no_parents"), 422)
     assert is_problem(write(coach, fid, "alleen coach", "me"), 422)
-    assert is_problem(write(papa, fid, "zonder ouders", "no_parents"), 422)
+
+
+def test_a_parent_keeps_an_entry_from_the_other_parent(world: dict[str, Any]) -> None:
+    """Safety in a separation: papa writes for everyone but the other parent."""
+    fid = world["family"].id
+    papa = world["papa"]
+    created = write(papa, fid, "zonder mama", "no_parents")
+    assert created.status_code == 201, created.get_json()
+    entry = f"/families/{fid}/dossier/{created.get_json()['id']}"
+    assert "zonder mama" in titles(papa, fid)
+    assert "zonder mama" not in titles(world["mama"], fid)
+    assert world["mama"].get(entry).status_code == 404
+    for reader in ("sanne", "tim", "coach"):
+        assert "zonder mama" in titles(world[reader], fid), reader
+    form = papa.client.get(f"/families/{fid}/dossier/new").get_data(as_text=True)
+    assert "Iedereen behalve de andere ouder" in form
 
 
 def test_only_the_author_changes_and_every_version_is_kept(world: dict[str, Any]) -> None:

@@ -82,12 +82,19 @@ def test_add_child_second_parent_and_network(
     family = make_family(parent)
     sign_in(client, parent)
     url = f"/families/{family.id}/members/new"
+    me = members_of(app, family.id)[0]
     child = post_form(
         client,
         url,
-        {"role": "young_person", "display_name": "Sanne", "birth_date": years_ago(9).isoformat()},
+        {
+            "role": "young_person",
+            "display_name": "Sanne",
+            "birth_date": years_ago(9).isoformat(),
+            "authority_parents": str(me.id),
+        },
     )
     assert child.status_code == 302
+    sanne = members_of(app, family.id)[1]
     other = post_form(
         client,
         url,
@@ -95,6 +102,7 @@ def test_add_child_second_parent_and_network(
             "role": "parent",
             "display_name": "Papa",
             "has_authority": "y",
+            "authority_children": str(sanne.id),
             "household": "Huis van papa",
             "email": "papa@example.org",
             "invite": "y",
@@ -188,6 +196,7 @@ def test_young_person_of_12_gets_own_login_through_invitation(
             "birth_date": years_ago(12).isoformat(),
             "email": "sanne@example.org",
             "invite": "y",
+            "authority_parents": str(members_of(app, family.id)[0].id),
         },
     )
     assert response.status_code == 302
