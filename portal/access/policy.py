@@ -78,6 +78,9 @@ RULES: dict[str, frozenset[str]] = {
     # service checks who is required: parents with authority, young people 12+, the coach).
     "plan.propose": PARENTS | YOUNG_PEOPLE,
     "plan.signoff": EVERY_MEMBER,
+    # Marking a young person "doet niet mee" (with a reason everyone sees), so that the plan
+    # can be agreed without their signature: a parent with authority only.
+    "plan.excuse": frozenset({PARENT_WITH_AUTHORITY}),
     "dossier.view": PARENTS | YOUNG_PEOPLE,
     "dossier.edit": PARENTS | YOUNG_PEOPLE,
     "dossier.change": PARENTS | YOUNG_PEOPLE,
