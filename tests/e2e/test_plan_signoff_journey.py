@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from portal import db
 from portal.auth import passwords
@@ -210,4 +211,41 @@ def test_two_parents_and_a_teenager_agree_on_their_plan(
         shoot(mother, "mother-sees-vastgesteld")
     finally:
         for page in (mother, father, sanne):
+            page.context.close()
+
+
+def test_an_edit_replaces_the_proposal_and_the_page_asks_to_propose_again(
+    browser: Browser,
+    live_server: LiveServer,
+    shoot: Callable[[Page, str], Path],
+    check_a11y: Callable[[Page], None],
+) -> None:
+    fid = seed(live_server.app)
+    mother = person(browser, live_server, "marieke@example.org")
+    father = person(browser, live_server, "mark@example.org")
+    try:
+        mother.goto(f"/families/{fid}/plan/versions")
+        mother.get_by_role("button", name="Dit plan voorstellen om te ondertekenen").click()
+        expect(mother.get_by_role("heading", name="Versie 1 van het gezinsplan")).to_be_visible()
+        # The father changes the plan before he signs: version 1 cannot be signed any more.
+        with live_server.app.app_context():
+            goal_id = db.session.scalar(select(Goal.id).where(Goal.family_id == fid))
+            db.session.remove()
+        father.goto(f"/families/{fid}/plan/goals/{goal_id}/edit")
+        father.get_by_label("Doel", exact=True).fill(GOAL + " en avonden")
+        father.get_by_role("button", name="Opslaan").click()
+        father.goto(f"/families/{fid}/plan")
+        expect(father.locator(".plan-status")).to_contain_text("Versie 1 is daarom vervangen")
+        shoot(father, "father-plan-page-replaced")
+        mother.goto(f"/families/{fid}/plan/versions/1")
+        expect(mother.locator("main")).to_contain_text("Vervangen")
+        expect(mother.get_by_role("button", name="Ik ga akkoord en onderteken")).to_have_count(0)
+        check_a11y(mother)
+        shoot(mother, "mother-version-replaced")
+        mother.get_by_role("button", name="Het plan opnieuw voorstellen").click()
+        expect(mother.get_by_role("heading", name="Versie 2 van het gezinsplan")).to_be_visible()
+        expect(mother.locator(".plan-document")).to_contain_text(GOAL + " en avonden")
+        shoot(mother, "mother-proposed-version-2")
+    finally:
+        for page in (mother, father):
             page.context.close()

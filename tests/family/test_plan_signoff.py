@@ -387,3 +387,44 @@ def test_a_version_stored_before_signers_were_kept_still_reads(
     assert "someday" not in page and "2026-11-02" not in page
     api = mother.get(f"/families/{fid}/plan/versions/1").get_json()
     assert [(s["name"], s["state"]) for s in api["signers"]] == [("Marieke", "signed")]
+
+
+def test_a_parent_marks_a_young_person_without_a_login_on_the_page(
+    world: dict[str, Any],
+) -> None:
+    fid, mother, step = world["family"].id, world["mother"], world["step"]
+    propose(mother, fid)
+    tim = next(
+        s
+        for s in mother.get(f"/families/{fid}/plan/versions/1").get_json()["signers"]
+        if s["name"] == "Tim"
+    )
+    page = mother.client.get(f"/families/{fid}/plan/versions/1").get_data(as_text=True)
+    assert "Doet Tim niet mee met ondertekenen?" in page
+    # The step-parent (no authority) is not offered it, and is refused if he tries.
+    assert "Doet Tim niet mee" not in step.client.get(f"/families/{fid}/plan/versions/1").get_data(
+        as_text=True
+    )
+    form = {"answer": "not_taking_part", "signer": str(tim["id"])}
+    refused = step.client.post(
+        f"/families/{fid}/plan/versions/1/sign",
+        data={**form, "reason": "x", "csrf_token": step.csrf()},
+    )
+    assert refused.status_code == 403
+    # Without a reason: the same page, the form open, the message by the field.
+    empty = mother.client.post(
+        f"/families/{fid}/plan/versions/1/sign",
+        data={**form, "reason": "  ", "csrf_token": mother.csrf()},
+    )
+    text = empty.get_data(as_text=True)
+    assert empty.status_code == 422 and "Schrijf op waarom." in text
+    assert 'aria-invalid="true"' in text and '<details class="mark-not-taking-part" open>' in text
+    reason = "Tim is nog te boos; we praten er volgende week met hem over."
+    done = mother.client.post(
+        f"/families/{fid}/plan/versions/1/sign",
+        data={**form, "reason": reason, "csrf_token": mother.csrf()},
+    )
+    assert done.status_code == 302
+    assert states(mother, fid, 1)["Tim"] == "not_taking_part"
+    page = world["teen"].client.get(f"/families/{fid}/plan/versions/1").get_data(as_text=True)
+    assert reason in page and "Doet niet mee (aangegeven door Marieke op" in page
