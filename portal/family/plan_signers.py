@@ -276,17 +276,27 @@ def store_new(version: PlanVersion, signers: list[Signer]) -> None:
     db.session.flush()
 
 
-def mail_address(candidate: Candidate) -> tuple[str, str, str] | None:
-    """(address, language, name) to tell this signer about a proposal, or None (a young person
-    without a login or an e-mail address cannot be told; the page says so)."""
+@dataclass(frozen=True)
+class Address:
+    email: str
+    locale: str
+    name: str
+    joined: bool  # False: invited to the family, no login yet
+
+
+def mail_address(candidate: Candidate) -> Address | None:
+    """Where to tell this signer about a proposal, or None (a young person without a login or
+    an e-mail address cannot be told; the page says so)."""
     if candidate.member_id:
         member = db.session.get(Member, candidate.member_id)
         if member is None:
             return None
         if member.user is not None:
-            return member.user.email, member.user.locale or "nl", member.display_name
+            return Address(member.user.email, member.user.locale or "nl", member.display_name, True)
         if member.email and member.invited_at is not None:
-            return member.email, "nl", member.display_name
+            return Address(member.email, "nl", member.display_name, False)
         return None
     user = db.session.get(User, candidate.guest_user_id) if candidate.guest_user_id else None
-    return (user.email, user.locale or "nl", user.display_name) if user is not None else None
+    if user is None:
+        return None
+    return Address(user.email, user.locale or "nl", user.display_name, True)

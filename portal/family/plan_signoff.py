@@ -196,12 +196,12 @@ def _tell(
     found = plan_signers.mail_address(candidate)
     if found is None:
         return
-    address, locale, name = found
     mail.send(
-        address,
+        found.email,
         "plan_proposed",
-        locale=locale,
-        name=name,
+        locale=found.locale,
+        name=found.name,
+        joined=found.joined,
         proposer=by.display_name,
         family=family.name,
         number=version.number,

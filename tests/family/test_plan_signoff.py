@@ -166,6 +166,14 @@ def test_vastgesteld_only_when_every_signer_signed(
         body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         assert f"/families/{fid}/plan/versions/1" in body
         assert GOAL not in body and ANSWER not in body and "ontbijt" not in body
+
+    # The father has not joined yet: his mail says to use his invitation first.
+    def body_to(address: str) -> str:
+        mail = smtp_server.wait_for(lambda m: m["To"] == address)
+        return str(mail.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+    assert "Gebruik dan eerst de uitnodiging" in body_to("mark@example.org")
+    assert "uitnodiging" not in body_to("sanne@example.org")
     # Each signer's overview says so, a guest's too; not the doctor's, who only reads.
     for api in (mother, teen, coach):
         overview = api.client.get(f"/families/{fid}").get_data(as_text=True)
