@@ -195,6 +195,7 @@ def test_two_parents_and_a_teenager_agree_on_their_plan(
             expect(parent.locator(".plan-status")).to_contain_text("Sanne (niet akkoord)")
             parent.goto(f"/families/{fid}/plan/versions/1")
             expect(parent.locator(".signer-reason")).to_have_text(REASON)
+            expect(parent.locator("main")).to_contain_text("Niet iedereen is akkoord.")
         shoot(father, "father-reads-sannes-reason")
 
         # After talking it over, Sanne signs: now, and only now, it is vastgesteld.

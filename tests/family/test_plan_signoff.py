@@ -346,6 +346,7 @@ def test_the_version_reads_like_the_plan(world: dict[str, Any]) -> None:
     page = mother.client.get(f"/families/{fid}/plan/versions/1").get_data(as_text=True)
     pdf_like = page[page.index('id="plan-document-title"') :]
     assert GOAL in pdf_like and "Wekker zetten" in pdf_like and "Coach Linda" in pdf_like
+    assert "<h3>Doelen</h3>" in pdf_like  # the parts under the page's own heading
     assert "bezig" in pdf_like and "jongere" in pdf_like  # the words, as the PDF writes them
     assert format_date(due, "long", locale="nl") in pdf_like
     for code in ("in_progress", "young_person", "not_started", due.isoformat()):
