@@ -112,7 +112,13 @@ def status(family: Family) -> Status:
     if newest is not None and newest.agreed_at is None:
         if not outdated(newest, family, latest):
             signers = plan_signers.signers_of(newest, family, still_open=True)
-            return Status("proposed", newest, agreed, [s for s in signers if s.blocks], signers)
+            if not _complete(signers):
+                return Status("proposed", newest, agreed, [s for s in signers if s.blocks], signers)
+            # Everyone left to sign has signed: the last one waited for left the family (or
+            # their access ended) and nobody answers any more. It is agreed now.
+            plan_signers.store_new(newest, signers)
+            _agree(family, newest)
+            return Status("agreed", newest, newest, [], signers)
         if newest.superseded_at is None:
             # Changed after it was proposed (not replaced by a newer proposal, not by an
             # agreement): nobody can sign it any more, and the page asks to propose again.
@@ -241,16 +247,22 @@ def reason_length(reason: str) -> int:
     return len((reason or "").replace("\r\n", "\n").strip())
 
 
-def _agree_if_complete(family: Family, version: PlanVersion) -> None:
-    found = plan_signers.signers_of(version, family, still_open=True)
-    if any(s.blocks for s in found) or not any(s.state == plan_signers.SIGNED for s in found):
-        return
+def _complete(found: list[Signer]) -> bool:
+    return not any(s.blocks for s in found) and any(s.state == plan_signers.SIGNED for s in found)
+
+
+def _agree(family: Family, version: PlanVersion) -> None:
     version.agreed_at = clock.now()
     # An earlier agreed version stays readable, but it is no longer the current one.
     for other in versions(family):
         if other.id != version.id and other.agreed_at is not None and other.superseded_at is None:
             other.superseded_at = version.agreed_at
     db.session.flush()
+
+
+def _agree_if_complete(family: Family, version: PlanVersion) -> None:
+    if _complete(plan_signers.signers_of(version, family, still_open=True)):
+        _agree(family, version)
 
 
 def sign(family: Family, version: PlanVersion, by: User, role: str) -> PlanVersion:

@@ -437,3 +437,36 @@ def test_a_parent_marks_a_young_person_without_a_login_on_the_page(
     assert states(mother, fid, 1)["Tim"] == "not_taking_part"
     page = world["teen"].client.get(f"/families/{fid}/plan/versions/1").get_data(as_text=True)
     assert reason in page and "Doet niet mee (aangegeven door Marieke op" in page
+
+
+def test_a_signer_who_leaves_no_longer_holds_the_plan_up(app: Flask, world: dict[str, Any]) -> None:
+    """The coach's access ends while everyone else has signed: the plan is agreed, and the coach
+    is listed as no longer taking part, not as "nog niet getekend" for ever."""
+    fid, mother, teen = world["family"].id, world["mother"], world["teen"]
+    propose(mother, fid)
+    url = f"/families/{fid}/plan/signoffs"
+    for api in (mother, teen, father_joins(app, world)):
+        assert api.post(url, {"version": 1}).status_code == 201
+    tim = next(
+        s
+        for s in mother.get(f"/families/{fid}/plan/versions/1").get_json()["signers"]
+        if s["name"] == "Tim"
+    )
+    marked = mother.post(
+        url, {"version": 1, "answer": "not_taking_part", "signer": tim["id"], "reason": "Te jong"}
+    )
+    assert marked.status_code == 201 and marked.get_json()["agreed_at"] is None  # the coach
+    with app.app_context():
+        coach_id = db.session.scalar(select(User.id).where(User.email == "linda@cjg.example"))
+        grant = db.session.scalar(select(Grant).where(Grant.grantee_id == coach_id))
+        assert grant is not None
+        grant.revoked_at = clock.now()
+        db.session.commit()
+        db.session.remove()
+    status = mother.get(f"/families/{fid}/plan/versions").get_json()["status"]
+    assert status["state"] == "agreed"
+    assert states(mother, fid, 1)["Coach Linda"] == "left"
+    version = mother.get(f"/families/{fid}/plan/versions/1").get_json()
+    assert version["agreed_at"] is not None
+    page = teen.client.get(f"/families/{fid}/plan/versions/1").get_data(as_text=True)
+    assert "Doet niet meer mee in de gezinsruimte" in page and "Vastgesteld" in page
