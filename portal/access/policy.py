@@ -75,7 +75,7 @@ RULES: dict[str, frozenset[str]] = {
     "plan.view": EVERY_MEMBER,
     "plan.edit": PARENTS | YOUNG_PEOPLE,
     # A gedragen plan: the family proposes a version; everyone required signs it off (the
-    # service checks who is required: parents with authority, young people 12+, the coach).
+    # service checks who must sign: parents with authority, young people 12+, guests who write).
     "plan.propose": PARENTS | YOUNG_PEOPLE,
     "plan.signoff": EVERY_MEMBER,
     # Marking a young person "doet niet mee" (with a reason everyone sees), so that the plan

@@ -262,7 +262,9 @@ def _signer(
 def store_new(version: PlanVersion, signers: list[Signer]) -> None:
     """Keep the signers who joined the open version after it was proposed."""
     for signer in signers:
-        if signer.id is None and (signer.member_id or signer.why == WHY_GUEST):
+        # (An older version's signers, from its `required` list, are never stored: they are
+        # not new, and a stored row would make the version forget the rest of that list.)
+        if signer.id is None and signer.joined_later:
             db.session.add(
                 PlanSigner(
                     version_id=version.id,

@@ -470,3 +470,39 @@ def test_a_signer_who_leaves_no_longer_holds_the_plan_up(app: Flask, world: dict
     assert version["agreed_at"] is not None
     page = teen.client.get(f"/families/{fid}/plan/versions/1").get_data(as_text=True)
     assert "Doet niet meer mee in de gezinsruimte" in page and "Vastgesteld" in page
+
+
+def test_an_open_version_stored_before_signers_were_kept_can_still_be_signed(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    fid, mother, coach = world["family"].id, world["mother"], world["coach"]
+    with app.app_context():
+        ids = dict(
+            db.session.execute(
+                select(User.email, User.id).where(
+                    User.email.in_(["marieke@example.org", "linda@cjg.example"])
+                )
+            ).all()
+        )
+        db.session.add(
+            PlanVersion(
+                family_id=fid,
+                number=1,
+                snapshot="{}",
+                last_change_id=10**9,  # nothing changed since
+                required=json.dumps(
+                    [
+                        {"user_id": ids["marieke@example.org"], "name": "Marieke", "why": "parent"},
+                        {"user_id": ids["linda@cjg.example"], "name": "Coach", "why": "coach"},
+                    ]
+                ),
+                proposed_by_name="Marieke",
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    url = f"/families/{fid}/plan/signoffs"
+    assert coach.post(url, {"version": 1}).status_code == 201
+    assert states(mother, fid, 1) == {"Marieke": "waiting", "Coach": "signed"}
+    assert mother.post(url, {"version": 1}).status_code == 201
+    assert mother.get(f"/families/{fid}/plan/versions").get_json()["status"]["state"] == "agreed"
