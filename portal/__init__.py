@@ -111,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     import portal.family.plan_history_views
     import portal.family.plan_parts_views
     import portal.family.plan_remove_views
+    import portal.family.plan_version_views
     import portal.family.plan_views  # noqa: F401  (routes on the access and family blueprints)
     from portal.access.views import bp as access_bp
     from portal.api import bp as api_bp

@@ -88,9 +88,12 @@ RULES: dict[str, frozenset[str]] = {
     "plan.view": EVERY_MEMBER,
     "plan.edit": PARENTS | YOUNG_PEOPLE,
     # A gedragen plan: the family proposes a version; everyone required signs it off (the
-    # service checks who is required: parents with authority, young people 12+, the coach).
+    # service checks who must sign: parents with authority, young people 12+, guests who write).
     "plan.propose": PARENTS | YOUNG_PEOPLE,
     "plan.signoff": EVERY_MEMBER,
+    # Marking a young person "doet niet mee" (with a reason everyone sees), so that the plan
+    # can be agreed without their signature: a parent with authority only.
+    "plan.excuse": frozenset({PARENT_WITH_AUTHORITY}),
     "dossier.view": PARENTS | YOUNG_PEOPLE,
     "dossier.edit": PARENTS | YOUNG_PEOPLE,
     "dossier.change": PARENTS | YOUNG_PEOPLE,

@@ -434,7 +434,8 @@ def _paths() -> dict[str, dict[str, Any]]:
                 errors=FAMILY_ERRORS,
             ),
             "post": _op(
-                "Propose the plan as it is now for agreement",
+                "Propose the plan as it is now for agreement; every signer is mailed (without "
+                "anything from the plan)",
                 (201, ref("PlanVersion")),
                 errors=(*FAMILY_ERRORS, 409),
             ),
@@ -448,7 +449,9 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/api/v1/families/{fid}/plan/signoffs": {
             "post": _op(
-                "Sign off a proposed version; the last required signature agrees the plan",
+                "Answer a proposed version: sign, niet akkoord (with a reason), or mark a young "
+                "person not taking part (parents with authority); the plan is agreed when no "
+                "signer is left to sign",
                 (201, ref("PlanVersion")),
                 body=ref("NewSignoff"),
                 errors=(*FAMILY_ERRORS, 409, 415, 422),

@@ -10,6 +10,7 @@ from portal.auth.forms import PROFESSION_CHOICES
 from portal.auth.models import KIND_FAMILY, KIND_PROFESSIONAL
 from portal.auth.passwords import MIN_LENGTH
 from portal.family.models import ROLES
+from portal.family.plan_signers import STATES as SIGNER_STATES
 
 VISIBILITY = {
     "type": "string",
@@ -587,14 +588,53 @@ SCHEMAS: dict[str, Any] = {
         },
     ),
     "Restored": obj(["restored", "item", "item_id"], restored=INT, item=S, item_id=INT),
+    "PlanSigner": obj(
+        ["id", "name", "why", "state", "at", "reason", "joined_later"],
+        id={
+            **INT_NULL,
+            "description": "Send as `signer` to mark a young person not taking part; null for "
+            "a version stored before signers were kept",
+        },
+        member_id=INT_NULL,
+        user_id={**INT_NULL, "description": "The login that signs; null until they joined"},
+        name=S,
+        why={"type": "string", "enum": ["parent", "young_person", "guest"]},
+        state={
+            "type": "string",
+            "enum": list(SIGNER_STATES),
+            "description": "signed; disagreed (niet akkoord, with a reason); not_taking_part "
+            "(a young person marked by a parent with authority, with a reason); waiting; "
+            "not_invited / invited (a member without a login yet); left (no longer in the "
+            "family). Only signed, not_taking_part and left let the version be agreed.",
+        },
+        at={**TIME_NULL, "description": "When they signed, disagreed or were marked"},
+        reason={"type": ["string", "null"]},
+        marked_by={"type": ["string", "null"], "description": "Who marked not_taking_part"},
+        joined_later={
+            "type": "boolean",
+            "description": "Became a signer after the version was proposed",
+        },
+    ),
     "PlanVersion": with_property(
         obj(
-            ["number", "proposed_by", "proposed_at", "required", "signoffs"],
+            ["number", "proposed_by", "proposed_at", "open", "signers", "required", "signoffs"],
             number=INT,
             proposed_by=S,
             proposed_at=TIME,
             agreed_at=TIME_NULL,
             superseded_at=TIME_NULL,
+            open={
+                "type": "boolean",
+                "description": "Waiting for signatures; false once agreed or replaced (the plan "
+                "changed after it was proposed: propose again)",
+            },
+            signers={
+                "type": "array",
+                "description": "Everyone who must sign, fixed when it was proposed (people who "
+                "join while it is open are added): parents with authority, young people 12+, "
+                "guests who write in the plan",
+                "items": ref("PlanSigner"),
+            },
             signoffs={
                 "type": "array",
                 "items": obj(["user_id", "name", "signed_at"], user_id=INT, name=S, signed_at=TIME),
@@ -604,8 +644,8 @@ SCHEMAS: dict[str, Any] = {
         "required",
         {
             "type": "array",
-            "description": "Who must sign: parents with authority, young people 12+, the coach",
-            "items": obj(["user_id", "name", "why"], user_id=INT, name=S, why=S),
+            "description": "The signers' names only (see signers)",
+            "items": obj(["user_id", "name", "why"], user_id=INT_NULL, name=S, why=S),
         },
     ),
     "PlanVersions": obj(
@@ -614,15 +654,33 @@ SCHEMAS: dict[str, Any] = {
             ["state"],
             state={
                 "type": "string",
-                "enum": ["draft", "proposed", "agreed", "changed_after_agreement"],
+                "enum": ["draft", "proposed", "replaced", "agreed", "changed_after_agreement"],
             },
             current=INT_NULL,
             agreed=INT_NULL,
-            waiting_for={"type": "array", "items": {"type": "object"}},
+            waiting_for={
+                "type": "array",
+                "description": "The signers the open version still waits for",
+                "items": ref("PlanSigner"),
+            },
         ),
         items={"type": "array", "items": ref("PlanVersion")},
     ),
-    "NewSignoff": obj(["version"], closed=True, version=INT),
+    "NewSignoff": obj(
+        ["version"],
+        closed=True,
+        version=INT,
+        answer={
+            "type": "string",
+            "enum": ["agree", "disagree", "not_taking_part"],
+            "default": "agree",
+            "description": "agree signs; disagree is niet akkoord (reason required); "
+            "not_taking_part marks the young person `signer` (parents with authority; reason "
+            "required). Everyone in the family sees the reason.",
+        },
+        reason={"type": "string", "maxLength": 2000},
+        signer={**INT, "description": "A signer's id (for not_taking_part)"},
+    ),
     "NewScore": obj(
         ["score"],
         closed=True,

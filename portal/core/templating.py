@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, to_user_timezone
 from markupsafe import Markup
 
 from portal.core.fragments import CSRF_SLOT, pristine_form
@@ -50,6 +50,13 @@ def init_app(app: Flask) -> None:
     @app.template_filter("day")
     def _day(value: date | None, style: str = "long") -> str:
         return _date_text(value, style, str(get_locale())) if value else ""
+
+    @app.template_filter("on_day")
+    def _on_day(value: datetime | None) -> str:
+        # The day of a moment as people write it ("7 december 2026"), in the reader's zone.
+        if not value:
+            return ""
+        return _date_text(to_user_timezone(value).date(), "long", str(get_locale()))
 
     @app.template_filter("number")
     def _number(value: int) -> str:

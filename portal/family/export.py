@@ -32,7 +32,7 @@ from portal.family.models import (
     Plan,
     SafetyPlan,
 )
-from portal.family.plan_history_models import PlanChange, PlanSignoff, PlanVersion
+from portal.family.plan_history_models import PlanChange, PlanSigner, PlanSignoff, PlanVersion
 from portal.files.models import FileContent, StoredFile
 from portal.messaging.models import Conversation, Message, Participant
 
@@ -142,6 +142,16 @@ def build(family: Family, actor: Actor) -> IO[bytes]:
                         select(PlanVersion.id).where(PlanVersion.family_id == fid)
                     )
                 )
+            ),
+            # Who had to sign each version, with "niet akkoord" and "doet niet mee" reasons.
+            "signers": _rows(
+                select(PlanSigner)
+                .where(
+                    PlanSigner.version_id.in_(
+                        select(PlanVersion.id).where(PlanVersion.family_id == fid)
+                    )
+                )
+                .order_by(PlanSigner.id)
             ),
         },
         "dossier": {

@@ -70,3 +70,34 @@ class PlanSignoff(Base):
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(40))
     signed_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class PlanSigner(Base):
+    """Someone who must sign a proposed version, fixed when it was proposed: a parent with
+    authority, a young person of 12+ (also without a login yet) or a guest who writes in the
+    plan. Someone who joins while the version is open is added (`joined_later`).
+
+    A signature itself is a PlanSignoff; this row keeps what else a signer can answer: "niet
+    akkoord" with a reason, or — for a young person — "doet niet mee", marked by a parent with
+    authority, with a reason everyone sees."""
+
+    __tablename__ = "plan_signer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_version.id", ondelete="CASCADE"), index=True
+    )
+    # A family member (whose login may come later) or, for a guest, the guest's account.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
+    guest_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    why: Mapped[str] = mapped_column(String(20))  # parent, young_person, guest
+    added_at: Mapped[datetime] = mapped_column(default=clock.now)
+    joined_later: Mapped[bool] = mapped_column(default=False)
+    disagreed_at: Mapped[datetime | None]
+    disagree_reason: Mapped[str | None] = mapped_column(Text)
+    not_taking_part_at: Mapped[datetime | None]
+    not_taking_part_reason: Mapped[str | None] = mapped_column(Text)
+    not_taking_part_by_name: Mapped[str | None] = mapped_column(String(100))

@@ -1,9 +1,8 @@
-"""Pages for the plan's history (readable diffs, restore) and for agreeing on it (propose a
-version, sign it off, read any earlier version)."""
+"""Pages for the plan's history: readable diffs of every change, and putting an earlier state
+back (agreeing on the plan is in plan_version_views)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any
 
@@ -15,11 +14,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal import db
-from portal.access import authorize, current_actor, load_family
+from portal.access import current_actor, load_family
 from portal.access.guard import not_found
 from portal.access.policy import decide
 from portal.core.args import positive_int_arg
-from portal.family import plan_history, plan_signoff
+from portal.family import plan_history
 from portal.family.forms import (
     EVALUATION_KIND_CHOICES,
     GOAL_OWNER_CHOICES,
@@ -27,7 +26,7 @@ from portal.family.forms import (
     PETAL_KIND_CHOICES,
 )
 from portal.family.models import Family
-from portal.family.plan_history_models import PlanChange, PlanVersion
+from portal.family.plan_history_models import PlanChange
 from portal.family.views import bp, guest_context
 from portal.live import notify
 
@@ -144,17 +143,6 @@ def value_text(field: str, value: str, names: dict[str, dict[str, str]] | None =
     return value
 
 
-def signoff_error_text(code: str) -> str:
-    return {
-        "already_agreed": _(
-            "Dit plan is al vastgesteld. Verander eerst iets om een nieuw concept te maken."
-        ),
-        "outdated": _("Het plan is veranderd na dit voorstel. Stel de nieuwe versie opnieuw voor."),
-        "not_required": _("Jouw handtekening is voor deze versie niet nodig."),
-        "already_signed": _("Je hebt deze versie al ondertekend."),
-    }.get(code, _("Dit kon niet."))
-
-
 def load_change(family: Family, change_id: int, action: str) -> PlanChange:
     change = db.session.scalar(
         select(PlanChange).where(PlanChange.id == change_id, PlanChange.family_id == family.id)
@@ -163,14 +151,6 @@ def load_change(family: Family, change_id: int, action: str) -> PlanChange:
         not_found(action, "plan_change", change_id, family.id)
         raise AssertionError("unreachable")
     return change
-
-
-def load_version(family: Family, number: int, action: str) -> PlanVersion:
-    version = plan_signoff.by_number(family, number)
-    if version is None:
-        not_found(action, "plan_version", number, family.id)
-        raise AssertionError("unreachable")
-    return version
 
 
 def announce(family: Family, version: int) -> None:
@@ -216,85 +196,3 @@ def plan_restore(family_id: int, change_id: int) -> Any:
     announce(family, getattr(restored, "version", 0))
     flash(_("De eerdere versie is teruggezet. Ook dat staat in de geschiedenis."), "success")
     return redirect(url_for("family.plan_history_page", family_id=family.id, part=change.part))
-
-
-@bp.route("/families/<int:family_id>/plan/versions", methods=["GET", "POST"])
-@login_required
-def plan_versions(family_id: int) -> Any:
-    family = load_family(family_id, "plan.view", record=request.method == "GET")
-    if request.method == "POST":
-        authorize("plan.propose", family)
-        try:
-            version = plan_signoff.propose(family, current_user)
-        except plan_signoff.SignoffError as exc:
-            flash(signoff_error_text(exc.code), "error")
-        else:
-            announce(family, version.number)
-            flash(
-                _("Het plan is voorgesteld. Nu kan iedereen die nodig is het ondertekenen."),
-                "success",
-            )
-            return redirect(
-                url_for("family.plan_version", family_id=family.id, number=version.number)
-            )
-    return render_template(
-        "family/plan_versions.html",
-        family=family,
-        versions=plan_signoff.versions(family),
-        status=plan_signoff.status(family),
-        parties=plan_signoff.required_parties(family),
-        may_propose=decide(current_actor(), "plan.propose", family).allowed,
-        **guest_context(family),
-    )
-
-
-@bp.get("/families/<int:family_id>/plan/versions/<int:number>")
-@login_required
-def plan_version(family_id: int, number: int) -> Any:
-    family = load_family(family_id, "plan.view")
-    version = load_version(family, number, "plan.view")
-    status = plan_signoff.status(family)
-    signed = plan_signoff.signoffs(version)
-    required = json.loads(version.required)
-    signed_ids = {s.user_id for s in signed}
-    may_sign = (
-        status.state == "proposed"
-        and status.current is not None
-        and status.current.id == version.id
-        and current_user.id in {p["user_id"] for p in required}
-        and current_user.id not in signed_ids
-        and decide(current_actor(), "plan.signoff", family).allowed
-    )
-    return render_template(
-        "family/plan_version.html",
-        family=family,
-        version=version,
-        snapshot=json.loads(version.snapshot),
-        signed=signed,
-        required=required,
-        signed_ids=signed_ids,
-        status=status,
-        may_sign=may_sign,
-        labels=part_labels(),
-        field_labels=field_labels(),
-        **guest_context(family),
-    )
-
-
-@bp.post("/families/<int:family_id>/plan/versions/<int:number>/sign")
-@login_required
-def plan_sign(family_id: int, number: int) -> Any:
-    family = load_family(family_id, "plan.signoff")
-    version = load_version(family, number, "plan.signoff")
-    decision = decide(current_actor(), "plan.signoff", family)
-    try:
-        plan_signoff.sign(family, version, current_user, decision.role)
-    except plan_signoff.SignoffError as exc:
-        flash(signoff_error_text(exc.code), "error")
-        return redirect(url_for("family.plan_version", family_id=family.id, number=number)), 303
-    if version.agreed_at is not None:
-        flash(_("Iedereen heeft getekend. Het plan is vastgesteld."), "success")
-    else:
-        flash(_("Je hebt het plan ondertekend."), "success")
-    announce(family, version.number)
-    return redirect(url_for("family.plan_version", family_id=family.id, number=number))

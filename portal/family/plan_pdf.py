@@ -3,7 +3,6 @@ HTML by WeasyPrint, so the printed plan and the page come from the same template
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, render_template
@@ -15,15 +14,16 @@ from portal.family.models import Family
 def render(family: Family, context: dict[str, Any]) -> bytes:
     from weasyprint import HTML  # imported here: a heavy import only the PDF needs
 
+    from portal.family.plan_version_views import why_text
+
     status = plan_signoff.status(family)
     shown = status.current or status.agreed
-    signatures = plan_signoff.signoffs(shown) if shown is not None else []
     html = render_template(
         "family/plan_pdf.html",
         plan_status=status,
         shown_version=shown,
-        required=json.loads(shown.required) if shown is not None else [],
-        signatures=signatures,
+        signers=plan_signoff.signers(shown, family) if shown is not None else [],
+        why_text=why_text(),
         **context,
     )
     pdf: bytes = HTML(string=html).write_pdf()

@@ -1,26 +1,28 @@
-"""A gedragen plan: the family proposes a version for agreement; it is agreed (vastgesteld) when
-every required party signed it off: both parents with authority (also when living apart), each
-young person of 12+, and the coach when a guest with the plan part takes part. A change after
-proposing outdates the proposal; a change after agreeing starts a new draft, and the agreed
-version stays readable. Services flush, never commit."""
+"""A gedragen plan: the family proposes a version for agreement; it is agreed (vastgesteld) only
+when every signer of that version signed it (see plan_signers: parents with authority, young
+people of 12+, guests who write in the plan) or — for a young person — a parent with authority
+marked them "doet niet mee" with a reason. A signer may also answer "niet akkoord" with a reason.
+A change after proposing replaces the proposal (it must be proposed again); a change after
+agreeing starts a new draft, and the agreed version stays readable. Services flush, never
+commit."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
 
 from portal import db
-from portal.access.age import age_on
-from portal.access.models import Grant
-from portal.access.policy import grant_state
 from portal.auth.models import User
-from portal.core import clock
-from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
+from portal.core import clock, mail
+from portal.family import plan_signers
+from portal.family.models import Family
 from portal.family.plan_history import PARTS, state_of
-from portal.family.plan_history_models import PlanChange, PlanSignoff, PlanVersion
+from portal.family.plan_history_models import PlanChange, PlanSigner, PlanSignoff, PlanVersion
+from portal.family.plan_signers import Signer
+from portal.family.plan_signers import required_parents as required_parents  # the one place
 
 
 class SignoffError(Exception):
@@ -29,44 +31,7 @@ class SignoffError(Exception):
         self.code = code
 
 
-def required_parties(family: Family) -> list[dict[str, Any]]:
-    """Who must sign: people with a login only (someone without one cannot sign online)."""
-    today = clock.today()
-    parties: list[dict[str, Any]] = []
-    for member in db.session.scalars(
-        select(Member)
-        .where(
-            Member.family_id == family.id,
-            Member.removed_at.is_(None),
-            Member.user_id.is_not(None),
-        )
-        .order_by(Member.id)
-    ):
-        if member.role == ROLE_PARENT and member.has_authority:
-            parties.append(
-                {"user_id": member.user_id, "name": member.display_name, "why": "parent"}
-            )
-        elif (
-            member.role == ROLE_YOUNG_PERSON
-            and member.birth_date is not None
-            and age_on(member.birth_date, today) >= 12
-        ):
-            parties.append(
-                {"user_id": member.user_id, "name": member.display_name, "why": "young_person"}
-            )
-    now = clock.now()
-    seen = {p["user_id"] for p in parties}
-    for grant in db.session.scalars(
-        select(Grant).where(Grant.family_id == family.id, Grant.grantee_id.is_not(None))
-    ):
-        if grant.grantee_id in seen or grant_state(grant, now) != "active":
-            continue
-        if grant.level_for("plan"):
-            user = db.session.get(User, grant.grantee_id)
-            if user is not None:
-                parties.append({"user_id": user.id, "name": user.display_name, "why": "coach"})
-                seen.add(user.id)
-    return parties
+REASON_MAX = 2000  # a reason for "niet akkoord" or "doet niet mee"
 
 
 def snapshot(family: Family) -> dict[str, list[dict[str, Any]]]:
@@ -118,18 +83,25 @@ def signoffs(version: PlanVersion) -> list[PlanSignoff]:
 
 @dataclass(frozen=True)
 class Status:
-    """Where the plan stands: draft, proposed (waiting for people), agreed, or changed after
-    agreement (a new draft, the agreed version still readable)."""
+    """Where the plan stands: draft, proposed (waiting for people), agreed, replaced (changed
+    after it was proposed: to be proposed again), or changed after agreement (a new draft, the
+    agreed version still readable)."""
 
-    state: str  # draft, proposed, agreed, changed_after_agreement
-    current: PlanVersion | None  # the open proposal or the agreed version it is about
+    state: str  # draft, proposed, replaced, agreed, changed_after_agreement
+    current: PlanVersion | None  # the open (or replaced) proposal, or the agreed version
     agreed: PlanVersion | None  # the latest agreed version, if any
-    waiting_for: list[dict[str, Any]]
+    waiting_for: list[Signer] = field(default_factory=list)
+    signers: list[Signer] = field(default_factory=list)  # of `current`
 
 
-def _outdated(version: PlanVersion, family: Family, latest_change: int | None = None) -> bool:
+def outdated(version: PlanVersion, family: Family, latest_change: int | None = None) -> bool:
     latest = last_change_id(family) if latest_change is None else latest_change
     return version.superseded_at is not None or latest > version.last_change_id
+
+
+def is_open(version: PlanVersion, family: Family) -> bool:
+    """Still waiting for signatures: not agreed, nothing changed since it was proposed."""
+    return version.agreed_at is None and not outdated(version, family)
 
 
 def status(family: Family) -> Status:
@@ -137,19 +109,46 @@ def status(family: Family) -> Status:
     agreed = next((v for v in all_versions if v.agreed_at is not None), None)
     latest = last_change_id(family)
     newest = all_versions[0] if all_versions else None
-    if newest is not None and newest.agreed_at is None and not _outdated(newest, family, latest):
-        signed = {s.user_id for s in signoffs(newest)}
-        waiting = [p for p in json.loads(newest.required) if p["user_id"] not in signed]
-        return Status("proposed", newest, agreed, waiting)
+    if newest is not None and newest.agreed_at is None:
+        if not outdated(newest, family, latest):
+            signers = plan_signers.signers_of(newest, family, still_open=True)
+            if not _complete(signers):
+                return Status("proposed", newest, agreed, [s for s in signers if s.blocks], signers)
+            # Everyone left to sign has signed: the last one waited for left the family (or
+            # their access ended) and nobody answers any more. It is agreed now.
+            plan_signers.store_new(newest, signers)
+            _agree(family, newest)
+            return Status("agreed", newest, newest, [], signers)
+        if newest.superseded_at is None:
+            # Changed after it was proposed (not replaced by a newer proposal, not by an
+            # agreement): nobody can sign it any more, and the page asks to propose again.
+            return Status("replaced", newest, agreed)
     if agreed is not None:
-        if agreed is newest and not _outdated(agreed, family, latest):
-            return Status("agreed", agreed, agreed, [])
-        return Status("changed_after_agreement", None, agreed, [])
-    return Status("draft", None, None, [])
+        if agreed is newest and not outdated(agreed, family, latest):
+            signers = plan_signers.signers_of(agreed, family, still_open=False)
+            return Status("agreed", agreed, agreed, [], signers)
+        return Status("changed_after_agreement", None, agreed)
+    return Status("draft", None, None)
+
+
+def signers(version: PlanVersion, family: Family) -> list[Signer]:
+    return plan_signers.signers_of(version, family, still_open=is_open(version, family))
+
+
+def waiting_on(family: Family, user: User) -> PlanVersion | None:
+    """The open version that waits for this person's signature, if any."""
+    current = status(family)
+    if current.state != "proposed" or current.current is None:
+        return None
+    mine = any(s.user_id == user.id and s.state == plan_signers.WAITING for s in current.signers)
+    return current.current if mine else None
 
 
 def propose(family: Family, by: User) -> PlanVersion:
-    """Propose the plan as it is now for agreement (an open earlier proposal is replaced)."""
+    """Propose the plan as it is now for agreement (an open earlier proposal is replaced). The
+    signers are fixed now, and each of them is told by mail (without anything from the plan)."""
+    from portal.family.plan_document import flower_for_snapshot
+
     current = status(family)
     if current.state == "agreed":
         raise SignoffError("already_agreed")
@@ -163,47 +162,159 @@ def propose(family: Family, by: User) -> PlanVersion:
         )
         or 0
     ) + 1
+    who = plan_signers.candidates(family)
+    content: dict[str, Any] = {**snapshot(family), "flower": flower_for_snapshot(family)}
     version = PlanVersion(
         family_id=family.id,
         number=number,
-        snapshot=json.dumps(snapshot(family), ensure_ascii=False),
+        snapshot=json.dumps(content, ensure_ascii=False),
         last_change_id=last_change_id(family),
-        required=json.dumps(required_parties(family), ensure_ascii=False),
+        required=json.dumps(
+            [
+                {"member_id": c.member_id, "user_id": c.guest_user_id, "name": c.name, "why": c.why}
+                for c in who
+            ],
+            ensure_ascii=False,
+        ),
         proposed_by_name=by.display_name,
     )
     db.session.add(version)
     db.session.flush()
+    for candidate in who:
+        db.session.add(
+            PlanSigner(
+                version_id=version.id,
+                member_id=candidate.member_id,
+                guest_user_id=candidate.guest_user_id,
+                name=candidate.name[:100],
+                why=candidate.why,
+            )
+        )
+        _tell(family, version, candidate, by)
+    db.session.flush()
     return version
 
 
-def sign(family: Family, version: PlanVersion, by: User, role: str) -> PlanVersion:
-    """Sign off a proposal; when the last required party signs, the plan is agreed."""
+def _tell(
+    family: Family, version: PlanVersion, candidate: plan_signers.Candidate, by: User
+) -> None:
+    found = plan_signers.mail_address(candidate)
+    if found is None:
+        return
+    mail.send(
+        found.email,
+        "plan_proposed",
+        locale=found.locale,
+        name=found.name,
+        joined=found.joined,
+        proposer=by.display_name,
+        family=family.name,
+        number=version.number,
+        url=mail.link("family.plan_version", family_id=family.id, number=version.number),
+    )
+
+
+def _open_signers(family: Family, version: PlanVersion) -> list[Signer]:
+    """The signers of a version someone answers now: it must still be open; anyone who joined
+    since it was proposed is stored with it from here on."""
     if version.agreed_at is not None:
         raise SignoffError("already_agreed")
-    if _outdated(version, family):
-        if version.superseded_at is None:
-            version.superseded_at = clock.now()
-            db.session.flush()
+    if outdated(version, family):
         raise SignoffError("outdated")
-    required = json.loads(version.required)
-    if by.id not in {p["user_id"] for p in required}:
+    found = plan_signers.signers_of(version, family, still_open=True)
+    plan_signers.store_new(version, found)
+    return plan_signers.signers_of(version, family, still_open=True)
+
+
+def _mine(found: list[Signer], user: User) -> Signer:
+    signer = next((s for s in found if s.user_id == user.id and s.state != plan_signers.LEFT), None)
+    if signer is None:
         raise SignoffError("not_required")
-    if db.session.get(PlanSignoff, (version.id, by.id)) is not None:
+    return signer
+
+
+def _clean_reason(reason: str) -> str:
+    text = (reason or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise SignoffError("reason_required")
+    if len(text) > REASON_MAX:
+        raise SignoffError("reason_too_long")
+    return text
+
+
+def reason_length(reason: str) -> int:
+    """A reason's length as it is checked (a line break is one character)."""
+    return len((reason or "").replace("\r\n", "\n").strip())
+
+
+def _complete(found: list[Signer]) -> bool:
+    return not any(s.blocks for s in found) and any(s.state == plan_signers.SIGNED for s in found)
+
+
+def _agree(family: Family, version: PlanVersion) -> None:
+    version.agreed_at = clock.now()
+    # An earlier agreed version stays readable, but it is no longer the current one.
+    for other in versions(family):
+        if other.id != version.id and other.agreed_at is not None and other.superseded_at is None:
+            other.superseded_at = version.agreed_at
+    db.session.flush()
+
+
+def _agree_if_complete(family: Family, version: PlanVersion) -> None:
+    if _complete(plan_signers.signers_of(version, family, still_open=True)):
+        _agree(family, version)
+
+
+def sign(family: Family, version: PlanVersion, by: User, role: str) -> PlanVersion:
+    """Sign a proposal ("akkoord"); when nobody is left to sign, the plan is agreed."""
+    signer = _mine(_open_signers(family, version), by)
+    if signer.state == plan_signers.SIGNED:
         raise SignoffError("already_signed")
     db.session.add(
         PlanSignoff(version_id=version.id, user_id=by.id, name=by.display_name, role=role)
     )
     db.session.flush()
-    signed = {s.user_id for s in signoffs(version)}
-    if all(p["user_id"] in signed for p in required):
-        version.agreed_at = clock.now()
-        # An earlier agreed version stays readable, but it is no longer the current one.
-        for other in versions(family):
-            if (
-                other.id != version.id
-                and other.agreed_at is not None
-                and other.superseded_at is None
-            ):
-                other.superseded_at = version.agreed_at
-        db.session.flush()
+    _agree_if_complete(family, version)
+    return version
+
+
+def _row(version: PlanVersion, signer: Signer) -> PlanSigner:
+    row = db.session.get(PlanSigner, signer.id) if signer.id else None
+    if row is None or row.version_id != version.id:
+        raise SignoffError("not_required")
+    return row
+
+
+def disagree(family: Family, version: PlanVersion, by: User, reason: str) -> PlanVersion:
+    """Answer "niet akkoord" with a reason everyone sees; the plan cannot be agreed until this
+    signer signs (after a talk, or a new version)."""
+    text = _clean_reason(reason)
+    signer = _mine(_open_signers(family, version), by)
+    if signer.state == plan_signers.SIGNED:
+        raise SignoffError("already_signed")
+    row = _row(version, signer)
+    row.disagreed_at, row.disagree_reason = clock.now(), text
+    db.session.flush()
+    return version
+
+
+def mark_not_taking_part(
+    family: Family, version: PlanVersion, signer_id: int, by: User, reason: str
+) -> PlanVersion:
+    """A parent with authority (the policy decides) marks a young person "doet niet mee", with
+    a reason everyone sees; the plan can then be agreed without their signature."""
+    text = _clean_reason(reason)
+    found = _open_signers(family, version)
+    signer = next((s for s in found if s.id == signer_id), None)
+    if signer is None:
+        raise SignoffError("no_such_signer")
+    if signer.why != plan_signers.WHY_YOUNG_PERSON:
+        raise SignoffError("only_young_people")
+    if signer.state in (plan_signers.SIGNED, plan_signers.DISAGREED):
+        raise SignoffError("young_person_answered")
+    row = _row(version, signer)
+    row.not_taking_part_at, row.not_taking_part_reason = clock.now(), text
+    row.not_taking_part_by_name = by.display_name[:100]
+    db.session.flush()
+    _agree_if_complete(family, version)
     return version

@@ -88,8 +88,12 @@ def create() -> Any:
 @bp.route("/families/<int:family_id>")
 @login_required
 def overview(family_id: int) -> Any:
+    from portal.family.plan_signoff import waiting_on
+
     family = load_family(family_id, "family.view")
     context = family_context(family)
+    # "Versie N wacht op jouw handtekening": only for a signer of the open version.
+    context["waiting_version"] = waiting_on(family, current_user)
     if context["my_role"] == "guest":
         from portal.access.forms import part_labels
 
