@@ -32,6 +32,8 @@ from portal.messaging import services
 from portal.messaging.access import load_conversation
 from portal.messaging.length import too_long_text
 from portal.messaging.live import (
+    announce_read,
+    announce_unread,
     change_event,
     conversation_room,
     emit_after_commit,
@@ -149,6 +151,8 @@ def conversation(family_id: int, conversation_id: int) -> Any:
     family = load_family(family_id, "conversation.list", record=False)
     current = load_conversation(family, conversation_id, "message.view")
     may_send = decide(current_actor(), "message.send", current).allowed
+    if request.method == "POST" and request.form.get("action") == "read":
+        return _read_without_script(family, current)
     form = MessageForm()
     status = 200
     upload_problems: list[str] = []
@@ -228,6 +232,29 @@ def conversation(family_id: int, conversation_id: int) -> Any:
         max_upload_mb=files.max_upload_bytes() // (1024 * 1024),
         **guest_context(family),
     ), status
+
+
+class ReadForm(Form):
+    seq = HiddenField()
+
+
+def _read_without_script(family: Family, current: Conversation) -> Any:
+    """ "Gelezen" pressed on a page without its script (which otherwise says what was seen):
+    the person says themselves that they read up to the newest message drawn."""
+    form = ReadForm()
+    raw = form.seq.data or ""
+    if form.validate() and raw.isdecimal() and int(raw) < MAX_ID:
+        try:
+            mine = services.mark_read(current, current_user, int(raw))
+        except services.MessagingError:
+            db.rollback()
+        else:
+            announce_read(current, mine)
+            announce_unread(current)
+            authorize("message.view", current)  # logged as the API's read is
+    return redirect(
+        url_for("messaging.conversation", family_id=family.id, conversation_id=current.id)
+    )
 
 
 class EditForm(Form):

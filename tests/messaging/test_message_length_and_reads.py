@@ -13,7 +13,7 @@ from portal import db
 from portal.auth.models import User
 from portal.core.textlength import Length, count
 from portal.family.models import Family, Member
-from portal.messaging.models import Message
+from portal.messaging.models import Message, Participant
 from tests.conftest import LiveServer
 from tests.helpers import post_form, sign_in
 from tests.live.test_live import Listener, http_sign_in, listeners  # noqa: F401
@@ -128,3 +128,39 @@ def test_a_read_updates_the_readers_other_pages_only(
     }
     assert mama.wait_for("message.read")["seq"] == 2
     assert not any(name == "unread.changed" for name, _ in mama.events)
+
+
+def test_without_the_script_a_person_marks_read_themselves(
+    app: Flask,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+    add_member: Callable[..., Member],
+) -> None:
+    world = setup_world(app, make_user, make_family, add_member)
+    fid, cid = world["family"].id, world["cid"]
+    with app.app_context():
+        mother, father = (
+            db.session.scalar(select(User).where(User.email == email))
+            for email in ("mama@example.org", "papa@example.org")
+        )
+        assert mother is not None and father is not None
+        db.session.expunge_all()
+        db.session.remove()
+    mama = api_for(app, mother)
+    for i in range(2):
+        mama.post(
+            f"/families/{fid}/conversations/{cid}/messages",
+            {"client_key": f"zonder-js-{i:03d}", "body": f"Bericht {i}"},
+        )
+    client = app.test_client()
+    sign_in(client, father)
+    page = f"/families/{fid}/messages/{cid}"
+    html = client.get(page).get_data(as_text=True)
+    assert 'data-testid="mark-read"' in html and "<noscript>" in html
+    response = post_form(client, page, {"action": "read", "seq": "2"})
+    assert response.status_code == 302
+    with app.app_context():
+        row = db.session.get(Participant, (cid, father.id))
+        assert row is not None and row.last_read_seq == 2
+        db.session.remove()
+    assert 'data-testid="mark-read"' not in client.get(page).get_data(as_text=True)
