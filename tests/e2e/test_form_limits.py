@@ -166,6 +166,7 @@ def test_a_body_over_the_request_limit(
             expect(bare.get_by_role("link", name="Terug naar het formulier")).to_have_attribute(
                 "href", f"{live_server.url}/families/{homes.family_id}/plan/edit"
             )
+            keep(shoot(bare, "too-large-answer"), "form-too-large-answer.png")
         finally:
             plain.close()
     finally:
