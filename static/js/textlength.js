@@ -25,8 +25,10 @@
     const line = limitLine(field);
     if (!line) return;
     const max = Number(field.dataset.maxChars);
-    const n = count(field.value);
     if (!line.dataset.base) line.dataset.base = line.textContent;
+    // The count is never more than the string's length: far from the limit, no need to count
+    // (a pasted megabyte is counted only once it matters).
+    const n = field.value.length < max * NEAR ? 0 : count(field.value);
     let extra = "";
     if (n > max) extra = fill(line.dataset.over, { count: format(n) });
     else if (n >= max * NEAR) extra = fill(line.dataset.left, { left: format(max - n) });
@@ -58,7 +60,7 @@
   function overLimit(form) {
     for (const field of form.querySelectorAll("[data-max-chars]")) {
       const max = Number(field.dataset.maxChars);
-      const n = count(field.value);
+      const n = field.value.length > max ? count(field.value) : 0;
       if (n > max) return { field: field, text: fill(field.dataset.tooLong, { count: format(n) }) };
     }
     return null;
