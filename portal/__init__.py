@@ -69,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
     from portal.core import errors, i18n, security
     from portal.extensions import csrf, socketio
     from portal.files import limits
+    from portal.live.origins import allowed_origins
 
     limits.init_app(app)
     security.init_app(app)
@@ -80,7 +81,7 @@ def _init_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode=settings.async_mode,
-        cors_allowed_origins=[settings.base_url],
+        cors_allowed_origins=allowed_origins(settings),
         message_queue=settings.redis_url or None,
         # One frame may carry a message (10,000 characters) with room to spare, not a file.
         max_http_buffer_size=64 * 1024,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Optional
 
 from portal.auth.forms import EMAIL_INVALID, REQUIRED
 from portal.core.forms import Form
+from portal.core.textlength import Length
 
 LEVEL_CHOICES = [
     SelectChoice("", _l("Geen toegang")),

@@ -27,9 +27,11 @@ from portal.auth.models import User
 from portal.core.args import MAX_ID
 from portal.messaging import services
 from portal.messaging.access import load_conversation
+from portal.messaging.length import body_length, too_long_text
 from portal.messaging.limits import send_limit
 from portal.messaging.live import (
     announce_read,
+    announce_unread,
     change_event,
     conversation_room,
     emit_after_commit,
@@ -37,7 +39,7 @@ from portal.messaging.live import (
     participants_changed,
     topic_changed,
 )
-from portal.messaging.models import Conversation, Message, Participant
+from portal.messaging.models import MAX_BODY, Conversation, Message, Participant
 from portal.messaging.present import messages_json
 
 
@@ -218,7 +220,10 @@ def send_message(fid: int, cid: int) -> Any:
         try:
             sent = services.send(conversation, current_user, body, key, reply, attachments)
         except services.MessagingError as exc:
-            raise field_error(exc.field, messaging_error_text(exc.code)) from None
+            text = messaging_error_text(exc.code)
+            if exc.code == "too_long":
+                text = too_long_text(MAX_BODY, body_length(body))
+            raise field_error(exc.field, text) from None
     authorize("message.send", conversation)
     event = new_event(conversation, sent)
     if not sent.duplicate:
@@ -240,6 +245,7 @@ def mark_read(fid: int, cid: int) -> Any:
         raise field_error("seq", _("seq moet een heel getal zijn."))
     mine = services.mark_read(conversation, current_user, seq)
     announce_read(conversation, mine)
+    announce_unread(conversation)
     return ok(
         {
             "conversation_id": conversation.id,

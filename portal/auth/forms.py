@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Optional, ValidationError
 
 from portal.auth.passwords import MIN_LENGTH
 from portal.core.forms import Form as FlaskForm
+from portal.core.textlength import Length
 
 
 def _password_strength(_form: FlaskForm, field: PasswordField) -> None:

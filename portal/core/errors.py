@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 
 def _titles() -> dict[int, str]:
@@ -58,6 +60,14 @@ def problem(
     return response
 
 
+def _same_site(url: str | None) -> bool:
+    """A link back only to a page of this portal."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and parts.netloc == request.host
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Any:
@@ -65,6 +75,18 @@ def init_app(app: Flask) -> None:
         if wants_problem_json():
             return problem(400, detail)
         return render_template("errors/error.html", status=400, message=detail), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge) -> Any:
+        # The body was never read, so the form cannot be drawn again: say the limit, and send
+        # the person back to the form, where the browser usually still holds what they typed.
+        limit = request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"]
+        mb = format_decimal(round(limit / (1024 * 1024), 1))
+        detail = _("Je kunt hoogstens %(mb)s MB in één keer versturen.", mb=mb)
+        if wants_problem_json():
+            return problem(413, detail)
+        back = request.referrer if _same_site(request.referrer) else None
+        return render_template("errors/too_large.html", status=413, mb=mb, back=back), 413
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

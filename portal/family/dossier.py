@@ -23,6 +23,7 @@ from portal.access.policy import (
 from portal.auth.models import User
 from portal.core import clock
 from portal.core.sanitize import plain_text
+from portal.core.textlength import count
 from portal.family.models import VISIBILITIES, DossierEntry, DossierRevision, Family
 from portal.files import services as files
 from portal.files.models import StoredFile
@@ -84,11 +85,11 @@ def _clean(title: str, body: str, visibility: str, allowed: Iterable[str]) -> tu
     body = (body or "").replace("\x00", "").strip()
     if not title:
         raise DossierError("title_required", "title")
-    if len(title) > MAX_TITLE:
+    if count(title) > MAX_TITLE:
         raise DossierError("title_too_long", "title")
     if not body:
         raise DossierError("body_required", "body")
-    if len(body) > MAX_BODY:
+    if count(body) > MAX_BODY:
         raise DossierError("body_too_long", "body")
     if visibility not in allowed:
         raise DossierError("bad_visibility", "visibility")

@@ -15,11 +15,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.auth.forms import EMAIL_INVALID, REQUIRED
 from portal.core.forms import Form as FlaskForm
+from portal.core.textlength import Length
 from portal.family.plan_parts import EvaluationData, PetalData, SafetyData
 from portal.family.plan_services import GoalData
 from portal.family.services import MemberData, OwnDetails

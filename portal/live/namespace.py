@@ -50,6 +50,7 @@ class LiveNamespace(Namespace):
         session_hash = token_hash(token)
         registry.add(Connection(request.sid, current_user.id, session_hash))  # type: ignore[attr-defined]
         join_room(f"session:{session_hash}")
+        join_room(f"user:{current_user.id}")  # what is this person's alone (unread counts)
         _ensure_sweeper()
 
     def on_disconnect(self, reason: Any = None) -> None:

@@ -25,11 +25,11 @@ from portal.core.sanitize import has_bad_characters
 from portal.extensions import socketio
 from portal.family.models import Member
 from portal.messaging import services
+from portal.messaging.length import body_length, too_long_text
 from portal.messaging.limits import send_limit
-from portal.messaging.models import Conversation, Message, Participant
+from portal.messaging.models import MAX_BODY, Conversation, Message, Participant
 
 NAMESPACE = "/live"
-MAX_FRAME_BODY = 10_000
 
 
 def conversation_room(conversation_id: int) -> str:
@@ -87,6 +87,25 @@ def announce_read(conversation: Conversation, mine: Participant) -> None:
             },
             conversation_room(conversation.id),
         )
+
+
+def user_room(user_id: int) -> str:
+    """Every socket of one person (joined at connect): for what is theirs alone."""
+    return f"user:{user_id}"
+
+
+def announce_unread(conversation: Conversation) -> None:
+    """After this person read: every open page of theirs shows the new unread count of the
+    family at once (the badge by "Berichten"), counted in this same transaction."""
+    emit_after_commit(
+        "unread.changed",
+        {
+            "family_id": conversation.family_id,
+            "type": "unread.changed",
+            "total": services.unread_in_family(current_user.id, conversation.family_id),
+        },
+        user_room(current_user.id),
+    )
 
 
 def participants_changed(conversation: Conversation, user_id: int) -> None:
@@ -265,8 +284,12 @@ def on_message_send(data: Any) -> dict[str, Any]:
         isinstance(a, int) and not isinstance(a, bool) and 0 < a < MAX_ID for a in attachments
     ):
         return {"ok": False, "error": "bad_request"}
-    if len(body) > MAX_FRAME_BODY:
-        return {"ok": False, "error": "too_long"}
+    # Counted as the page counts before sending (portal/core/textlength); a client that sends
+    # more anyway hears the limit and the count, and nothing is stored.
+    counted = body_length(body)
+    if counted > MAX_BODY:
+        db.rollback()
+        return {"ok": False, "error": "too_long", "message": too_long_text(MAX_BODY, counted)}
     wait = send_limit.take(current_user.id)
     if wait:
         db.rollback()
@@ -342,6 +365,7 @@ def on_read(data: Any) -> dict[str, Any]:
         return {"ok": False, "error": "bad_request"}
     mine = services.mark_read(conversation, current_user, seq)
     announce_read(conversation, mine)
+    announce_unread(conversation)
     # Logged as the API's read is: the reader saw the conversation's messages up to `seq`.
     record_decision(
         current_actor(),

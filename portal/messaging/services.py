@@ -17,10 +17,12 @@ from portal.access.policy import Actor, decide, grant_state
 from portal.auth.models import User
 from portal.core import clock
 from portal.core.sanitize import plain_text
+from portal.core.textlength import count
 from portal.family.models import Family, Member
 from portal.files import services as files
 from portal.files.checks import FileRefused
 from portal.files.models import StoredFile
+from portal.messaging.length import clean_body
 from portal.messaging.models import (
     EDIT_WINDOW_MINUTES,
     MAX_BODY,
@@ -197,8 +199,8 @@ def send(
     own query, this transaction) and passes what it found as `existing`."""
     if not isinstance(client_key, str) or not CLIENT_KEY.match(client_key):
         raise MessagingError("bad_client_key", "client_key")
-    text = (body or "").replace("\x00", "").strip()
-    if len(text) > MAX_BODY:
+    text = clean_body(body or "")
+    if count(text) > MAX_BODY:
         raise MessagingError("too_long", "body")
     if not known:
         existing = _by_key(conversation, by, client_key)
@@ -324,6 +326,21 @@ def mark_read(conversation: Conversation, user: User, seq: int) -> Participant:
     return mine
 
 
+def unread_in_family(user_id: int, family_id: int) -> int:
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(Conversation.last_seq - Participant.last_read_seq), 0))
+            .join(Participant, Participant.conversation_id == Conversation.id)
+            .where(
+                Participant.user_id == user_id,
+                Participant.removed_at.is_(None),
+                Conversation.family_id == family_id,
+            )
+        )
+        or 0
+    )
+
+
 def total_unread(user: User, family: Family | None = None) -> int:
     """Unread messages in all conversations this person is in (in one family, if given)."""
     statement = (
@@ -352,10 +369,10 @@ def edit(message: Message, body: str) -> Message:
     """The author may change a message within 15 minutes; it shows as edited, the old text is
     kept (MessageRevision) and the change is in the audit log."""
     _still_changeable(message)
-    text = (body or "").replace("\x00", "").strip()
+    text = clean_body(body or "")
     if not text:
         raise MessagingError("empty", "body")
-    if len(text) > MAX_BODY:
+    if count(text) > MAX_BODY:
         raise MessagingError("too_long", "body")
     db.session.add(MessageRevision(message_id=message.id, body=message.body, change="edited"))
     message.body = text

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from portal import db
 from portal.access import authorize, current_actor, load_family
@@ -22,6 +22,7 @@ from portal.auth.forms import REQUIRED
 from portal.core import clock
 from portal.core.args import MAX_ID, positive_int_arg
 from portal.core.forms import Form
+from portal.core.textlength import Length
 from portal.family.models import Family
 from portal.family.plan_views import Pager
 from portal.family.views import guest_context
@@ -29,7 +30,10 @@ from portal.files import services as files
 from portal.files.uploads import store_form_uploads
 from portal.messaging import services
 from portal.messaging.access import load_conversation
+from portal.messaging.length import too_long_text
 from portal.messaging.live import (
+    announce_read,
+    announce_unread,
     change_event,
     conversation_room,
     emit_after_commit,
@@ -78,7 +82,9 @@ class TopicForm(Form):
 
 class MessageForm(Form):
     # Text may be left empty when files are attached; the service says when both are missing.
-    body = TextAreaField(_l("Bericht"), validators=[Optional(), Length(max=MAX_BODY)])
+    body = TextAreaField(
+        _l("Bericht"), validators=[Optional(), Length(max=MAX_BODY, too_long=too_long_text)]
+    )
     client_key = HiddenField()
     reply_to_seq = HiddenField()
 
@@ -145,6 +151,8 @@ def conversation(family_id: int, conversation_id: int) -> Any:
     family = load_family(family_id, "conversation.list", record=False)
     current = load_conversation(family, conversation_id, "message.view")
     may_send = decide(current_actor(), "message.send", current).allowed
+    if request.method == "POST" and request.form.get("action") == "read":
+        return _read_without_script(family, current)
     form = MessageForm()
     status = 200
     upload_problems: list[str] = []
@@ -191,18 +199,17 @@ def conversation(family_id: int, conversation_id: int) -> Any:
         form.reply_to_seq.data = str(_reply_seq(request.args.get("reply"), current) or "")
     reply_seq = _reply_seq(form.reply_to_seq.data, current)
     # The newest PAGE messages, or with ?before=seq the PAGE before that one (read only: an
-    # older page is not live and marks nothing read).
+    # older page is not live).
     before = positive_int_arg("before")
     earlier = before is not None and before <= current.last_seq
     end = (before - 1) if before is not None and earlier else current.last_seq
     start = max(0, end - PAGE)
     messages = services.after(current, start, end - start) if end > start else []
     quotes = services.quoted(current, [m.reply_to_seq or 0 for m in messages] + [reply_seq or 0])
-    if earlier:
-        mine = services.participant(current, current_user.id)
-    else:
-        mine = services.mark_read(current, current_user, current.last_seq)
-    db.session.flush()
+    # Drawing the page reads nothing: a page can be loaded in a background tab, or fetched by
+    # the browser ahead of time, without anyone looking. The page's script marks messages read
+    # once they were shown while the page was visible and focused (static/js/live.js).
+    mine = services.participant(current, current_user.id)
     return render_template(
         "messaging/conversation.html",
         family=family,
@@ -227,8 +234,34 @@ def conversation(family_id: int, conversation_id: int) -> Any:
     ), status
 
 
+class ReadForm(Form):
+    seq = HiddenField()
+
+
+def _read_without_script(family: Family, current: Conversation) -> Any:
+    """ "Gelezen" pressed on a page without its script (which otherwise says what was seen):
+    the person says themselves that they read up to the newest message drawn."""
+    form = ReadForm()
+    raw = form.seq.data or ""
+    if form.validate() and raw.isdecimal() and int(raw) < MAX_ID:
+        try:
+            mine = services.mark_read(current, current_user, int(raw))
+        except services.MessagingError:
+            db.rollback()
+        else:
+            announce_read(current, mine)
+            announce_unread(current)
+            authorize("message.view", current)  # logged as the API's read is
+    return redirect(
+        url_for("messaging.conversation", family_id=family.id, conversation_id=current.id)
+    )
+
+
 class EditForm(Form):
-    body = TextAreaField(_l("Bericht"), validators=[DataRequired(REQUIRED), Length(max=MAX_BODY)])
+    body = TextAreaField(
+        _l("Bericht"),
+        validators=[DataRequired(REQUIRED), Length(max=MAX_BODY, too_long=too_long_text)],
+    )
 
 
 @bp.route(

@@ -11,6 +11,11 @@
   const form = document.getElementById("message-form");
   const typingLine = document.getElementById("typing");
   const receipts = document.getElementById("receipts");
+  // How far each other person read, as stored (people who keep that to themselves are not here).
+  const readers = new Map();
+  document.querySelectorAll("#read-positions li").forEach((li) => {
+    readers.set(Number(li.dataset.user), { name: li.textContent, seq: Number(li.dataset.read) });
+  });
   const status = document.getElementById("connection");
   const queueKey = "portal-outbox-" + conversationId;
   const nl = document.documentElement.lang !== "en";
@@ -18,7 +23,7 @@
     offline: nl ? "Geen verbinding: je berichten worden verstuurd zodra die er weer is." : "Offline: your messages will be sent when the connection is back.",
     typing: nl ? " typt…" : " is typing…",
     readBy: nl ? "Gelezen door " : "Read by ",
-    failed: nl ? "Versturen lukte niet: " : "Sending failed: ",
+    failed: nl ? "Versturen lukte niet. Je tekst staat er nog." : "Sending failed. Your text is still there.",
     deleted: nl ? "Dit bericht is verwijderd." : "This message was deleted.",
     reply: nl ? "Reageren" : "Reply",
     replyTo: nl ? " op bericht " : " to message ",
@@ -127,9 +132,37 @@
     const after = Array.from(list.querySelectorAll("[data-seq]")).find((li) => Number(li.dataset.seq) > message.seq);
     if (message.seq && after) list.insertBefore(item, after); else list.appendChild(item);
     if (message.seq && message.seq > lastSeq) lastSeq = message.seq;
+    if (message.seq && readers.has(message.author_id)) {
+      // Whoever wrote a message has read up to it (the server stores it so as well).
+      const reader = readers.get(message.author_id);
+      reader.seq = Math.max(reader.seq, message.seq);
+    }
+    if (message.seq) showReceipts();
   }
 
-  const socket = io("/live", { transports: ["websocket", "polling"] });
+  // "Gelezen door": the people whose stored position reaches the newest message on the page.
+  function showReceipts() {
+    if (!receipts) return;
+    const names = [];
+    readers.forEach((reader) => { if (lastSeq > 0 && reader.seq >= lastSeq) names.push(reader.name); });
+    names.sort((a, b) => a.localeCompare(b));
+    receipts.textContent = names.length ? (receipts.dataset.label || text.readBy.trim()) + " " + names.join(", ") : "";
+  }
+
+  // A message the server refused: never shown as sent or waiting, its text back in the box.
+  function giveBack(item, message) {
+    const waiting = document.querySelector('[data-key="' + item.client_key + '"]');
+    if (waiting) waiting.remove();
+    const box = form ? form.querySelector("textarea") : null;
+    if (!box) { if (status) status.textContent = message; return; }
+    if (box.value.indexOf(item.body) === -1) box.value = box.value ? item.body + "\n\n" + box.value : item.body;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    if (window.portalText) window.portalText.refuse(box, message); else if (status) status.textContent = message;
+  }
+
+  // The page's one connection (live-page.js), or one of its own without the family menu.
+  const socket = window.portalLive || io("/live", { transports: ["websocket", "polling"] });
+  window.portalLiveSubscribes = true; // live-page.js leaves the subscribing to this script
 
   function flush() {
     const items = queue();
@@ -145,7 +178,8 @@
         setTimeout(flush, Math.ceil((ack.retry_after || 1) * 1000)); // keep it, send it later
       } else if (ack && ack.error !== "unauthorized") {
         saveQueue(queue().filter((m) => m.client_key !== next.client_key));
-        if (status) status.textContent = text.failed + ack.error;
+        giveBack(next, ack.message || text.failed);
+        flush();
       }
     });
   }
@@ -156,16 +190,22 @@
       .then((page) => { page.items.forEach((m) => show(m, false)); markRead(); });
   }
 
+  // Read only what a person can see: this page visible and focused (a page in a background tab
+  // or behind another window reads nothing); the server stores only what this says.
+  let readSent = 0;
   function markRead() {
-    if (document.visibilityState === "visible" && socket.connected) {
-      socket.emit("read", { conversation_id: conversationId, seq: lastSeq });
-    }
+    if (document.visibilityState !== "visible" || !document.hasFocus() || !socket.connected) return;
+    if (lastSeq <= readSent) return;
+    readSent = lastSeq;
+    socket.emit("read", { conversation_id: conversationId, seq: lastSeq });
   }
 
-  socket.on("connect", () => {
+  function connected() {
     if (status) status.textContent = "";
+    readSent = 0;
     socket.emit("subscribe", { family_id: familyId }, () => { catchUp(); flush(); });
-  });
+  }
+  socket.on("connect", connected);
   socket.on("disconnect", () => { if (status) status.textContent = text.offline; });
   socket.on("message.new", (m) => {
     if (m.conversation_id !== conversationId) return;
@@ -186,8 +226,11 @@
     typingLine._timer = setTimeout(() => { typingLine.textContent = ""; }, 3000);
   });
   socket.on("message.read", (r) => {
-    if (r.conversation_id !== conversationId || r.user_id === me || !receipts) return;
-    receipts.textContent = text.readBy + r.name;
+    if (r.conversation_id !== conversationId || r.user_id === me) return;
+    const reader = readers.get(r.user_id) || { name: r.name, seq: 0 };
+    reader.seq = Math.max(reader.seq, Number(r.seq));
+    readers.set(r.user_id, reader);
+    showReceipts();
   });
   socket.on("access.revoked", () => { window.location.reload(); });
   socket.on("conversation.changed", (c) => {
@@ -232,6 +275,7 @@
   const cancel = document.getElementById("reply-cancel");
   if (cancel) cancel.addEventListener("click", (event) => { event.preventDefault(); stopReplying(); });
   document.addEventListener("visibilitychange", markRead);
+  window.addEventListener("focus", markRead);
 
   queue().forEach((m) => show(m, true));
   if (form) {
@@ -239,6 +283,12 @@
     form.addEventListener("submit", (event) => {
       const body = box.value.trim();
       if (!body) return; // let the server say what is wrong
+      const max = Number(box.dataset.maxChars || 0);
+      if (max && window.portalText && window.portalText.count(body) > max) {
+        // textlength.js stops this earlier; never queue what the server will refuse.
+        event.preventDefault();
+        return;
+      }
       if (fileInput && fileInput.files.length) return; // files go with the form post itself
       event.preventDefault();
       const key = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/[^A-Za-z0-9-]/g, "");
@@ -260,4 +310,5 @@
       }
     });
   }
+  if (socket.connected) connected(); // the shared connection may be up already
 })();

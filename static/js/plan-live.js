@@ -10,7 +10,9 @@
   const familyId = Number(notice.dataset.family);
   const me = Number(notice.dataset.me);
   const presenceLine = document.getElementById("plan-presence");
-  const socket = io("/live", { transports: ["websocket", "polling"] });
+  // The page's one connection (live-page.js), or one of its own without the family menu.
+  const socket = window.portalLive || io("/live", { transports: ["websocket", "polling"] });
+  window.portalLiveSubscribes = true; // live-page.js leaves the subscribing to this script
 
   function typingHere() {
     const active = document.activeElement;
@@ -36,11 +38,13 @@
       .catch(() => { notice.hidden = false; });
   }
 
-  socket.on("connect", () => {
+  function subscribe() {
     socket.emit("subscribe", { family_id: familyId }, () => {
       socket.emit("presence", { family_id: familyId, page: "plan" });
     });
-  });
+  }
+  socket.on("connect", subscribe);
+  if (socket.connected) subscribe(); // the shared connection may be up already
   socket.on("plan.changed", (event) => {
     if (!event || event.family_id !== familyId) return;
     if (typingHere()) notice.hidden = false; else refresh();
