@@ -1,7 +1,7 @@
 """parental_authority: authority (gezag) per child; members' own address, phone and privacy
 
 Revision ID: 20261207_0019
-Revises: 20261203_0017
+Revises: 20261207_0018
 Create Date: 2026-12-07 21:30:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import portal.db
 
 revision = "20261207_0019"
-down_revision = "20261203_0017"
+down_revision = "20261207_0018"
 branch_labels = None
 depends_on = None
 

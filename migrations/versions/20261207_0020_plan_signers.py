@@ -2,7 +2,7 @@
 "niet akkoord" and "doet niet mee" and their reasons
 
 Revision ID: 20261207_0020
-Revises: 20261203_0017
+Revises: 20261207_0019
 Create Date: 2026-12-07 21:30:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import portal.db
 
 revision = "20261207_0020"
-down_revision = "20261203_0017"
+down_revision = "20261207_0019"
 branch_labels = None
 depends_on = None
 
