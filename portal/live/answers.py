@@ -8,11 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from portal import db
+from portal.core.i18n import choose_locale
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,16 @@ def refusal(code: str, **extra: Any) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": _text(code)}, **extra}
 
 
+def unavailable() -> dict[str, Any]:
+    """`unavailable`, in the language the socket's session or browser asked for: the account's
+    own choice cannot be read while the database is away."""
+    from flask import request, session
+
+    locale = choose_locale(None, session.get("locale"), request.accept_languages)
+    with force_locale(locale):
+        return refusal("unavailable")
+
+
 def as_answer(result: Any) -> Any:
     """A handler's refusal (`{"ok": False, "error": "code"}`) in the contract's shape."""
     if isinstance(result, dict) and result.get("ok") is False:
@@ -66,8 +78,8 @@ def answered(handler: Callable[..., Any]) -> Callable[..., Any]:
             return as_answer(handler(self, *args))
         except UNREACHABLE as exc:
             _forget_transaction()
-            log.warning("live event %s: database unreachable (%s)", handler.__name__, type(exc))
-            return refusal("unavailable")
+            log.warning("live event %s: database unreachable: %s", handler.__name__, exc)
+            return unavailable()
         except Exception:
             _forget_transaction()
             log.exception("live event %s failed", handler.__name__)

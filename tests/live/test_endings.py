@@ -408,3 +408,69 @@ def test_socket_refusals_are_in_the_familys_log(
         ).all()
         db.session.remove()
     assert ("live.subscribe", "denied") in rows and ("message.send", "denied") in rows, rows
+
+
+def test_events_are_answered_unavailable_while_the_database_is_away() -> None:
+    """A PostgreSQL of its own, stopped under a running instance: every client event still gets
+    an answer (`unavailable`, with a message the page shows), none is left without one."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from portal.auth import passwords
+    from portal.migrate import upgrade
+    from tests.helpers import PASSWORD
+    from tests.support.servers import PostgresServer
+
+    postgres = PostgresServer().start()
+    try:
+        upgrade(postgres.url)
+        engine = create_engine(postgres.url)
+        with Session(engine) as session:
+            mother = User(
+                email="mama@example.org",
+                display_name="Mama",
+                password_hash=passwords.hash_password(PASSWORD),
+                email_verified_at=clock.now(),
+            )
+            session.add(mother)
+            session.flush()
+            family = Family(name="Gezin De Vries", created_by_id=mother.id)
+            session.add(family)
+            session.flush()
+            session.add(
+                Member(
+                    family_id=family.id,
+                    user_id=mother.id,
+                    role=ROLE_PARENT,
+                    display_name="Mama",
+                    has_authority=True,
+                    joined_at=clock.now(),
+                )
+            )
+            conversation = Conversation(family_id=family.id, topic="Zorg", created_by_id=mother.id)
+            session.add(conversation)
+            session.flush()
+            session.add(Participant(conversation_id=conversation.id, user_id=mother.id))
+            session.commit()
+            fid, cid = family.id, conversation.id
+        engine.dispose()
+        with portal_server(postgres.url) as served:
+            mother_socket = Listener(served.base, http_sign_in(served.base, "mama@example.org"))
+            try:
+                assert mother_socket.subscribe(fid)["ok"]
+                postgres.stop()  # the database goes away under the running instance
+                for event, data in (
+                    (
+                        "message.send",
+                        {"conversation_id": cid, "client_key": "weg-0001", "body": "Hoi"},
+                    ),
+                    ("typing", {"conversation_id": cid}),
+                    ("read", {"conversation_id": cid, "seq": 1}),
+                    ("subscribe", {"family_id": fid}),
+                ):
+                    answer = mother_socket.client.call(event, data, namespace="/live", timeout=30)
+                    assert refused_with(answer) == "unavailable", (event, answer)
+            finally:
+                mother_socket.close()
+    finally:
+        postgres.stop()
