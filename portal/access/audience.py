@@ -8,16 +8,17 @@ a few batched queries; decide() then runs in memory for each person."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import lazyload
 
 from portal import db
 from portal.access.models import Grant
-from portal.access.policy import Actor, Decision, Resource, decide
+from portal.access.policy import Actor, Decision, decide
 from portal.auth.models import User, UserSession
 from portal.core import clock
-from portal.family.models import Member
+from portal.family.models import Family, Member
 from portal.messaging.models import Conversation, Participant
 
 
@@ -57,25 +58,6 @@ def actors(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Actor]:
     return found
 
 
-def allowed_people(
-    family_id: int,
-    user_ids: Iterable[int],
-    action: str,
-    resource: Resource,
-    prepare: Callable[[Actor], None] | None = None,
-) -> list[int]:
-    """Which of these people the policy lets do `action` on `resource` now (`prepare` adds
-    facts the caller proved for all of them, such as taking part in a conversation)."""
-    allowed = []
-    for (user_id, _), actor in sorted(actors((u, family_id) for u in user_ids).items()):
-        if prepare is not None:
-            prepare(actor)
-        decision: Decision = decide(actor, action, resource)
-        if decision.allowed:
-            allowed.append(user_id)
-    return allowed
-
-
 def conversation_readers(conversation: Conversation) -> list[tuple[int, str]]:
     """The sign-ins (user id, session hash) of the people in this conversation who may read it
     now. Participants, their memberships and their live sessions come in one query, their grants
@@ -100,6 +82,49 @@ def conversation_readers(conversation: Conversation) -> list[tuple[int, str]]:
         .where(Participant.conversation_id == conversation.id, Participant.removed_at.is_(None))
         .options(lazyload(Member.user))
     ).all()
+    return _decided(
+        family_id,
+        rows,
+        lambda actor: decide(actor, "message.view", conversation),
+        conversation.id,
+    )
+
+
+def family_readers(family: Family, action: str) -> list[tuple[int, str]]:
+    """The sign-ins (user id, session hash) of the people who may do `action` (a part's view)
+    on the family now: its members and its guests with a grant not revoked or expired, with
+    their live sessions, in one query; the guests' grants in a second."""
+    now = clock.now()
+    guests = select(Grant.grantee_id).where(
+        Grant.family_id == family.id, Grant.revoked_at.is_(None), Grant.expires_at > now
+    )
+    rows = db.session.execute(
+        select(User, Member, UserSession.token_hash)
+        .join(
+            UserSession,
+            (UserSession.user_id == User.id)
+            & UserSession.revoked_at.is_(None)
+            & (UserSession.expires_at > now),
+        )
+        .outerjoin(
+            Member,
+            (Member.user_id == User.id)
+            & (Member.family_id == family.id)
+            & Member.removed_at.is_(None),
+        )
+        .where(or_(Member.id.is_not(None), User.id.in_(guests)))
+        .options(lazyload(Member.user))
+    ).all()
+    return _decided(family.id, rows, lambda actor: decide(actor, action, family))
+
+
+def _decided(
+    family_id: int,
+    rows: Any,
+    allows: Callable[[Actor], Decision],
+    conversation_id: int | None = None,
+) -> list[tuple[int, str]]:
+    """Decide once per person for rows of (user, membership or None, session hash)."""
     guests = {user.id for user, member, _ in rows if member is None}
     grants: dict[int, list[Grant]] = {}
     if guests:
@@ -113,10 +138,10 @@ def conversation_readers(conversation: Conversation) -> list[tuple[int, str]]:
     for user, member, session_hash in rows:
         if user.id not in allowed:
             actor = Actor(user=user)
-            actor.preload(family_id, member, conversation.id, True)
+            actor.preload(family_id, member, conversation_id, True if conversation_id else None)
             if member is None:
                 actor.preload_grants(family_id, grants.get(user.id, []))
-            allowed[user.id] = decide(actor, "message.view", conversation).allowed
+            allowed[user.id] = allows(actor).allowed
         if allowed[user.id]:
             readers.append((user.id, session_hash))
     return readers

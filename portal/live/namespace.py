@@ -23,7 +23,7 @@ from portal.extensions import socketio
 from portal.family.models import Family
 from portal.live import endings, presence, sweep
 from portal.live.answers import answered, refusal
-from portal.live.events import room
+from portal.live.events import reader_room, room
 from portal.live.registry import Connection, registry
 
 NAMESPACE = "/live"
@@ -121,12 +121,14 @@ class LiveNamespace(Namespace):
             return {"ok": False, "error": "not_found" if decision.hide else "forbidden"}
         sid: str = request.sid  # type: ignore[attr-defined]
         try:
+            session_hash = token_hash(current_user.session_token or "")
             for part in parts:
                 join_room(room(family.id, part))
+                join_room(reader_room(current_user.id, session_hash, family.id, part))
             if messages:
                 from portal.messaging.live import join_messages
 
-                join_messages(sid, token_hash(current_user.session_token or ""), family.id)
+                join_messages(sid, session_hash, family.id)
                 parts.add("messages")
         except (KeyError, ValueError):
             # The socket went away while this subscribe was being decided (a page left or
@@ -197,9 +199,12 @@ def _leave(sid: str, user_id: int, family_id: int) -> None:
     from portal.messaging.live import person_room
 
     presence.leave(sid, NAMESPACE)
+    connection = registry.get(sid)
     for part in LIVE_PARTS:
         leave_room(room(family_id, part), sid=sid, namespace=NAMESPACE)
-    connection = registry.get(sid)
+        if connection is not None:
+            mine = reader_room(user_id, connection.session_hash, family_id, part)
+            leave_room(mine, sid=sid, namespace=NAMESPACE)
     if connection is not None:
         room_name = person_room(user_id, connection.session_hash, family_id)
         leave_room(room_name, sid=sid, namespace=NAMESPACE)
@@ -249,6 +254,8 @@ def recheck(
         return False
     for part in set(LIVE_PARTS) - parts:
         leave_room(room(family_id, part), sid=connection.sid, namespace=NAMESPACE)
+        mine = reader_room(connection.user_id, connection.session_hash, family_id, part)
+        leave_room(mine, sid=connection.sid, namespace=NAMESPACE)
         if part in presence.PAGES:
             presence.leave(connection.sid, NAMESPACE)
     registry.subscribe(connection.sid, family_id, parts | ({"messages"} if had_messages else set()))

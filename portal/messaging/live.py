@@ -34,9 +34,11 @@ MAX_FRAME_BODY = 10_000
 
 
 def person_room(user_id: int, session_hash: str, family_id: int) -> str:
-    """One sign-in's sockets subscribed to a family's messages (joined after the policy said
-    so). Conversation events go to the rooms of the sign-ins allowed to read them right then."""
-    return f"person:{user_id}:{session_hash}:family:{family_id}:messages"
+    """One sign-in's sockets subscribed to a family's messages. Conversation events go to the
+    rooms of the sign-ins allowed to read them right then."""
+    from portal.live.events import reader_room
+
+    return reader_room(user_id, session_hash, family_id, "messages")
 
 
 def message_event(message: Any, attachments: Any = (), quoted: Any = None) -> dict[str, Any]:

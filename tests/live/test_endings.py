@@ -140,6 +140,24 @@ def send_after_the_end(sender: Listener, world: World, label: str) -> list[str]:
     return sent
 
 
+def change_plan(people: People, base: str, world: World, text: str) -> None:
+    """The mother changes the plan through the API; waits until her own socket heard it."""
+    browser = people.mother_browser
+    csrf = browser.get(f"{base}/api/v1/session", timeout=5).json()["csrf_token"]
+    plan = f"{base}/api/v1/families/{world.family_id}/plan"
+    heard = len([n for n, _ in people.mother.events if n == "plan.changed"])
+    version = browser.get(plan, timeout=5).json()["version"]
+    changed = browser.put(
+        plan, json={"version": version, "tomorrow": text}, headers={"X-CSRFToken": csrf}, timeout=10
+    )
+    assert changed.status_code == 200, changed.text
+    deadline = time.monotonic() + 10
+    while len([n for n, _ in people.mother.events if n == "plan.changed"]) == heard:
+        assert time.monotonic() < deadline, "the mother did not hear her own plan change"
+        time.sleep(0.02)
+    time.sleep(0.3)
+
+
 def page_post(browser: requests.Session, base: str, path: str) -> None:
     response = post_page_form(browser, base, path, {})
     assert response.status_code == 200, response.text[:300]
@@ -274,6 +292,8 @@ def test_a_revocation_that_commits_late_is_still_enforced(
     commits 1.5 s after it was written: the guest on the other instance is still cut off."""
     grant_id = grant(app, world)
     guest = guest_on_one(instances, people, world, listeners, "laat")
+    change_plan(people, instances.two, world, "Voor het intrekken")
+    guest.wait_for("plan.changed", 10)
     engine = app.extensions["portal_engine"]
     holding = threading.Event()
     released = threading.Event()
@@ -294,8 +314,11 @@ def test_a_revocation_that_commits_late_is_still_enforced(
         released.set()
         holder.join()
     sent = send_after_the_end(people.mother, world, "laat")
+    change_plan(people, instances.two, world, "Na het intrekken")
     assert guest.disconnected.wait(10), "guest still connected after a late revocation"
     assert not set(sent) & set(bodies(guest)), bodies(guest)
+    plan_events = [d["family_id"] for n, d in guest.events if n == "plan.changed"]
+    assert len(plan_events) == 1, guest.events  # the change before the revocation only
 
 
 def test_member_removal_on_another_instance_ends_their_socket(
