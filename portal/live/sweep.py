@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from flask import Flask
@@ -103,9 +104,16 @@ def expire_later(app: Flask, sid: str, family_id: int, ends_at: datetime) -> Non
 def _expire(app: Flask, sid: str, family_id: int, seconds: float) -> None:
     from portal.live.namespace import recheck_socket
 
-    socketio.sleep(seconds)
+    # In steps, so that the timer of a socket that closed meanwhile (a page reloaded) ends
+    # within a minute instead of sleeping until a grant's end weeks away.
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        socketio.sleep(min(left, 60))
+        connection = registry.get(sid)
+        if connection is None or family_id not in connection.families:
+            return
     connection = registry.get(sid)
-    if connection is None or family_id not in connection.families:
+    if connection is None:
         return
     try:
         with app.app_context(), db.reading():
