@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_
-from sqlalchemy.orm import lazyload
+from sqlalchemy import bindparam, or_, select, tuple_
 
 from portal import db
 from portal.access.models import Grant
@@ -58,32 +57,46 @@ def actors(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Actor]:
     return found
 
 
+# Built once (constructing a statement costs about as much as running it): for each live
+# sign-in of each participant, the facts the policy decides a member's access on, or NULLs for
+# someone who is not a member (a guest, decided on their grants).
+_LIVE_SESSION = (
+    (UserSession.user_id == Participant.user_id)
+    & UserSession.revoked_at.is_(None)
+    & (UserSession.expires_at > bindparam("now", type_=UserSession.__table__.c.expires_at.type))
+)
+_MEMBER_FACTS = (Member.id, Member.role, Member.has_authority, Member.birth_date)
+_CONVERSATION_READERS = (
+    select(Participant.user_id, UserSession.token_hash, *_MEMBER_FACTS)
+    .join(UserSession, _LIVE_SESSION)
+    .outerjoin(
+        Member,
+        (Member.user_id == Participant.user_id)
+        & (Member.family_id == bindparam("family_id"))
+        & Member.removed_at.is_(None),
+    )
+    .where(
+        Participant.conversation_id == bindparam("conversation_id"),
+        Participant.removed_at.is_(None),
+    )
+)
+
+
 def conversation_readers(conversation: Conversation) -> list[tuple[int, str]]:
     """The sign-ins (user id, session hash) of the people in this conversation who may read it
-    now. Participants, their memberships and their live sessions come in one query, their grants
-    in a second only when a guest takes part. Per sign-in, so that a sign-out that committed
-    before this transaction leaves that sign-in's sockets out, whichever instance holds them."""
-    family_id = conversation.family_id
+    now: participants, their live sign-ins and memberships in one query, their grants in a
+    second only when a guest takes part. Per sign-in, so that a sign-out that committed before
+    this transaction leaves that sign-in's sockets out, whichever instance holds them."""
     rows = db.session.execute(
-        select(User, Member, UserSession.token_hash)
-        .join(Participant, Participant.user_id == User.id)
-        .join(
-            UserSession,
-            (UserSession.user_id == User.id)
-            & UserSession.revoked_at.is_(None)
-            & (UserSession.expires_at > clock.now()),
-        )
-        .outerjoin(
-            Member,
-            (Member.user_id == User.id)
-            & (Member.family_id == family_id)
-            & Member.removed_at.is_(None),
-        )
-        .where(Participant.conversation_id == conversation.id, Participant.removed_at.is_(None))
-        .options(lazyload(Member.user))
+        _CONVERSATION_READERS,
+        {
+            "now": clock.now(),
+            "family_id": conversation.family_id,
+            "conversation_id": conversation.id,
+        },
     ).all()
     return _decided(
-        family_id,
+        conversation.family_id,
         rows,
         lambda actor: decide(actor, "message.view", conversation),
         conversation.id,
@@ -93,27 +106,24 @@ def conversation_readers(conversation: Conversation) -> list[tuple[int, str]]:
 def family_readers(family: Family, action: str) -> list[tuple[int, str]]:
     """The sign-ins (user id, session hash) of the people who may do `action` (a part's view)
     on the family now: its members and its guests with a grant not revoked or expired, with
-    their live sessions, in one query; the guests' grants in a second."""
+    their live sign-ins, in one query; the guests' grants in a second."""
     now = clock.now()
     guests = select(Grant.grantee_id).where(
         Grant.family_id == family.id, Grant.revoked_at.is_(None), Grant.expires_at > now
     )
     rows = db.session.execute(
-        select(User, Member, UserSession.token_hash)
-        .join(
-            UserSession,
-            (UserSession.user_id == User.id)
-            & UserSession.revoked_at.is_(None)
-            & (UserSession.expires_at > now),
-        )
+        select(UserSession.user_id, UserSession.token_hash, *_MEMBER_FACTS)
         .outerjoin(
             Member,
-            (Member.user_id == User.id)
+            (Member.user_id == UserSession.user_id)
             & (Member.family_id == family.id)
             & Member.removed_at.is_(None),
         )
-        .where(or_(Member.id.is_not(None), User.id.in_(guests)))
-        .options(lazyload(Member.user))
+        .where(
+            UserSession.revoked_at.is_(None),
+            UserSession.expires_at > now,
+            or_(Member.id.is_not(None), UserSession.user_id.in_(guests)),
+        )
     ).all()
     return _decided(family.id, rows, lambda actor: decide(actor, action, family))
 
@@ -124,8 +134,11 @@ def _decided(
     allows: Callable[[Actor], Decision],
     conversation_id: int | None = None,
 ) -> list[tuple[int, str]]:
-    """Decide once per person for rows of (user, membership or None, session hash)."""
-    guests = {user.id for user, member, _ in rows if member is None}
+    """Keep the rows (user id, session hash, member facts or NULLs) of the people the policy
+    allows. decide() reads a member's role from role, authority and birth date (role_of), so it
+    runs once per distinct set of those facts, not once per person: a conversation of 200
+    members asks it a handful of times. A guest is decided on their own grants."""
+    guests = {user_id for user_id, _, member_id, *_ in rows if member_id is None}
     grants: dict[int, list[Grant]] = {}
     if guests:
         for grant in db.session.scalars(
@@ -133,15 +146,31 @@ def _decided(
         ):
             if grant.grantee_id is not None:
                 grants.setdefault(grant.grantee_id, []).append(grant)
-    allowed: dict[int, bool] = {}
+    decided: dict[tuple[object, ...], bool] = {}
     readers = []
-    for user, member, session_hash in rows:
-        if user.id not in allowed:
-            actor = Actor(user=user)
+    for user_id, session_hash, member_id, role, has_authority, birth_date in rows:
+        key: tuple[object, ...] = (
+            ("guest", user_id) if member_id is None else (role, has_authority, birth_date)
+        )
+        if key not in decided:
+            # Facts only, not rows to save: these objects never join the session.
+            actor = Actor(user=User(id=user_id))
+            member = (
+                None
+                if member_id is None
+                else Member(
+                    id=member_id,
+                    family_id=family_id,
+                    user_id=user_id,
+                    role=role,
+                    has_authority=has_authority,
+                    birth_date=birth_date,
+                )
+            )
             actor.preload(family_id, member, conversation_id, True if conversation_id else None)
             if member is None:
-                actor.preload_grants(family_id, grants.get(user.id, []))
-            allowed[user.id] = allows(actor).allowed
-        if allowed[user.id]:
-            readers.append((user.id, session_hash))
+                actor.preload_grants(family_id, grants.get(user_id, []))
+            decided[key] = allows(actor).allowed
+        if decided[key]:
+            readers.append((user_id, session_hash))
     return readers

@@ -149,6 +149,8 @@
       } else if (ack && ack.error && ack.error.code !== "unauthorized") {
         saveQueue(queue().filter((m) => m.client_key !== next.client_key));
         if (status) status.textContent = text.failed + ack.error.message;
+        const box = form && form.querySelector("textarea");
+        if (box && !box.value) box.value = next.body; // the text stays, to change and send again
       }
     });
   }
