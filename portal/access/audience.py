@@ -21,18 +21,20 @@ from portal.family.models import Family, Member
 from portal.messaging.models import Conversation, Participant
 
 
-def actors(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Actor]:
-    """An actor per (user id, family id) pair, with their membership and grants of that family
-    read in three queries for all pairs together (users, memberships, grants)."""
+def pair_actors(
+    pairs: Iterable[tuple[int, int]],
+) -> tuple[dict[tuple[int, int], tuple[object, ...]], dict[tuple[object, ...], Actor]]:
+    """For (user id, family id) pairs: a key per pair, and an actor per key, with the facts the
+    policy decides on (a membership's role, authority and birth date; a guest's grants) read for
+    all pairs in one query (two with guests). Pairs of members alike in those facts share a key,
+    so a caller decides once per key, not once per pair."""
     wanted = set(pairs)
     if not wanted:
-        return {}
-    user_ids = {user_id for user_id, _ in wanted}
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
-    members = {
-        (m.user_id, m.family_id): m
-        for m in db.session.scalars(
-            select(Member).where(
+        return {}, {}
+    members: dict[tuple[int | None, int], tuple[Any, ...]] = {
+        (user_id, family_id): tuple(facts)
+        for user_id, family_id, *facts in db.session.execute(
+            select(Member.user_id, Member.family_id, *_MEMBER_FACTS).where(
                 tuple_(Member.user_id, Member.family_id).in_(wanted), Member.removed_at.is_(None)
             )
         )
@@ -45,16 +47,36 @@ def actors(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Actor]:
         ):
             if grant.grantee_id is not None:
                 grants.setdefault((grant.grantee_id, grant.family_id), []).append(grant)
-    found: dict[tuple[int, int], Actor] = {}
+    keys: dict[tuple[int, int], tuple[object, ...]] = {}
+    found: dict[tuple[object, ...], Actor] = {}
     for user_id, family_id in wanted:
-        user = users.get(user_id)
-        if user is None:
-            continue
-        actor = Actor(user=user)
-        actor.preload(family_id, members.get((user_id, family_id)))
-        actor.preload_grants(family_id, grants.get((user_id, family_id), []))
-        found[(user_id, family_id)] = actor
-    return found
+        facts = members.get((user_id, family_id))
+        key: tuple[object, ...] = (
+            ("guest", user_id, family_id) if facts is None else (family_id, *facts[1:])
+        )
+        keys[(user_id, family_id)] = key
+        if key not in found:
+            member = None if facts is None else _member(user_id, family_id, *facts)
+            actor = Actor(user=User(id=user_id))
+            actor.preload(family_id, member)
+            if member is None:
+                actor.preload_grants(family_id, grants.get((user_id, family_id), []))
+            found[key] = actor
+    return keys, found
+
+
+def _member(
+    user_id: int, family_id: int, member_id: int, role: str, has_authority: bool, birth: Any
+) -> Member:
+    """A membership's facts as the policy reads them; never added to the session."""
+    return Member(
+        id=member_id,
+        family_id=family_id,
+        user_id=user_id,
+        role=role,
+        has_authority=has_authority,
+        birth_date=birth,
+    )
 
 
 # Built once (constructing a statement costs about as much as running it): for each live
@@ -158,14 +180,7 @@ def _decided(
             member = (
                 None
                 if member_id is None
-                else Member(
-                    id=member_id,
-                    family_id=family_id,
-                    user_id=user_id,
-                    role=role,
-                    has_authority=has_authority,
-                    birth_date=birth_date,
-                )
+                else _member(user_id, family_id, member_id, role, has_authority, birth_date)
             )
             actor.preload(family_id, member, conversation_id, True if conversation_id else None)
             if member is None:

@@ -4,6 +4,7 @@ allowed (on news of a revocation, a removal or a sign-out, by expiry, or by the 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -238,28 +239,48 @@ def _current_app() -> Flask:
     return app
 
 
-def recheck(
-    connection: Connection, family_id: int, actor: Actor | None, family: Family | None
-) -> bool:
-    """Apply what the policy says now about this socket's subscription to the family: close
-    the socket when the family may no longer be seen (or its messages, which it followed),
-    leave the parts no longer shared. Returns whether the socket stays open."""
+@dataclass(frozen=True)
+class Verdict:
+    """What the policy says now about someone's subscription to a family."""
+
+    view: bool  # the family may be seen at all
+    parts: frozenset[str]  # the live parts it may follow (plan, dossier)
+    messages: bool  # its conversations may be listed
+
+
+def verdict(actor: Actor | None, family: Family | None) -> Verdict:
     if actor is None or family is None or not decide(actor, "family.view", family).allowed:
+        return Verdict(False, frozenset(), False)
+    return Verdict(
+        True,
+        frozenset(allowed_parts(actor, family)),
+        decide(actor, "conversation.list", family).allowed,
+    )
+
+
+def apply(connection: Connection, family_id: int, now: Verdict) -> bool:
+    """Close the socket when the family may no longer be seen (or its messages, which it
+    followed); leave the parts no longer shared. Returns whether the socket stays open."""
+    had = connection.families.get(family_id, set())
+    if not now.view or ("messages" in had and not now.messages):
         end(connection.sid, family_id, "access_ended")
         return False
-    parts = allowed_parts(actor, family)
-    had_messages = "messages" in connection.families.get(family_id, set())
-    if had_messages and not decide(actor, "conversation.list", family).allowed:
-        end(connection.sid, family_id, "access_ended")
-        return False
-    for part in set(LIVE_PARTS) - parts:
+    lost = (had & set(LIVE_PARTS)) - now.parts
+    for part in lost:
         leave_room(room(family_id, part), sid=connection.sid, namespace=NAMESPACE)
         mine = reader_room(connection.user_id, connection.session_hash, family_id, part)
         leave_room(mine, sid=connection.sid, namespace=NAMESPACE)
         if part in presence.PAGES:
             presence.leave(connection.sid, NAMESPACE)
-    registry.subscribe(connection.sid, family_id, parts | ({"messages"} if had_messages else set()))
+    if lost:
+        registry.subscribe(connection.sid, family_id, set(had) - lost)
     return True
+
+
+def recheck(
+    connection: Connection, family_id: int, actor: Actor | None, family: Family | None
+) -> bool:
+    return apply(connection, family_id, verdict(actor, family))
 
 
 def recheck_socket(connection: Connection, family_id: int) -> bool:

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal import db
-from portal.access.audience import actors
+from portal.access.audience import pair_actors
 from portal.auth.models import UserSession
 from portal.core import clock
 from portal.extensions import socketio
@@ -60,7 +60,7 @@ def _sweep_forever(app: Flask, namespace: str) -> None:
 
 def sweep() -> None:
     """Re-check every local socket: its sign-in still live, its families still allowed."""
-    from portal.live.namespace import end, recheck
+    from portal.live.namespace import Verdict, apply, end, verdict
 
     connections = registry.snapshot()
     if not connections:
@@ -77,20 +77,23 @@ def sweep() -> None:
         )
     )
     pairs = {(c.user_id, fid) for c in connections if c.session_hash in live for fid in c.families}
-    found = actors(pairs)
+    keys, actors = pair_actors(pairs)
     family_ids = {fid for _, fid in pairs}
     families = (
         {f.id: f for f in db.session.scalars(select(Family).where(Family.id.in_(family_ids)))}
         if family_ids
         else {}
     )
+    verdicts: dict[tuple[object, ...], Verdict] = {}
     for connection in connections:
         if connection.session_hash not in live:
             end(connection.sid, None, "signed_out")
             continue
         for family_id in list(connection.families):
-            actor = found.get((connection.user_id, family_id))
-            if not recheck(connection, family_id, actor, families.get(family_id)):
+            key = keys[(connection.user_id, family_id)]
+            if key not in verdicts:
+                verdicts[key] = verdict(actors.get(key), families.get(family_id))
+            if not apply(connection, family_id, verdicts[key]):
                 break  # that socket is closed now
     db.rollback()
 
