@@ -164,7 +164,7 @@ def test_every_event_checks_that_the_session_still_counts(
         except socketio.exceptions.SocketIOError:
             break  # the sweep closed the socket first: nothing more can be sent on it
         assert refused_with(answer) == "unauthorized"
-    assert mama.disconnected.wait(5), "the sweep did not close the ended session's socket"
+    assert mama.disconnected.wait(20), "the sweep did not close the ended session's socket"
     time.sleep(0.3)
     assert [name for name, _ in papa.events].count("message.new") == 1
     assert [name for name, _ in papa.events].count("typing") == 0
