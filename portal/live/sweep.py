@@ -24,7 +24,7 @@ from portal.core import clock
 from portal.extensions import socketio
 from portal.family.models import Family
 from portal.live import presence
-from portal.live.registry import registry
+from portal.live.registry import Connection, registry
 
 SWEEP_SECONDS = 0.5
 # The access re-check runs every 10th pass (5 s): endings arrive as news and expiry by timer,
@@ -64,13 +64,23 @@ def _sweep_forever(app: Flask, namespace: str) -> None:
             db.session.remove()
 
 
+# Sockets re-checked per batch; the sweep lets the other greenlets run between batches, so a
+# pass over many sockets is many short pauses instead of one long one.
+BATCH = 50
+
+
 def sweep() -> None:
     """Re-check every local socket: its sign-in still live, its families still allowed."""
+    connections = registry.snapshot()
+    for start in range(0, len(connections), BATCH):
+        _sweep_batch(connections[start : start + BATCH])
+        db.session.rollback()
+        socketio.sleep(0)
+
+
+def _sweep_batch(connections: list[Connection]) -> None:
     from portal.live.namespace import Verdict, apply, end, verdict
 
-    connections = registry.snapshot()
-    if not connections:
-        return
     now = clock.now()
     hashes = {c.session_hash for c in connections}
     live = set(
@@ -101,7 +111,6 @@ def sweep() -> None:
                 verdicts[key] = verdict(actors.get(key), families.get(family_id))
             if not apply(connection, family_id, verdicts[key]):
                 break  # that socket is closed now
-    db.rollback()
 
 
 def expire_later(app: Flask, sid: str, family_id: int, ends_at: datetime) -> None:
