@@ -6,7 +6,9 @@ Services only flush; the request (or socket event) is the one place that commits
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,12 +83,17 @@ def make_engine(url: str) -> Engine:
             # read without it: their only write is usually the audit row at the end, which
             # takes the lock then (take_write_lock), so page views of all workers read side
             # by side instead of one request at a time.
+            chosen = _READING.get()
             reading = (
-                has_request_context()
-                and request.method in SAFE_METHODS
-                # Socket events run in their handshake's GET context; they read-then-write
-                # (sequence numbers) and need the lock from the start.
-                and not hasattr(request, "sid")
+                chosen
+                if chosen is not None
+                else (
+                    has_request_context()
+                    and request.method in SAFE_METHODS
+                    # Socket events run in their handshake's GET context; they read-then-write
+                    # (sequence numbers) and need the lock from the start.
+                    and not hasattr(request, "sid")
+                )
             )
             conn.info[_SQLITE_WRITING] = not reading
             conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
@@ -103,6 +110,23 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     _engines[url] = engine
     return engine
+
+
+# How transactions begin where no request tells (None: as the request says). The live layer's
+# background work (the sweep, acting on a published ending) only reads and must not hold
+# SQLite's write lock while it yields to other greenlets.
+_READING: ContextVar[bool | None] = ContextVar("portal_reading", default=None)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Transactions begun inside this block begin without SQLite's write lock; a write inside
+    takes it then, as a page view's does."""
+    marker = _READING.set(True)
+    try:
+        yield
+    finally:
+        _READING.reset(marker)
 
 
 def gevent_threads() -> bool:

@@ -178,6 +178,11 @@ class Actor:
         if conversation_id is not None and in_conversation is not None:
             self._conversations.setdefault(conversation_id, in_conversation)
 
+    def preload_grants(self, family_id: int, grants: list[Grant]) -> None:
+        """This user's grants in the family, newest first, as a caller read them in a batch (the
+        live layer deciding for many people at once)."""
+        self._grants.setdefault(family_id, sorted(grants, key=lambda g: g.id, reverse=True))
+
     def in_conversation(self, conversation_id: int) -> bool:
         if self.user is None:
             return False

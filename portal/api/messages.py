@@ -33,8 +33,7 @@ from portal.messaging.live import (
     announce_read,
     announce_unread,
     change_event,
-    conversation_room,
-    emit_after_commit,
+    emit_to_readers,
     new_event,
     participants_changed,
     topic_changed,
@@ -227,7 +226,7 @@ def send_message(fid: int, cid: int) -> Any:
     authorize("message.send", conversation)
     event = new_event(conversation, sent)
     if not sent.duplicate:
-        emit_after_commit("message.new", event, conversation_room(conversation.id))
+        emit_to_readers("message.new", event, conversation)
     payload = {k: v for k, v in event.items() if k != "type"}
     return ok(payload, 200 if sent.duplicate else 201)
 
@@ -270,7 +269,7 @@ def _change(fid: int, cid: int, seq: int, apply: Any) -> Any:
             status = 422 if exc.field else 409
             raise field_error(exc.field, messaging_error_text(exc.code), status) from None
     authorize("message.change", message)
-    emit_after_commit("message.changed", change_event(message), conversation_room(cid))
+    emit_to_readers("message.changed", change_event(message), conversation)
     return ok(messages_json(conversation, [message])[0])
 
 

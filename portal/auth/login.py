@@ -6,7 +6,6 @@ from flask import Flask, session
 from flask_login import LoginManager, login_user, logout_user
 from flask_login import current_user as _current_user
 
-from portal import db
 from portal.auth import services
 from portal.auth.models import User
 
@@ -81,8 +80,9 @@ def sign_out() -> None:
         services.end_session(token)
         from portal.live.namespace import end_session_now
 
-        # Sockets opened with this session (other tabs too) close once the sign-out is stored.
-        db.after_commit(lambda: end_session_now(token))
+        # Sockets opened with this session (other tabs, other instances too) close once the
+        # sign-out is stored: end_session_now publishes it after commit.
+        end_session_now(token)
     logout_user()
     _clear_session_keeping_choices()
 

@@ -1,8 +1,10 @@
 """Real time over Socket.IO, namespace /live (see ../shared/API.md).
 
 Connections are authenticated at connect; rooms are joined only after a policy check; client
-events are re-checked one by one; revocation, expiry, removal and sign-out end a subscription
-within one sweep (0.5 s) on every instance, and at once on the instance that made the change.
+events are re-checked one by one and always answered; family events go to the sign-ins the
+policy allows at the moment of the change. Revocation, removal and sign-out are published after
+commit and close the affected sockets on every instance at once; expiry is a timer per
+subscription; a sweep re-checks every subscription as a safety net.
 """
 
 from portal.live.events import notify

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import lazyload
 
 from portal import db
+from portal.access.audience import conversation_readers
 from portal.access.guard import current_actor, record_decision
 from portal.access.policy import Decision, decide
 from portal.auth.login import adopt, session_token
@@ -32,8 +33,12 @@ from portal.messaging.models import MAX_BODY, Conversation, Message, Participant
 NAMESPACE = "/live"
 
 
-def conversation_room(conversation_id: int) -> str:
-    return f"conversation:{conversation_id}"
+def person_room(user_id: int, session_hash: str, family_id: int) -> str:
+    """One sign-in's sockets subscribed to a family's messages. Conversation events go to the
+    rooms of the sign-ins allowed to read them right then."""
+    from portal.live.events import reader_room
+
+    return reader_room(user_id, session_hash, family_id, "messages")
 
 
 def message_event(message: Any, attachments: Any = (), quoted: Any = None) -> dict[str, Any]:
@@ -63,19 +68,39 @@ def change_event(message: Any) -> dict[str, Any]:
     }
 
 
-def emit_after_commit(
-    event: str, payload: dict[str, Any], room: str, skip_sid: str | None = None
+def emit_to_readers(
+    event: str,
+    payload: dict[str, Any],
+    conversation: Conversation,
+    skip_sid: str | None = None,
+    *,
+    at_once: bool = False,
 ) -> None:
-    def send() -> None:
-        socketio.emit(event, payload, to=room, namespace=NAMESPACE, skip_sid=skip_sid)
+    """Send `event` to the people who may read `conversation`, as decided now, in the caller's
+    transaction; sent after its commit (or at once, for what stores nothing). Deciding here
+    rather than trusting the sockets' rooms means that no socket keeps hearing a conversation on
+    the strength of an earlier check: a revocation that committed before this transaction
+    began leaves its guest out."""
+    family_id = conversation.family_id
+    rooms = [
+        person_room(user_id, session_hash, family_id)
+        for user_id, session_hash in conversation_readers(conversation)
+    ]
 
-    db.after_commit(send)
+    def send() -> None:
+        if rooms:
+            socketio.emit(event, payload, to=rooms, namespace=NAMESPACE, skip_sid=skip_sid)
+
+    if at_once:
+        send()
+    else:
+        db.after_commit(send)
 
 
 def announce_read(conversation: Conversation, mine: Participant) -> None:
     """Tell the conversation how far this person read; professionals' reads always show."""
     if services.shows_receipts(current_user, mine):
-        emit_after_commit(
+        emit_to_readers(
             "message.read",
             {
                 "family_id": conversation.family_id,
@@ -85,7 +110,7 @@ def announce_read(conversation: Conversation, mine: Participant) -> None:
                 "name": current_user.display_name,
                 "seq": mine.last_read_seq,
             },
-            conversation_room(conversation.id),
+            conversation,
         )
 
 
@@ -97,28 +122,40 @@ def user_room(user_id: int) -> str:
 def announce_unread(conversation: Conversation) -> None:
     """After this person read: every open page of theirs shows the new unread count of the
     family at once (the badge by "Berichten"), counted in this same transaction."""
-    emit_after_commit(
-        "unread.changed",
-        {
-            "family_id": conversation.family_id,
-            "type": "unread.changed",
-            "total": services.unread_in_family(current_user.id, conversation.family_id),
-        },
-        user_room(current_user.id),
-    )
+    payload = {
+        "family_id": conversation.family_id,
+        "type": "unread.changed",
+        "total": services.unread_in_family(current_user.id, conversation.family_id),
+    }
+    room = user_room(current_user.id)  # the reader's own count, for the reader's own sockets
+    db.after_commit(lambda: socketio.emit("unread.changed", payload, to=room, namespace=NAMESPACE))
 
 
 def participants_changed(conversation: Conversation, user_id: int) -> None:
-    """After someone was added or removed: their sockets on this instance join or leave the
-    conversation's room at once (other instances follow within one sweep), and everyone in it
-    hears who is in now."""
-    from portal.live.namespace import refresh_conversation
+    """After someone was added or removed: everyone in it now hears who is in, and someone who
+    may no longer read it is told so on all their sockets (every instance, through the message
+    queue). What is sent in it from now on is decided per reader (emit_to_readers), so it
+    reaches them no more."""
+    if user_id not in {reader for reader, _ in conversation_readers(conversation)}:
+        payload = {
+            "family_id": conversation.family_id,
+            "type": "conversation.removed",
+            "conversation_id": conversation.id,
+            "at": clock.now().isoformat(),
+        }
+        # Each of their sign-ins that follows the family's messages (the family's rooms of that
+        # person); read now, in this transaction, like every recipient list.
+        rooms = [
+            person_room(user_id, session_hash, conversation.family_id)
+            for session_hash in live_sessions(user_id)
+        ]
 
-    def run() -> None:
-        refresh_conversation(conversation.id, conversation.family_id, user_id)
+        def told() -> None:
+            if rooms:
+                socketio.emit("conversation.removed", payload, to=rooms, namespace=NAMESPACE)
 
-    db.after_commit(run)
-    emit_after_commit(
+        db.after_commit(told)
+    emit_to_readers(
         "conversation.changed",
         {
             "family_id": conversation.family_id,
@@ -127,13 +164,13 @@ def participants_changed(conversation: Conversation, user_id: int) -> None:
             "conversation_id": conversation.id,
             "at": clock.now().isoformat(),
         },
-        conversation_room(conversation.id),
+        conversation,
     )
 
 
 def topic_changed(conversation: Conversation) -> None:
     """After a new topic: everyone in the conversation sees it at once."""
-    emit_after_commit(
+    emit_to_readers(
         "conversation.changed",
         {
             "family_id": conversation.family_id,
@@ -143,7 +180,7 @@ def topic_changed(conversation: Conversation) -> None:
             "topic": conversation.topic,
             "at": clock.now().isoformat(),
         },
-        conversation_room(conversation.id),
+        conversation,
     )
 
 
@@ -228,21 +265,6 @@ def _conversation(data: Any, action: str, client_key: str = "") -> tuple[Context
     return Context(conversation, decision, existing_id), ""
 
 
-def conversations_to_join(family_id: int) -> list[int]:
-    """The conversations of this family the current user takes part in and may view now: one
-    query (each row proves participation), then the policy decides per conversation in memory."""
-    conversations = db.session.scalars(
-        select(Conversation)
-        .join(Participant, Participant.conversation_id == Conversation.id)
-        .where(
-            Conversation.family_id == family_id,
-            Participant.user_id == current_user.id,
-            Participant.removed_at.is_(None),
-        )
-    ).all()
-    return readable_conversations(family_id, list(conversations))
-
-
 def readable_conversations(family_id: int, conversations: list[Conversation]) -> list[int]:
     """Which of these conversations (each one the current user takes part in, as the caller's
     query proved) the policy lets them read now: decided in memory, no query per row."""
@@ -255,10 +277,22 @@ def readable_conversations(family_id: int, conversations: list[Conversation]) ->
     return allowed
 
 
-def join_conversations(sid: str, conversation_ids: list[int]) -> None:
-    """Put a subscribed socket in the rooms of the conversations found above."""
-    for conversation_id in conversation_ids:
-        socketio.server.enter_room(sid, conversation_room(conversation_id), namespace=NAMESPACE)
+def join_messages(sid: str, session_hash: str, family_id: int) -> None:
+    """Put a subscribed socket in its sign-in's room for the family's messages."""
+    room = person_room(current_user.id, session_hash, family_id)
+    socketio.server.enter_room(sid, room, namespace=NAMESPACE)
+
+
+def live_sessions(user_id: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(UserSession.token_hash).where(
+                UserSession.user_id == user_id,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > clock.now(),
+            )
+        )
+    )
 
 
 def on_message_send(data: Any) -> dict[str, Any]:
@@ -319,9 +353,7 @@ def on_message_send(data: Any) -> dict[str, Any]:
         decision=context.decision,
     )
     if not sent.duplicate:
-        emit_after_commit(
-            "message.new", new_event(conversation, sent), conversation_room(conversation.id)
-        )
+        emit_to_readers("message.new", new_event(conversation, sent), conversation)
     db.commit()
     # Let the recipients' sockets write the new message now, before this event's own tail (the
     # ack, the context's teardown): under gevent they would otherwise wait for all of it.
@@ -338,7 +370,7 @@ def on_typing(data: Any) -> dict[str, Any]:
     if context is None:
         return {"ok": False, "error": error}
     conversation = context.conversation
-    socketio.emit(
+    emit_to_readers(
         "typing",
         {
             "family_id": conversation.family_id,
@@ -347,9 +379,9 @@ def on_typing(data: Any) -> dict[str, Any]:
             "user_id": current_user.id,
             "name": current_user.display_name,
         },
-        to=conversation_room(conversation.id),
-        namespace=NAMESPACE,
+        conversation,
         skip_sid=request.sid,  # type: ignore[attr-defined]
+        at_once=True,
     )
     db.rollback()
     return {"ok": True}

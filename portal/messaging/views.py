@@ -35,8 +35,7 @@ from portal.messaging.live import (
     announce_read,
     announce_unread,
     change_event,
-    conversation_room,
-    emit_after_commit,
+    emit_to_readers,
     new_event,
     participants_changed,
     readable_conversations,
@@ -182,9 +181,7 @@ def conversation(family_id: int, conversation_id: int) -> Any:
                     form.body.errors = [*form.body.errors, messaging_error_text(exc.code)]
             else:
                 if not sent.duplicate:
-                    emit_after_commit(
-                        "message.new", new_event(current, sent), conversation_room(current.id)
-                    )
+                    emit_to_readers("message.new", new_event(current, sent), current)
                 return redirect(
                     url_for(
                         "messaging.conversation", family_id=family.id, conversation_id=current.id
@@ -290,9 +287,7 @@ def edit_message(family_id: int, conversation_id: int, seq: int) -> Any:
             error = messaging_error_text(exc.code)
         else:
             authorize("message.change", message)
-            emit_after_commit(
-                "message.changed", change_event(message), conversation_room(current.id)
-            )
+            emit_to_readers("message.changed", change_event(message), current)
             return redirect(
                 url_for("messaging.conversation", family_id=family.id, conversation_id=current.id)
                 + f"#m{seq}"

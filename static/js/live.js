@@ -174,11 +174,14 @@
       if (ack && ack.ok) {
         saveQueue(queue().filter((m) => m.client_key !== next.client_key));
         flush();
-      } else if (ack && ack.error === "rate_limited") {
+      } else if (ack && ack.error && ack.error.code === "rate_limited") {
         setTimeout(flush, Math.ceil((ack.retry_after || 1) * 1000)); // keep it, send it later
-      } else if (ack && ack.error !== "unauthorized") {
+      } else if (ack && ack.error && ack.error.code === "unavailable") {
+        if (status) status.textContent = ack.error.message; // kept in the queue, tried again
+        setTimeout(flush, 5000);
+      } else if (ack && ack.error && ack.error.code !== "unauthorized") {
         saveQueue(queue().filter((m) => m.client_key !== next.client_key));
-        giveBack(next, ack.message || text.failed);
+        giveBack(next, ack.error.message || text.failed); // the text stays, to change and send again
         flush();
       }
     });

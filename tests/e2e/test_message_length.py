@@ -88,8 +88,10 @@ def test_a_message_over_the_limit_is_refused_before_it_is_sent(
         )
         assert ack == {
             "ok": False,
-            "error": "too_long",
-            "message": "Een bericht kan hoogstens 10.000 tekens hebben; dit zijn er 20.000.",
+            "error": {
+                "code": "too_long",
+                "message": "Een bericht kan hoogstens 10.000 tekens hebben; dit zijn er 20.000.",
+            },
         }
         page.wait_for_timeout(300)
         assert stored_messages(live_server.app, homes) == 0

@@ -52,7 +52,7 @@ def test_the_socket_refuses_an_over_long_message_in_words(
     listeners.append(mama)
     assert mama.subscribe(fid)["ok"]
     ack = send(mama, cid, "te-lang-00001", "x" * 12_000)
-    assert ack == {"ok": False, "error": "too_long", "message": TOO_LONG}
+    assert ack == {"ok": False, "error": {"code": "too_long", "message": TOO_LONG}}
     # 10,000 with the line breaks a browser sends (CR LF) counted once: accepted.
     ack = send(mama, cid, "precies-00001", ("y" * 9 + "\r\n") * 1000)
     assert ack["ok"] is True
