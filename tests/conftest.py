@@ -83,7 +83,7 @@ def app(database_url: str, smtp_server: SmtpServer) -> Flask:
 def _require_an_audit_row_for_every_family_change(app: Flask) -> None:
     """Every test that changes something in a family through a page or the API also checks
     that the change left an audit row: a successful POST/PUT/PATCH/DELETE under a family's
-    path that logged nothing fails the test (a review found two views that did not)."""
+    path that logged nothing fails the test (two views once did not)."""
     from flask import g, request
     from flask_login import current_user
 

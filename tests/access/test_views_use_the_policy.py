@@ -1,4 +1,4 @@
-"""Gaps a review found in how views use the access policy, each closed and kept closed here:
+"""How views use the access policy, each rule kept here:
 an entry's earlier text stays kept from whom it was kept from (page, API, export); member
 changes through the pages are logged; a guest's dashboard counts only entries they may read;
 only someone whose yes a grant needs may renew it (both ways round for a 16-year-old); "approve"
