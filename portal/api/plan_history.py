@@ -169,13 +169,8 @@ def plan_signoffs_create(fid: int) -> Any:
         raise field_error("signer", _("Stuur het id van de jongere uit de lijst signers."))
     version = load_version(family, number, action)
     try:
-        if answer == "disagree":
-            plan_signoff.disagree(family, version, current_user, reason)
-        elif answer == "not_taking_part":
-            plan_signoff.mark_not_taking_part(family, version, signer or 0, current_user, reason)
-        else:
-            role = decide(current_actor(), "plan.signoff", family).role
-            plan_signoff.sign(family, version, current_user, role)
+        role = decide(current_actor(), "plan.signoff", family).role
+        plan_signoff.answer(family, version, current_user, role, answer, reason, signer)
     except plan_signoff.SignoffError as exc:
         if exc.code in ("reason_required", "reason_too_long"):
             raise field_error("reason", signoff_error_text(exc.code, reason)) from None

@@ -318,3 +318,22 @@ def mark_not_taking_part(
     db.session.flush()
     _agree_if_complete(family, version)
     return version
+
+
+def answer(
+    family: Family,
+    version: PlanVersion,
+    by: User,
+    role: str,
+    choice: str,
+    reason: str = "",
+    signer_id: int | None = None,
+) -> PlanVersion:
+    """One signer's answer, as the page and the API both take it: "agree", "disagree" (with a
+    reason) or "not_taking_part" (a parent with authority about a young person, with a reason).
+    `role` is the policy's role of `by` in this family."""
+    if choice == "disagree":
+        return disagree(family, version, by, reason)
+    if choice == "not_taking_part":
+        return mark_not_taking_part(family, version, signer_id or 0, by, reason)
+    return sign(family, version, by, role)

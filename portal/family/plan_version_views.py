@@ -169,13 +169,8 @@ def plan_sign(family_id: int, number: int) -> Any:
     signer_id = int(raw_signer) if raw_signer.isdecimal() and len(raw_signer) < 10 else None
     back = url_for("family.plan_version", family_id=family.id, number=number)
     try:
-        if answer == "disagree":
-            plan_signoff.disagree(family, version, current_user, reason)
-        elif answer == "not_taking_part":
-            plan_signoff.mark_not_taking_part(family, version, signer_id or 0, current_user, reason)
-        else:
-            role = decide(current_actor(), "plan.signoff", family).role
-            plan_signoff.sign(family, version, current_user, role)
+        role = decide(current_actor(), "plan.signoff", family).role
+        plan_signoff.answer(family, version, current_user, role, answer, reason, signer_id)
     except plan_signoff.SignoffError as exc:
         if exc.code in ("reason_required", "reason_too_long"):
             # The page again, with what was typed and the message by the field.
