@@ -59,7 +59,22 @@ _MOVE_HEAD = (
     .where(_heads.c.chain_key == bindparam("key"))
     .values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
 )
-_INSERT_EVENT = insert(cast(Table, AuditEvent.__table__))
+_EVENTS = cast(Table, AuditEvent.__table__)
+_INSERT_EVENT = insert(_EVENTS)
+# PostgreSQL runs an UPDATE inside a WITH of the INSERT: the row and the moved head in one
+# statement, one round trip fewer on every audited request (a page view writes one row).
+# Every value is named (row_*, head_*): a parameter named like a column would otherwise be
+# taken as a value for that column by the UPDATE too.
+_INSERT_AND_MOVE = (
+    insert(_EVENTS)
+    .values({c.name: bindparam(f"row_{c.name}") for c in _EVENTS.c if c.name != "id"})
+    .add_cte(
+        update(_heads)
+        .where(_heads.c.chain_key == bindparam("head_key"))
+        .values(last_seq=bindparam("head_seq"), last_hash=bindparam("head_hash"))
+        .cte("moved_head")
+    )
+)
 
 
 PENDING = "audit_pending"
@@ -145,6 +160,11 @@ def link_and_insert(conn: Connection, pending: list[dict[str, Any]]) -> None:
     the write lock)."""
     for chain_key, rows in _by_chain(pending):
         last_seq, last_hash = _link(rows, *_lock_head(conn, chain_key))
+        if len(rows) == 1 and conn.dialect.name == "postgresql":
+            values = {f"row_{name}": value for name, value in rows[0].items()}
+            head = {"head_key": chain_key, "head_seq": last_seq, "head_hash": last_hash}
+            conn.execute(_INSERT_AND_MOVE, {**values, **head})
+            continue
         conn.execute(_INSERT_EVENT, rows)
         conn.execute(_MOVE_HEAD, {"key": chain_key, "seq": last_seq, "hash": last_hash})
 
