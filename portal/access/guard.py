@@ -267,6 +267,21 @@ def load_in_family(
     found = db.session.scalar(
         _in_family_statement(model), {"object_id": object_id, "family_id": family.id}
     )
+    return checked_in_family(found, model, family, object_id, action, record=record)
+
+
+def checked_in_family(
+    found: T | None,
+    model: type[T],
+    family: Family,
+    object_id: int,
+    action: str,
+    *,
+    record: bool = True,
+) -> T:
+    """What `load_in_family` does with what it found, for a caller that found the object
+    with its own statement (one that also loads what the view shows with it). That statement
+    must match the object's id *and* this family's id, as `load_in_family`'s does."""
     if found is None:
         not_found(action, model.__name__.lower(), object_id, family.id)
         raise AssertionError("unreachable")

@@ -8,7 +8,7 @@ from flask import request
 from flask_babel import gettext as _
 
 from portal.access import authorize, current_actor, load_family, recorded_if_refused
-from portal.access.guard import load_in_family
+from portal.access.guard import checked_in_family, load_in_family
 from portal.access.policy import decide
 from portal.api import bp
 from portal.api.common import (
@@ -128,8 +128,8 @@ def create_dossier_entry(fid: int) -> Any:
 @api_login_required
 def get_dossier_entry(fid: int, eid: int) -> Any:
     family = load_family(fid, "dossier.view", record=False)
-    entry = load_in_family(DossierEntry, family, eid, "dossier.view")
-    files = dossier.attachments_of([entry.id]).get(entry.id, [])
+    found, files = dossier.entry_with_attachments(family, eid)
+    entry = checked_in_family(found, DossierEntry, family, eid, "dossier.view")
     return ok(entry_json(entry, files, dossier.revisions(entry, current_actor())))
 
 

@@ -191,10 +191,20 @@ def test_search_and_attachments(world: dict[str, Any]) -> None:
     )
     assert uploaded.status_code == 201, uploaded.get_json()
     file_id = uploaded.get_json()["id"]
+    second = mama.call(
+        "POST",
+        f"/families/{fid}/files",
+        data={"purpose": "dossier", "file": (io.BytesIO(samples.pdf()), "bijlage.pdf")},
+        content_type="multipart/form-data",
+    ).get_json()["id"]
     assert papa.get(f"/families/{fid}/files/{file_id}").status_code == 404  # not attached yet
-    entry = write(mama, fid, "Verslag huisarts", "family", attachments=[file_id]).get_json()
-    assert [a["id"] for a in entry["attachments"]] == [file_id]
-    write(mama, fid, "Rapport school 100% goed")
+    entry = write(mama, fid, "Verslag huisarts", "family", attachments=[file_id, second])
+    assert [a["id"] for a in entry.get_json()["attachments"]] == [file_id, second]
+    # Read back one by one: the entry with both its files, an entry without files with none.
+    read = papa.get(f"/families/{fid}/dossier/{entry.get_json()['id']}").get_json()
+    assert [a["name"] for a in read["attachments"]] == ["verslag.pdf", "bijlage.pdf"]
+    plain = write(mama, fid, "Rapport school 100% goed").get_json()
+    assert papa.get(f"/families/{fid}/dossier/{plain['id']}").get_json()["attachments"] == []
     assert titles(papa, fid, "HUISARTS") == ["Verslag huisarts"]
     assert titles(papa, fid, "100%25") == ["Rapport school 100% goed"]
     assert titles(coach, fid, "huisarts") == []  # a family-only entry stays hidden in search
