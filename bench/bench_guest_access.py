@@ -21,7 +21,8 @@ from portal.access.policy import Actor, decide  # noqa: E402
 from portal.auth import passwords  # noqa: E402
 from portal.auth.models import KIND_PROFESSIONAL, User  # noqa: E402
 from portal.core import clock  # noqa: E402
-from portal.family.models import ROLE_PARENT, DossierEntry, Family, Member  # noqa: E402
+from portal.dossier.models import DossierEntry
+from portal.family.models import ROLE_PARENT, Family, Member  # noqa: E402
 
 PASSWORD = "bench password 123"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

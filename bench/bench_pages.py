@@ -240,7 +240,8 @@ def seed(db_url: str, size: int) -> dict[str, Any]:
     from portal.auth import passwords
     from portal.auth.models import User
     from portal.core import clock
-    from portal.family.models import ROLE_PARENT, Agreement, DossierEntry, Family, Goal, Member
+    from portal.dossier.models import DossierEntry
+    from portal.family.models import ROLE_PARENT, Agreement, Family, Goal, Member
 
     app = bench_app(db_url)
     with app.app_context():

@@ -106,7 +106,6 @@ def _gevent_patched() -> bool:
 
 def _register_blueprints(app: Flask) -> None:
     import portal.access.grant_views
-    import portal.family.dossier_views
     import portal.family.export_views
     import portal.family.member_views
     import portal.family.plan_history_views
@@ -114,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     import portal.family.plan_remove_views
     import portal.family.plan_version_views
     import portal.family.plan_views  # noqa: F401  (routes on the access and family blueprints)
+    from portal import dossier
     from portal.access.views import bp as access_bp
     from portal.api import bp as api_bp
     from portal.auth.oidc import bp as oidc_bp
@@ -129,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
         auth_bp,
         oidc_bp,
         family_bp,
+        dossier.create_blueprint(),
         access_bp,
         professional_bp,
         messaging_bp,

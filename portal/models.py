@@ -4,6 +4,7 @@
 def load_all() -> None:
     import portal.access.models
     import portal.auth.models
+    import portal.dossier.models
     import portal.family.models
     import portal.family.plan_history_models
     import portal.files.models

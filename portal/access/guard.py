@@ -16,15 +16,8 @@ from portal import db
 from portal.access import audit
 from portal.access.models import Grant
 from portal.access.policy import Actor, Decision, Resource, decide, family_id_of
-from portal.family.models import (
-    Agreement,
-    DossierEntry,
-    Evaluation,
-    Family,
-    Goal,
-    Member,
-    NetworkPetal,
-)
+from portal.dossier.models import DossierEntry
+from portal.family.models import Agreement, Evaluation, Family, Goal, Member, NetworkPetal
 from portal.messaging.models import Conversation
 
 

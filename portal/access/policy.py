@@ -17,13 +17,13 @@ from portal.access.age import band_for
 from portal.access.models import LEVEL_READ, LEVEL_WRITE, Grant
 from portal.auth.models import User
 from portal.core import clock
+from portal.dossier.models import DossierEntry
 from portal.family.models import (
     ROLE_NETWORK,
     ROLE_PARENT,
     ROLE_PARTNER,
     ROLE_YOUNG_PERSON,
     Agreement,
-    DossierEntry,
     Evaluation,
     Family,
     Goal,

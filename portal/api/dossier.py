@@ -23,9 +23,9 @@ from portal.api.common import (
 )
 from portal.api.serialize import file_json, iso
 from portal.core.sanitize import plain_text
-from portal.family import dossier
-from portal.family.dossier_views import announce, dossier_error_text, record_taken_out
-from portal.family.models import DossierEntry
+from portal.dossier import services as dossier
+from portal.dossier.models import DossierEntry
+from portal.dossier.views import announce, dossier_error_text, record_taken_out
 
 FIELDS = {"title", "body", "visibility", "attachments", "version"}
 

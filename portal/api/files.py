@@ -13,7 +13,7 @@ from portal.access import authorize, load_family, recorded_if_refused
 from portal.api import bp
 from portal.api.common import MAX_ID, api_login_required, fail, field_error, ok
 from portal.api.serialize import file_json
-from portal.family import dossier
+from portal.dossier import services as dossier
 from portal.files import services as files
 from portal.files.access import load_file, load_preview
 from portal.files.checks import FileRefused

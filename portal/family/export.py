@@ -19,10 +19,9 @@ from portal.access import audit
 from portal.access.models import AuditEvent, Grant, GrantApproval, GrantPart
 from portal.access.policy import Actor, decide, dossier_text_visible
 from portal.core import clock
+from portal.dossier.models import DossierEntry, DossierRevision
 from portal.family.models import (
     Agreement,
-    DossierEntry,
-    DossierRevision,
     Evaluation,
     Family,
     Goal,

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from portal import db
 from portal.access.guard import current_actor, enforce, not_found
 from portal.access.policy import Decision, decide
-from portal.family.models import DossierEntry, Family
+from portal.dossier.models import DossierEntry
+from portal.family.models import Family
 from portal.files.models import FilePreview, StoredFile
 from portal.files.previews import preview_of
 from portal.messaging.models import Conversation

@@ -12,7 +12,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_decimal
 
 UPLOAD_ENDPOINTS = frozenset(
-    {"messaging.conversation", "api.upload_file", "family.dossier_new", "family.dossier_edit"}
+    {"messaging.conversation", "api.upload_file", "dossier.new", "dossier.edit"}
 )
 
 

@@ -18,8 +18,9 @@ from portal.access.models import AuditEvent, Grant
 from portal.access.policy import decide, grant_state
 from portal.auth import services as auth_services
 from portal.core import clock
+from portal.dossier.models import DossierEntry
 from portal.family.forms import ConfirmForm
-from portal.family.models import DossierEntry, Family
+from portal.family.models import Family
 
 bp = Blueprint("professional", __name__)
 

@@ -22,12 +22,12 @@ from portal.auth import api_tokens
 from portal.auth.models import KIND_PROFESSIONAL, ApiToken, User
 from portal.core import clock
 from portal.core.tokens import new_token, token_hash
+from portal.dossier.models import DossierEntry
 from portal.family.models import (
     ROLE_NETWORK,
     ROLE_PARENT,
     ROLE_YOUNG_PERSON,
     Agreement,
-    DossierEntry,
     Evaluation,
     Family,
     Goal,

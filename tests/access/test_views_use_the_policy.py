@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from portal import db
 from portal.access.models import AuditEvent, Grant, GrantPart
 from portal.core import clock
-from portal.family.models import DossierEntry, Member
+from portal.dossier.models import DossierEntry
+from portal.family.models import Member
 from tests.access import test_matrix
 from tests.access.test_matrix import client_for
 from tests.helpers import csrf_from, csrf_token, post_form

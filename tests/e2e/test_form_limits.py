@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
 from portal import db
-from portal.family.models import DossierEntry
+from portal.dossier.models import DossierEntry
 from tests.e2e.people import sign_in
 from tests.e2e.two_homes import MOTHER, seed
 

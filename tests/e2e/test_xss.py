@@ -19,12 +19,12 @@ from portal import db
 from portal.auth import passwords
 from portal.auth.models import User
 from portal.core import clock
+from portal.dossier.models import DossierEntry
 from portal.family import plan_signoff
 from portal.family.models import (
     ROLE_NETWORK,
     ROLE_PARENT,
     Agreement,
-    DossierEntry,
     Evaluation,
     Family,
     Goal,

@@ -21,7 +21,8 @@ from portal import db
 from portal.access.models import Grant, GrantPart
 from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
-from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, DossierEntry, Family, Member
+from portal.dossier.models import DossierEntry
+from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, Family, Member
 from tests.api.client import Api, is_problem
 from tests.files import samples
 from tests.helpers import years_ago
@@ -171,7 +172,7 @@ def test_only_the_author_changes_and_every_version_is_kept(world: dict[str, Any]
     with papa.client.application.app_context():
         from sqlalchemy import select
 
-        from portal.family.models import DossierRevision
+        from portal.dossier.models import DossierRevision
 
         kept = db.session.scalars(
             select(DossierRevision.change).where(DossierRevision.entry_id == created["id"])

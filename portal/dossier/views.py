@@ -18,10 +18,12 @@ from portal.access.policy import Decision, decide, grant_state
 from portal.core import clock
 from portal.core.args import positive_int_arg
 from portal.core.sanitize import plain_text
-from portal.family import dossier
-from portal.family.forms import ConfirmForm, DossierEntryForm, shown_visibility_labels
-from portal.family.models import DossierEntry, Family
-from portal.family.views import bp, guest_context
+from portal.dossier import services as dossier
+from portal.dossier.forms import DossierEntryForm, shown_visibility_labels
+from portal.dossier.models import DossierEntry
+from portal.family.forms import ConfirmForm
+from portal.family.models import Family
+from portal.family.views import guest_context
 from portal.files.uploads import store_form_uploads
 from portal.live import notify
 
@@ -75,9 +77,8 @@ def announce(entry: DossierEntry) -> None:
         )
 
 
-@bp.route("/families/<int:family_id>/dossier", endpoint="dossier")
 @login_required
-def dossier_list(family_id: int) -> Any:
+def entries(family_id: int) -> Any:
     family = load_family(family_id, "dossier.view")
     before = positive_int_arg("before")
     query = plain_text(request.args.get("q", ""), 100)
@@ -87,7 +88,7 @@ def dossier_list(family_id: int) -> Any:
     older = entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None
     entries = entries[:PAGE_SIZE]
     return render_template(
-        "family/dossier.html",
+        "dossier/list.html",
         family=family,
         entries=entries,
         attachments=dossier.attachments_of(e.id for e in entries),
@@ -100,9 +101,8 @@ def dossier_list(family_id: int) -> Any:
     )
 
 
-@bp.route("/families/<int:family_id>/dossier/new", methods=["GET", "POST"])
 @login_required
-def dossier_new(family_id: int) -> Any:
+def new(family_id: int) -> Any:
     family = load_family(family_id, "dossier.edit", record=False)
     form = DossierEntryForm()
     choices = dossier.choices_for(current_actor(), family)
@@ -123,11 +123,11 @@ def dossier_new(family_id: int) -> Any:
                 authorize("dossier.edit", entry)
                 announce(entry)
                 flash(_("Het stuk is toegevoegd aan het dossier."), "success")
-                return redirect(url_for("family.dossier", family_id=family.id))
+                return redirect(url_for("dossier.entries", family_id=family.id))
         db.rollback()
     authorize("family.view", family)
     return render_template(
-        "family/dossier_new.html",
+        "dossier/new.html",
         family=family,
         form=form,
         problems=problems,
@@ -146,13 +146,12 @@ def create_entry(family: Family, form: DossierEntryForm, ids: list[int]) -> Doss
     )
 
 
-@bp.route("/families/<int:family_id>/dossier/<int:entry_id>")
 @login_required
-def dossier_entry(family_id: int, entry_id: int) -> Any:
+def entry(family_id: int, entry_id: int) -> Any:
     family = load_family(family_id, "dossier.view", record=False)
     entry = load_in_family(DossierEntry, family, entry_id, "dossier.view")
     return render_template(
-        "family/dossier_entry.html",
+        "dossier/entry.html",
         family=family,
         entry=entry,
         attachments=dossier.attachments_of([entry.id]).get(entry.id, []),
@@ -164,9 +163,8 @@ def dossier_entry(family_id: int, entry_id: int) -> Any:
     )
 
 
-@bp.route("/families/<int:family_id>/dossier/<int:entry_id>/edit", methods=["GET", "POST"])
 @login_required
-def dossier_edit(family_id: int, entry_id: int) -> Any:
+def edit(family_id: int, entry_id: int) -> Any:
     family = load_family(family_id, "dossier.view", record=False)
     entry = load_in_family(DossierEntry, family, entry_id, "dossier.change", record=False)
     form = DossierEntryForm(obj=entry if request.method == "GET" else None)
@@ -206,13 +204,13 @@ def dossier_edit(family_id: int, entry_id: int) -> Any:
             authorize("dossier.change", entry)
             announce(entry)
             flash(_("Het stuk is bijgewerkt. De vorige versie is bewaard."), "success")
-            return redirect(url_for("family.dossier_entry", family_id=family.id, entry_id=entry.id))
+            return redirect(url_for("dossier.entry", family_id=family.id, entry_id=entry.id))
     entry = load_in_family(DossierEntry, family, entry_id, "dossier.view")
     if conflict is not None:
         form.version.data = str(entry.version)
     status = 200 if request.method == "GET" else (409 if conflict else 422)
     return render_template(
-        "family/dossier_edit.html",
+        "dossier/edit.html",
         family=family,
         entry=entry,
         form=form,
@@ -222,9 +220,8 @@ def dossier_edit(family_id: int, entry_id: int) -> Any:
     ), status
 
 
-@bp.route("/families/<int:family_id>/dossier/<int:entry_id>/delete", methods=["GET", "POST"])
 @login_required
-def dossier_delete(family_id: int, entry_id: int) -> Any:
+def delete(family_id: int, entry_id: int) -> Any:
     """The author takes their entry out of the dossier, after confirming; the text is kept."""
     family = load_family(family_id, "dossier.view", record=False)
     entry = load_in_family(DossierEntry, family, entry_id, "dossier.change", record=False)
@@ -243,10 +240,10 @@ def dossier_delete(family_id: int, entry_id: int) -> Any:
             record_taken_out(decision, entry)
             announce(entry)
             flash(_("Het stuk is uit het dossier gehaald."), "success")
-            return redirect(url_for("family.dossier", family_id=family.id))
+            return redirect(url_for("dossier.entries", family_id=family.id))
     authorize("dossier.view", entry)
     return render_template(
-        "family/dossier_delete.html",
+        "dossier/delete.html",
         family=family,
         entry=entry,
         form=form,

@@ -24,7 +24,8 @@ from portal.auth.models import User
 from portal.core import clock
 from portal.core.sanitize import plain_text
 from portal.core.textlength import count
-from portal.family.models import VISIBILITIES, DossierEntry, DossierRevision, Family
+from portal.dossier.models import VISIBILITIES, DossierEntry, DossierRevision
+from portal.family.models import Family
 from portal.files import services as files
 from portal.files.models import StoredFile
 
