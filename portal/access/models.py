@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.columns import Versioned
 from portal.core import clock
 from portal.db import Base
 
@@ -60,7 +61,7 @@ ORIGIN_INVITATION = "invitation"
 ORIGIN_REQUEST = "request"
 
 
-class Grant(Base):
+class Grant(Versioned, Base):
     """A professional's time-limited, scoped access to one family, granted by the family.
 
     Born either from the family's invitation (accepted_at is set when the professional accepts
@@ -102,7 +103,6 @@ class Grant(Base):
     renewal_requested_at: Mapped[datetime | None]
     reminded_14_at: Mapped[datetime | None]
     reminded_3_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
 
     parts: Mapped[list[GrantPart]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="GrantPart.part"
@@ -110,8 +110,6 @@ class Grant(Base):
     approvals: Mapped[list[GrantApproval]] = relationship(
         lazy="selectin", cascade="all, delete-orphan"
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     def level_for(self, part: str) -> str | None:
         return next((p.level for p in self.parts if p.part == part), None)

@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.columns import Versioned
 from portal.core import clock
 from portal.db import Base
 
 
-class DossierEntry(Base):
+class DossierEntry(Versioned, Base):
     """A note, report or letter in the family's dossier. Authorship is kept for good: a guest's
     entry stays (marked as written by a former guest) after their access ends."""
 
@@ -36,9 +37,6 @@ class DossierEntry(Base):
     # Taken out of the dossier by its author: hidden, but every earlier text stays in the
     # revisions (a professional's contribution never silently disappears).
     deleted_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 # all: everyone with dossier access (guests too); family: members only; parents: parents only;

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
+from portal.columns import Authored, Edited, Removable, Versioned
 from portal.core import clock
 from portal.db import Base
 
@@ -29,7 +30,7 @@ ROLE_NETWORK = "network"
 ROLES = (ROLE_PARENT, ROLE_PARTNER, ROLE_YOUNG_PERSON, ROLE_NETWORK)
 
 
-class Family(Base):
+class Family(Versioned, Base):
     __tablename__ = "family"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,12 +41,9 @@ class Family(Base):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
-class Member(Base):
+class Member(Removable, Versioned, Base):
     """A person in the family: parent/carer, young person (child) or network member.
 
     Children need no login; a young person of 12+ and every adult may be linked to an account.
@@ -79,12 +77,8 @@ class Member(Base):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    removed_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id], lazy="joined")
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def has_login(self) -> bool:
@@ -121,7 +115,7 @@ class ParentalAuthority(Base):
 WRAPAROUND_QUESTIONS = ("tomorrow", "must_change", "approach", "help", "who_else")
 
 
-class Plan(Base):
+class Plan(Edited, Versioned, Base):
     """The family's plan. This slice holds 'Onze vragen': the five Wraparound questions,
     answered in the family's own words (../shared/DOMAIN.md)."""
 
@@ -134,21 +128,16 @@ class Plan(Base):
     approach: Mapped[str] = mapped_column(Text, default="")
     help: Mapped[str] = mapped_column(Text, default="")
     who_else: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime | None]
     updated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
-    updated_by_name: Mapped[str | None] = mapped_column(String(100))
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 GOAL_PHASES = ("not_started", "in_progress", "achieved", "adjusted")
 GOAL_OWNERS = ("family", "parent", "young_person")
 
 
-class Goal(Base):
+class Goal(Authored, Edited, Removable, Versioned, Base):
     """A measurable goal in the plan (Doelen): whose it is, its phase, scores over time."""
 
     __tablename__ = "plan_goal"
@@ -170,14 +159,6 @@ class Goal(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     owner: Mapped[str] = mapped_column(String(20), default="family")
     phase: Mapped[str] = mapped_column(String(20), default="not_started")
-    created_by_name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    updated_by_name: Mapped[str | None] = mapped_column(String(100))
-    updated_at: Mapped[datetime | None]
-    removed_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class GoalScore(Base):
@@ -193,7 +174,7 @@ class GoalScore(Base):
     by_name: Mapped[str] = mapped_column(String(100))
 
 
-class Agreement(Base):
+class Agreement(Authored, Removable, Versioned, Base):
     """Wie doet wat en wanneer: an agreement with an owner, a due date, done or not."""
 
     __tablename__ = "plan_agreement"
@@ -233,12 +214,6 @@ class Agreement(Base):
     owner_petal_id: Mapped[int | None] = mapped_column(
         ForeignKey("plan_network_petal.id", ondelete="SET NULL")
     )
-    created_by_name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    removed_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 # --- de bloem, veiligheid, evaluatie (issue 4) ---------------------------------------------------
@@ -246,7 +221,7 @@ class Agreement(Base):
 PETAL_KINDS = ("informal", "professional")
 
 
-class NetworkPetal(Base):
+class NetworkPetal(Authored, Edited, Removable, Versioned, Base):
     """A petal of 'de bloem': a person or organisation who helps the family. Guests are not
     stored here: they are derived from active grants with the plan part (a petal may name one,
     guest_user_id, and then stands for them)."""
@@ -266,18 +241,9 @@ class NetworkPetal(Base):
     guest_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
-    created_by_name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    updated_by_name: Mapped[str | None] = mapped_column(String(100))
-    updated_at: Mapped[datetime | None]
-    # Removed petals are kept: agreements may still name them as owner.
-    removed_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
-class SafetyPlan(Base):
+class SafetyPlan(Edited, Versioned, Base):
     """The safety (crisis) plan: signals, what we do, whom we call."""
 
     __tablename__ = "plan_safety"
@@ -287,17 +253,12 @@ class SafetyPlan(Base):
     signals: Mapped[str] = mapped_column(Text, default="")
     actions: Mapped[str] = mapped_column(Text, default="")
     contacts: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime | None]
-    updated_by_name: Mapped[str | None] = mapped_column(String(100))
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 EVALUATION_KINDS = ("evaluation", "network_meeting")
 
 
-class Evaluation(Base):
+class Evaluation(Authored, Edited, Removable, Versioned, Base):
     """An evaluation moment or network meeting: when, who takes part, and what came out of it."""
 
     __tablename__ = "plan_evaluation"
@@ -314,11 +275,3 @@ class Evaluation(Base):
     went_well: Mapped[str] = mapped_column(Text, default="")
     changes: Mapped[str] = mapped_column(Text, default="")
     next_steps: Mapped[str] = mapped_column(Text, default="")
-    created_by_name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    updated_by_name: Mapped[str | None] = mapped_column(String(100))
-    updated_at: Mapped[datetime | None]
-    removed_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
