@@ -91,7 +91,7 @@ def state_label(grant: Grant, state: str, missing: list[str] | None = None) -> s
 
 
 def family_context(family: Family) -> dict[str, Any]:
-    from portal.family.views import family_context
+    from portal.family.page import family_context
 
     return family_context(family)
 

@@ -130,7 +130,7 @@ def audit_log(family_id: int) -> Any:
     events, next_cursor = audit_query(
         family, person, start, end, positive_int_arg("before"), PAGE_SIZE, who
     )
-    from portal.family.views import family_context
+    from portal.family.page import family_context
 
     older_url = None
     if next_cursor:

@@ -23,7 +23,7 @@ from portal.dossier.forms import DossierEntryForm, shown_visibility_labels
 from portal.dossier.models import DossierEntry
 from portal.family.forms import ConfirmForm
 from portal.family.models import Family
-from portal.family.views import guest_context
+from portal.family.page import family_context as guest_context
 from portal.files.uploads import store_form_uploads
 from portal.live import notify
 

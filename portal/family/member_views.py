@@ -20,7 +20,8 @@ from portal.core import clock
 from portal.family import removal, services
 from portal.family.forms import ConfirmForm, MemberForm, OwnDetailsForm
 from portal.family.models import ROLE_PARENT, ROLE_YOUNG_PERSON, ROLES, Family, Member
-from portal.family.views import _int, bp, error_text, family_context
+from portal.family.page import family_context
+from portal.family.views import _int, bp, error_text
 
 
 def kind_labels() -> dict[str, Any]:

@@ -26,8 +26,9 @@ from portal.family.forms import (
     PETAL_KIND_CHOICES,
 )
 from portal.family.models import Family
+from portal.family.page import family_context as guest_context
 from portal.family.plan_history_models import PlanChange
-from portal.family.views import bp, guest_context
+from portal.family.views import bp
 from portal.live import notify
 
 HISTORY_PAGE = 30

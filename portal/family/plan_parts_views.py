@@ -18,9 +18,10 @@ from portal.core import clock
 from portal.family import ics, plan_parts
 from portal.family.forms import ConfirmForm, EvaluationForm, PetalForm, SafetyForm
 from portal.family.models import Evaluation, Family, Member, NetworkPetal
+from portal.family.page import family_context as guest_context
 from portal.family.plan_views import _plan_page
 from portal.family.services import Conflict, FamilyError, current_members
-from portal.family.views import bp, guest_context
+from portal.family.views import bp
 from portal.live import notify
 
 

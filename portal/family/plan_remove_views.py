@@ -14,8 +14,9 @@ from portal.access.guard import load_in_family
 from portal.family import plan_services
 from portal.family.forms import ConfirmForm
 from portal.family.models import Agreement, Evaluation, Goal
+from portal.family.page import family_context as guest_context
 from portal.family.services import Conflict
-from portal.family.views import bp, guest_context
+from portal.family.views import bp
 from portal.live import notify
 
 KINDS: dict[str, type[Goal] | type[Agreement] | type[Evaluation]] = {

@@ -16,9 +16,10 @@ from portal.access.guard import not_found
 from portal.access.policy import decide
 from portal.family import plan_document, plan_signers, plan_signoff
 from portal.family.models import Family
+from portal.family.page import family_context as guest_context
 from portal.family.plan_history_models import PlanVersion
 from portal.family.plan_history_views import announce
-from portal.family.views import bp, guest_context
+from portal.family.views import bp
 
 ANSWERS = ("agree", "disagree", "not_taking_part")
 

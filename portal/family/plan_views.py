@@ -30,8 +30,9 @@ from portal.family.models import (
     Goal,
     Plan,
 )
+from portal.family.page import family_context as guest_context
 from portal.family.services import Conflict, FamilyError, current_members, one_per_family
-from portal.family.views import bp, guest_context
+from portal.family.views import bp
 from portal.live import notify
 
 if TYPE_CHECKING:

@@ -8,12 +8,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.access import authorize, current_actor, load_family
-from portal.access.policy import role_of
-from portal.core import clock
+from portal.access import authorize, load_family
 from portal.family import services
 from portal.family.forms import ConfirmForm, FamilyForm, RenameFamilyForm
-from portal.family.models import Family
+from portal.family.page import family_context
 
 bp = Blueprint("family", __name__)
 
@@ -136,42 +134,6 @@ def edit(family_id: int) -> Any:
     return render_template(
         "family/edit.html", family=family, form=form, **family_context(family)
     ), (422 if request.method == "POST" else 200)
-
-
-def family_context(family: Family) -> dict[str, Any]:
-    """What every family page shows about the signed-in person's own role (or guest access)."""
-    actor = current_actor()
-    member = actor.membership(family.id)
-    today = clock.today()
-    context: dict[str, Any] = {"guest_grant": None, "guest_parts": {}, "guest_until": None}
-    if member is not None:
-        role = role_of(member, today)
-    else:
-        from portal.access.grants import last_day
-        from portal.access.policy import grant_state
-
-        now = clock.now()
-        active = [g for g in actor.grants(family.id) if grant_state(g, now) == "active"]
-        role = "guest" if active else "none"
-        if active:
-            context["guest_grant"] = active[0]
-            context["guest_until"] = max(last_day(g) for g in active)
-            parts: dict[str, str] = {}
-            for grant in active:
-                for part in grant.parts:
-                    if parts.get(part.part) != "write":
-                        parts[part.part] = part.level
-            context["guest_parts"] = parts
-    context.update(my_role=role, can_manage=role == "parent_with_authority")
-    sees_messages = role != "none" and (role != "guest" or "messages" in context["guest_parts"])
-    if sees_messages and actor.user is not None:
-        from portal.messaging.services import total_unread
-
-        context["unread_messages"] = total_unread(actor.user, family)
-    return context
-
-
-guest_context = family_context
 
 
 def _int(value: Any) -> int:

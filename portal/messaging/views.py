@@ -24,8 +24,8 @@ from portal.core.args import MAX_ID, positive_int_arg
 from portal.core.forms import Form
 from portal.core.textlength import Length
 from portal.family.models import Family
+from portal.family.page import family_context as guest_context
 from portal.family.plan_views import Pager
-from portal.family.views import guest_context
 from portal.files import services as files
 from portal.files.uploads import store_form_uploads
 from portal.messaging import services
