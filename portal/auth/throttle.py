@@ -86,10 +86,10 @@ class Throttle:
         if self.shared is not None:
             try:
                 return step(self.shared)
-            except StorageError:
+            except StorageError as exc:
                 # Redis away: count on this instance rather than refuse every sign-in or let
-                # every guess through.
-                log.warning("shared throttle unavailable", exc_info=True)
+                # every guess through. One line per request, no traceback: it is not a bug.
+                log.warning("shared throttle unavailable, counting here: %s", exc)
         return step(self.local)
 
     def account(self, email: str) -> str:
