@@ -58,10 +58,16 @@ class Settings:
     max_content_length: int = 2 * 1024 * 1024
     # One uploaded file (attachment) at most.
     max_upload_bytes: int = 10 * 1024 * 1024
-    # Sign-in throttling: failures per address and per client within the window.
+    # Sign-in throttling: failures per address and per client within the window. The same
+    # limits hold for second-factor codes and for a professional's guesses at family codes.
     signin_max_failures_per_account: int = 5
     signin_max_failures_per_client: int = 20
     signin_window_seconds: int = 900
+    # Mails with a link that anyone may ask for (password reset, a new verification link):
+    # requests per address and per client within the window.
+    link_mail_max_per_account: int = 5
+    link_mail_max_per_client: int = 20
+    link_mail_window_seconds: int = 3600
     # argon2id cost; production keeps the library's RFC 9106 low-memory profile.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from portal.auth import login
+    from portal.auth import login, throttle
     from portal.core import errors, i18n, security
     from portal.extensions import csrf, socketio
     from portal.files import limits
@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
     security.init_app(app)
     i18n.init_app(app)
     login.init_app(app)
+    throttle.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
     settings = app.config["PORTAL_SETTINGS"]

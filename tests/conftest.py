@@ -8,7 +8,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,11 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
+from time_machine import TimeMachineFixture
 from werkzeug.serving import make_server
 
 from config import Settings
 from portal import create_app, db
-from portal.auth import passwords
+from portal.auth import passwords, throttle
 from portal.auth.models import KIND_FAMILY, KIND_PROFESSIONAL, User
 from portal.core import clock
 from portal.family.models import (
@@ -148,6 +149,17 @@ def _empty(engine: Any, tables: list[str]) -> None:
             )
 
 
+@pytest.fixture
+def later(time_machine: TimeMachineFixture) -> Callable[[timedelta], None]:
+    """Move time on for everything in this process: the portal's clock and the throttle's
+    counts, which the `limits` library keeps by the system clock."""
+
+    def move(delta: timedelta) -> None:
+        time_machine.move_to(datetime.now(UTC) + delta)
+
+    return move
+
+
 @pytest.fixture(autouse=True)
 def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
@@ -158,6 +170,7 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
         reset_database(app)
+        throttle.reset(app)  # the counts live beside the database, in memory
     if "smtp_server" in request.fixturenames:
         request.getfixturevalue("smtp_server").clear()
 

@@ -24,7 +24,7 @@ from portal.api.common import (
     validate,
 )
 from portal.api.serialize import family_json, user_json
-from portal.auth import login, services, totp
+from portal.auth import login, services, throttle, totp
 from portal.auth.forms import ProfessionalSignUpForm, SignInForm, SignUpForm
 from portal.auth.models import KIND_FAMILY, KIND_PROFESSIONAL, User
 from portal.core import clock
@@ -95,19 +95,12 @@ def create_session() -> Any:
     form = validate(SignInForm, payload)
     email, password = form.email.data or "", form.password.data or ""
     # Counted per address whether or not it has an account, so a 429 tells nothing about accounts.
-    wait = services.throttled_for(email, request.remote_addr)
-    if wait:
-        raise fail(
-            429,
-            _(
-                "Te veel pogingen. Probeer het over %(minutes)s minuten opnieuw.",
-                minutes=max(1, wait // 60),
-            ),
-            headers={"Retry-After": str(wait)},
-        )
+    account = throttle.email_account(email)
+    if wait := throttle.wait(account, request.remote_addr):
+        raise fail(429, throttle.too_many_text(wait), headers={"Retry-After": str(wait)})
     user = services.authenticate(email, password)
     if user is None:
-        services.record_failure(email, request.remote_addr)
+        throttle.failed(account, request.remote_addr)
         raise fail(401, _("Het e-mailadres of het wachtwoord klopt niet."))
     if user.email_verified_at is None:
         services.send_verification(user)
@@ -120,10 +113,10 @@ def create_session() -> Any:
             )
         second = services.check_second_factor(user, str(code)[:MAX_CODE_LENGTH])
         if second is None:
-            services.record_failure(email, request.remote_addr)
+            throttle.failed(account, request.remote_addr)
             raise fail(401, _("Deze code klopt niet."), totp_required=True)
         method = second
-    services.clear_failures(user.email)
+    throttle.succeeded(account)
     login.sign_in(user, method, request.remote_addr)
     return ok(session_json())
 

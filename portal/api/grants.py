@@ -25,6 +25,7 @@ from portal.access.policy import grant_state
 from portal.api import bp
 from portal.api.common import fail, field_error, json_body, login_required, ok, page, page_args
 from portal.api.serialize import grant_json
+from portal.auth import throttle
 from portal.core import clock
 from portal.core.args import MAX_ID
 from portal.family.models import Family
@@ -206,8 +207,14 @@ def create_access_request(fid: int) -> Any:
         raise fail(403, _("Alleen professionals vragen toegang aan een gezin."))
     payload = json_body()
     code = payload.get("code")
+    # Wrong codes count like failed sign-ins (as on the page), so codes cannot be guessed in bulk.
+    account = throttle.family_code_account(current_user.id)
+    if wait := throttle.wait(account, request.remote_addr):
+        raise fail(429, throttle.too_many_text(wait), headers={"Retry-After": str(wait)})
     family = grants.family_by_code(code) if isinstance(code, str) else None
     if family is None or family.id != fid:
+        if isinstance(code, str) and code:
+            throttle.failed(account, request.remote_addr)
         _log_refused_request(fid, "wrong_code")
         raise fail(404, _("We vinden geen gezin met deze code. Vraag het gezin om de code."))
     try:

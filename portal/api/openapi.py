@@ -586,7 +586,7 @@ def _paths() -> dict[str, dict[str, Any]]:
                 "A professional asks for access (with the family's code)",
                 (201, ref("Grant")),
                 body=ref("NewAccessRequest"),
-                errors=(*FAMILY_ERRORS, 409, 415, 422),
+                errors=(*FAMILY_ERRORS, 409, 415, 422, 429),
             ),
         },
         "/api/v1/families/{fid}/access-requests/{rid}/approve": {

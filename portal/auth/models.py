@@ -147,14 +147,3 @@ class RecoveryCode(Base):
     )
     code_hash: Mapped[str] = mapped_column(String(200))
     used_at: Mapped[datetime | None]
-
-
-class SignInFailure(Base):
-    """One failed sign-in; counted per account key and per client address for throttling."""
-
-    __tablename__ = "sign_in_failure"
-    __table_args__ = (Index("ix_sign_in_failure_key_at", "key", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(80))
-    at: Mapped[datetime] = mapped_column(default=clock.now)

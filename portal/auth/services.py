@@ -16,7 +16,6 @@ from portal.auth.models import (
     KIND_PROFESSIONAL,
     LinkToken,
     RecoveryCode,
-    SignInFailure,
     User,
     UserSession,
 )
@@ -172,45 +171,7 @@ def verify_email(token: str) -> LinkCheck:
     return check
 
 
-# --- sign-in, throttling and sessions -------------------------------------------------------
-
-
-def _failure_keys(email: str, address: str | None) -> tuple[str, str]:
-    return ("account:" + token_hash(normalise_email(email))[:64], f"client:{address or '-'}")
-
-
-def throttled_for(email: str, address: str | None) -> int:
-    """Seconds to wait before another attempt is allowed, 0 when not throttled.
-
-    Counted the same way for unknown and known addresses, so a 429 tells nothing about accounts.
-    """
-    s = settings()
-    since = clock.now() - timedelta(seconds=s.signin_window_seconds)
-    account_key, client_key = _failure_keys(email, address)
-    for key, limit in (
-        (account_key, s.signin_max_failures_per_account),
-        (client_key, s.signin_max_failures_per_client),
-    ):
-        count, oldest = db.session.execute(
-            select(func.count(), func.min(SignInFailure.at)).where(
-                SignInFailure.key == key, SignInFailure.at > since
-            )
-        ).one()
-        if count >= limit and oldest is not None:
-            wait = oldest + timedelta(seconds=s.signin_window_seconds) - clock.now()
-            return max(1, int(wait.total_seconds()) + 1)
-    return 0
-
-
-def record_failure(email: str, address: str | None) -> None:
-    for key in _failure_keys(email, address):
-        db.session.add(SignInFailure(key=key, at=clock.now()))
-    db.session.flush()
-
-
-def clear_failures(email: str) -> None:
-    account_key, _ = _failure_keys(email, None)
-    db.session.execute(delete(SignInFailure).where(SignInFailure.key == account_key))
+# --- sign-in and sessions -------------------------------------------------------------------
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from portal import db
-from portal.auth import api_tokens, login, services, totp
+from portal.auth import api_tokens, login, services, throttle, totp
 from portal.auth.forms import (
     ApiTokenForm,
     CodeForm,
@@ -129,6 +129,11 @@ def verify_email(token: str) -> Any:
 def resend_verification() -> Any:
     form = ResetRequestForm()
     if form.validate_on_submit():
+        # Counted per address whether or not it has an account, like the answer.
+        if wait := throttle.link_mail(form.email.data or "", request.remote_addr):
+            return _throttled(
+                "auth/resend.html", wait, throttle.too_many_links_text(wait), form=form
+            )
         user = services.find_user(form.email.data or "")
         if user is not None and user.email_verified_at is None:
             services.send_verification(user)
@@ -147,29 +152,29 @@ def signin() -> Any:
     form = SignInForm()
     if request.method == "POST":
         email = (form.email.data or "")[:254]
-        wait = services.throttled_for(email, request.remote_addr)
-        if wait:
-            message = _(
-                "Te veel pogingen. Probeer het over %(minutes)s minuten opnieuw.",
-                minutes=max(1, wait // 60),
-            )
-            response = current_app.make_response(
-                (render_template("auth/signin.html", form=form, error=message), 429)
-            )
-            response.headers["Retry-After"] = str(wait)
-            return response
+        account = throttle.email_account(email)
+        if wait := throttle.wait(account, request.remote_addr):
+            return _throttled("auth/signin.html", wait, form=form)
         if form.validate():
             user = services.authenticate(email, form.password.data or "")
             if user is not None:
                 return _after_password(user)
-            services.record_failure(email, request.remote_addr)
+            throttle.failed(account, request.remote_addr)
         error = _("Het e-mailadres of het wachtwoord klopt niet.")
         return render_template("auth/signin.html", form=form, error=error), 422
     return render_template("auth/signin.html", form=form)
 
 
+def _throttled(template: str, wait: int, error: str | None = None, **context: Any) -> Response:
+    """429 with the page as it was (what was typed stays) and how long to wait."""
+    error = error or throttle.too_many_text(wait)
+    response = current_app.make_response((render_template(template, error=error, **context), 429))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def _after_password(user: User) -> Response:
-    services.clear_failures(user.email)
+    throttle.succeeded(throttle.email_account(user.email))
     if user.email_verified_at is None:
         services.send_verification(user)
         flash(_("Bevestig eerst je e-mailadres. We hebben je een nieuwe link gestuurd."), "info")
@@ -212,32 +217,21 @@ def signin_code() -> Any:
     user, pending = found
     form = CodeForm()
     if request.method == "POST":
-        wait = services.throttled_for(user.email, request.remote_addr)
-        if wait:
-            response = current_app.make_response(
-                (
-                    render_template(
-                        "auth/signin_code.html",
-                        form=form,
-                        error=_("Te veel pogingen. Wacht even en probeer het opnieuw."),
-                    ),
-                    429,
-                )
-            )
-            response.headers["Retry-After"] = str(wait)
-            return response
+        account = throttle.email_account(user.email)
+        if wait := throttle.wait(account, request.remote_addr):
+            return _throttled("auth/signin_code.html", wait, form=form)
         method = (
             services.check_second_factor(user, form.code.data or "") if form.validate() else None
         )
         if method:
             next_url = pending.get("next")
             login.sign_in(user, method, request.remote_addr)
-            services.clear_failures(user.email)
+            throttle.succeeded(account)
             if method == "recovery":
                 left = services.remaining_recovery_codes(user)
                 flash(_("Je gebruikte een herstelcode. Je hebt er nog %(n)s.", n=left), "info")
             return redirect(safe_next(next_url) or home_for(user))
-        services.record_failure(user.email, request.remote_addr)
+        throttle.failed(account, request.remote_addr)
         return render_template(
             "auth/signin_code.html", form=form, error=_("Deze code klopt niet.")
         ), 422
@@ -258,6 +252,11 @@ def signout() -> Any:
 def reset_request() -> Any:
     form = ResetRequestForm()
     if form.validate_on_submit():
+        # Counted per address whether or not it has an account, like the answer.
+        if wait := throttle.link_mail(form.email.data or "", request.remote_addr):
+            return _throttled(
+                "auth/reset_request.html", wait, throttle.too_many_links_text(wait), form=form
+            )
         services.request_password_reset(form.email.data or "")
         return render_template("auth/reset_sent.html", email=form.email.data)
     return render_template("auth/reset_request.html", form=form), (

@@ -1,84 +1,69 @@
-"""iCalendar (RFC 5545) for the plan's agenda: evaluations and network meetings."""
+"""iCalendar (RFC 5545) for the plan's agenda: evaluations and network meetings.
+
+The `icalendar` library writes the file (escaping, folding at 75 octets, CRLF, value types);
+this module only says what goes in it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
 
 from portal.family.models import Evaluation
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-CRLF = "\r\n"
 MEETING_MINUTES = 60
+PRODID = "-//Gezinsportaal//Gezinsplan//NL"
 
 
-def escape(text: str) -> str:
-    """TEXT values (RFC 5545 3.3.11): backslash, semicolon, comma and newlines escaped; other
-    control characters have no place in a calendar and are dropped."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or ch >= " ")
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+def clean(text: str) -> str:
+    """Control characters other than line breaks and tabs have no place in a calendar's TEXT
+    (RFC 5545 3.3.11); the library would pass them on, so they are dropped here."""
+    return "".join(ch for ch in text if ch in "\r\n\t" or ch >= " ")
 
 
-def fold(line: str) -> str:
-    """Lines longer than 75 octets are folded (CRLF + one space), never inside a character."""
-    out: list[str] = []
-    current = b""
-    limit = 75
-    for ch in line:
-        encoded = ch.encode("utf-8")
-        if len(current) + len(encoded) > limit:
-            out.append(current.decode("utf-8"))
-            current = b""
-            limit = 74  # the leading space of a continuation line counts
-        current += encoded
-    out.append(current.decode("utf-8"))
-    return (CRLF + " ").join(out)
+def _when(item: Evaluation) -> tuple[date | datetime, date | datetime]:
+    """A timed moment starts at its Amsterdam time and is written in UTC; one without a time
+    is an all-day event (DATE values, the end the day after)."""
+    if item.start_time:
+        hour, minute = (int(p) for p in item.start_time.split(":"))
+        start = datetime.combine(item.held_on, time(hour, minute), tzinfo=AMSTERDAM)
+        start = start.astimezone(UTC)
+        return start, start + timedelta(minutes=MEETING_MINUTES)
+    return item.held_on, item.held_on + timedelta(days=1)
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _day(day: date) -> str:
-    return day.strftime("%Y%m%d")
+def _event(
+    item: Evaluation, family_id: int, stamp: datetime, host: str, kinds: dict[str, str]
+) -> Event:
+    start, end = _when(item)
+    summary = f"{kinds[item.kind]}: {item.title}" if item.kind in kinds else item.title
+    description = "\n\n".join(t for t in (item.participants, item.next_steps) if t)
+    return Event.new(
+        uid=f"evaluation-{item.id}-family-{family_id}@{host}",
+        stamp=stamp,
+        start=start,
+        end=end,
+        summary=clean(summary),
+        description=clean(description) or None,
+        sequence=max(item.version - 1, 0),
+    )
 
 
 def calendar(
     family_id: int, items: Iterable[Evaluation], now: datetime, host: str, kinds: dict[str, str]
-) -> str:
+) -> bytes:
     """One VCALENDAR with a VEVENT per moment: timed ones in UTC, all-day ones as DATE."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Gezinsportaal//Gezinsplan//NL",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-    ]
+    # Calendar() rather than Calendar.new(): .new() adds a random UID to the calendar itself,
+    # and the same agenda should give the same file.
+    cal = Calendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", PRODID)
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    stamp = now.astimezone(UTC).replace(microsecond=0)
     for item in items:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:evaluation-{item.id}-family-{family_id}@{host}",
-            f"DTSTAMP:{_utc(now)}",
-        ]
-        if item.start_time:
-            hour, minute = (int(p) for p in item.start_time.split(":"))
-            start = datetime.combine(item.held_on, time(hour, minute), tzinfo=AMSTERDAM)
-            lines += [
-                f"DTSTART:{_utc(start)}",
-                f"DTEND:{_utc(start + timedelta(minutes=MEETING_MINUTES))}",
-            ]
-        else:
-            lines += [
-                f"DTSTART;VALUE=DATE:{_day(item.held_on)}",
-                f"DTEND;VALUE=DATE:{_day(item.held_on + timedelta(days=1))}",
-            ]
-        summary = f"{kinds.get(item.kind, '')}: {item.title}" if item.kind in kinds else item.title
-        lines.append(f"SUMMARY:{escape(summary)}")
-        description = "\n\n".join(t for t in (item.participants, item.next_steps) if t)
-        if description:
-            lines.append(f"DESCRIPTION:{escape(description)}")
-        lines += [f"SEQUENCE:{max(item.version - 1, 0)}", "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    return CRLF.join(fold(line) for line in lines) + CRLF
+        cal.add_component(_event(item, family_id, stamp, host, kinds))
+    return cal.to_ical()

@@ -16,7 +16,7 @@ from portal.access.forms import AccessRequestForm, part_labels
 from portal.access.grant_views import grant_error_text, state_text
 from portal.access.models import AuditEvent, Grant
 from portal.access.policy import decide, grant_state
-from portal.auth import services as auth_services
+from portal.auth import throttle
 from portal.core import clock
 from portal.dossier.models import DossierEntry
 from portal.family.forms import ConfirmForm
@@ -213,11 +213,12 @@ def request_access() -> Any:
     form = AccessRequestForm()
     if request.method == "GET":
         form.expires_on.data = grants.default_end_day()
-    throttle_key = f"family-code:{current_user.id}"
+    account = throttle.family_code_account(current_user.id)
     if form.validate_on_submit():
-        if auth_services.throttled_for(throttle_key, request.remote_addr):
-            form.code.errors = [_("Te veel pogingen. Wacht even en probeer het opnieuw.")]
-            return render_template("professional/request.html", form=form), 429
+        if wait := throttle.wait(account, request.remote_addr):
+            form.code.errors = [throttle.too_many_text(wait)]
+            page = render_template("professional/request.html", form=form)
+            return page, 429, {"Retry-After": str(wait)}
         data = grants.GrantData(
             email=current_user.email,
             parts=form.parts(),
@@ -234,7 +235,7 @@ def request_access() -> Any:
             family = grants.family_by_code(form.code.data)
             if family is None:
                 # Wrong codes count like failed sign-ins, so codes cannot be guessed in bulk.
-                auth_services.record_failure(throttle_key, request.remote_addr)
+                throttle.failed(account, request.remote_addr)
                 message = _("We vinden geen gezin met deze code. Vraag het gezin om de code.")
                 form.code.errors = [message]
             elif (done := _ask(family, data, form)) is not None:
@@ -243,7 +244,7 @@ def request_access() -> Any:
             family = grants.family_by_parent_email(form.parent_email.data)
             # The same answer whether or not the address belongs to a family.
             if family is None or _ask(family, data, form, quiet=True) is None:
-                auth_services.record_failure(throttle_key, request.remote_addr)
+                throttle.failed(account, request.remote_addr)
             flash(
                 _("Als dit adres bij een ouder in het portaal hoort, krijgt het gezin je vraag."),
                 "info",

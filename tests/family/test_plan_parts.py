@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import icalendar
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -18,7 +19,14 @@ from portal import db
 from portal.access.models import Grant
 from portal.auth.models import KIND_PROFESSIONAL, User
 from portal.core import clock
-from portal.family.models import ROLE_NETWORK, Agreement, Family, Member, NetworkPetal
+from portal.family.models import (
+    ROLE_NETWORK,
+    Agreement,
+    Evaluation,
+    Family,
+    Member,
+    NetworkPetal,
+)
 from tests.helpers import add_grant, counted_get, csrf_from, post_form, sign_in
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -420,6 +428,74 @@ def test_evaluations_agenda_and_ics(
         assert re.fullmatch(r"\d{8}T\d{6}Z", event["DTSTAMP"])
         assert event["UID"].startswith("evaluation-") and "@" in event["UID"]
     assert len({e["UID"] for e in events}) == 2
+
+
+def test_the_agenda_reads_back_with_icalendar(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    make_family: Callable[..., Family],
+) -> None:
+    """A calendar program's reading of the file: the icalendar library parses it back to the
+    same moments (Amsterdam times in UTC across summer time, all-day ones as dates), texts
+    whole (long ones folded, emoji unbroken), one stable UID per moment, and a SEQUENCE that
+    follows edits; the same agenda at the same moment gives the same bytes."""
+    mother = make_user(name="Mama")
+    family = make_family(mother, name="Gezin Bakker")
+    sign_in(client, mother)
+    plan = f"/families/{family.id}/plan"
+    summer = date(clock.today().year + 1, 7, 2)
+    winter = date(clock.today().year + 1, 12, 3)
+    title = "Overleg 👨‍👩‍👧 met school; oma, opa & coach \\ " + "héél lang " * 15
+    for data in (
+        {
+            "kind": "network_meeting",
+            "title": title.strip(),
+            "held_on": summer.isoformat(),
+            "start_time": "09:30",
+            "participants": "Mama, oma Els",
+            "next_steps": "Regel 1\r\nRegel 2",
+        },
+        {"title": "Evaluatie", "held_on": winter.isoformat()},
+    ):
+        assert post_form(client, f"{plan}/evaluations", data, form_path=plan).status_code == 302
+    with app.app_context():
+        ids = {e.title: e.id for e in db.session.scalars(select(Evaluation))}
+        db.session.remove()
+    edit = f"{plan}/evaluations/{ids['Evaluatie']}/edit"
+    edited = post_form(
+        client,
+        edit,
+        {"title": "Evaluatie", "held_on": winter.isoformat(), "version": "1", "went_well": "Ja"},
+    )
+    assert edited.status_code == 302
+
+    clock.freeze(clock.now())
+    body = client.get(f"{plan}/agenda.ics").get_data()
+    assert client.get(f"{plan}/agenda.ics").get_data() == body
+    assert max(len(line) for line in body.split(b"\r\n")) <= 75  # folded, in octets
+    calendar = icalendar.Calendar.from_ical(body)
+    assert (calendar["VERSION"], calendar["PRODID"]) == ("2.0", "-//Gezinsportaal//Gezinsplan//NL")
+    meeting, evaluation = calendar.walk("VEVENT")
+
+    assert meeting["UID"] == f"evaluation-{ids[title.strip()]}-family-{family.id}@localhost"
+    assert meeting["SUMMARY"] == f"Netwerkoverleg: {title.strip()}"
+    assert meeting["DESCRIPTION"] == "Mama, oma Els\n\nRegel 1\nRegel 2"
+    start, end = meeting.decoded("DTSTART"), meeting.decoded("DTEND")
+    assert start.utcoffset() == timedelta(0)  # written in UTC ...
+    assert start == datetime.combine(summer, time(9, 30), AMSTERDAM)  # ... 9:30 in Amsterdam
+    assert start.astimezone(UTC).hour == 7 and end - start == timedelta(hours=1)
+    assert meeting.decoded("DTSTAMP") == clock.now().replace(microsecond=0)
+    assert meeting.decoded("SEQUENCE") == 0
+
+    assert evaluation["UID"] == f"evaluation-{ids['Evaluatie']}-family-{family.id}@localhost"
+    assert evaluation["SUMMARY"] == "Evaluatie: Evaluatie"
+    assert evaluation.decoded("DTSTART") == winter and not isinstance(
+        evaluation.decoded("DTSTART"), datetime
+    )
+    assert evaluation.decoded("DTEND") == winter + timedelta(days=1)
+    assert evaluation.decoded("SEQUENCE") == 1  # edited once
+    assert "DESCRIPTION" not in evaluation
 
 
 def test_plan_page_queries_do_not_grow_with_the_petals(
