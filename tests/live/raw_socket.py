@@ -65,6 +65,20 @@ class RawSocket:
         frame = self.wait(lambda f: f.startswith(prefix), 5)
         return json.loads(frame[len(prefix) :])[0]
 
+    def call_all(self, frames: list[str]) -> list[Any]:
+        """Send every event at once (not waiting for answers in between, so the server handles
+        them side by side) and return the answers, in the order sent."""
+        first = self._next
+        for frame in frames:
+            self.ws.send(f"42/live,{self._next}{frame}")
+            self._next += 1
+        answers = []
+        for number in range(first, self._next):
+            prefix = f"43/live,{number}["
+            found = self.wait(lambda f, p=prefix: f.startswith(p), 10)
+            answers.append(json.loads(found[len(prefix) - 1 :])[0])
+        return answers
+
     def events(self, name: str) -> list[Any]:
         found = []
         for frame in self.frames:
