@@ -1,10 +1,10 @@
 """Refusals over the /live socket, tried with a bare client (tests/live/raw_socket.py).
 
-A socket that is refused the same thing again and again leaves one row in the family's log at
-once and one more that counts the repeats (portal/access/repeats.py), written when the socket
-goes away, when its minute is over, or when the server stops; other sockets and other refusals
-are counted apart. The chain still verifies, and "Wie keek mee?" says how often, in Dutch and in
-English."""
+Every client event gets an answer, also an event without a name. A socket that is refused the
+same thing again and again leaves one row in the family's log at once and one more that counts
+the repeats (portal/access/repeats.py), written when the socket goes away, when its minute is
+over, or when the server stops; other sockets and other refusals are counted apart. The chain
+still verifies, and "Wie keek mee?" says how often, in Dutch and in English."""
 
 from __future__ import annotations
 
@@ -267,3 +267,25 @@ def test_counts_still_open_are_written_when_the_server_stops(
             raw.close()
     assert refusals(app, world) == [("message.send", cid, 1), ("message.send", cid, 19)]
     assert chain_problems(app) == []
+
+
+# --- every event is answered -----------------------------------------------------------------
+
+
+def test_an_event_without_a_name_is_answered_like_an_unknown_one(
+    live_server: LiveServer, world: World
+) -> None:
+    """`42/live,1[]` has an acknowledgement id but no event name; neither has an event whose
+    data is no list, or none at all. Each is refused with an answer, and the socket goes on."""
+    base = live_server.url
+    raw = RawSocket(base, http_sign_in(base, "mama@example.org"))
+    try:
+        for frame in ("[]", "", "{}", '{"event":"subscribe"}', " 5", "null", '"subscribe"'):
+            assert refused_with(raw.call(frame)) == "unknown_event", frame
+        # The same as binary events: one whose data is empty but for its attachment, and one
+        # that announces no attachments at all (an ordinary event then).
+        assert refused_with(raw.call_binary("[]", [b"\x00\x01"])) == "unknown_event"
+        assert raw.call_binary(subscribe(world.family_id), [])["ok"]
+        assert raw.call(subscribe(world.family_id))["ok"]
+    finally:
+        raw.close()
