@@ -69,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
     from portal.core import errors, i18n, security
     from portal.extensions import csrf, socketio
     from portal.files import limits
+    from portal.live.frames import ClientFrame
     from portal.live.origins import allowed_origins
 
     limits.init_app(app)
@@ -86,6 +87,7 @@ def _init_extensions(app: Flask) -> None:
         message_queue=settings.redis_url or None,
         # One frame may carry a message (10,000 characters) with room to spare, not a file.
         max_http_buffer_size=64 * 1024,
+        serializer=ClientFrame,  # every client event reaches the namespace and is answered
     )
     from portal import live
 

@@ -164,9 +164,11 @@ def later(time_machine: TimeMachineFixture) -> Callable[[timedelta], None]:
 def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     clock.reset()
+    from portal.access.repeats import counter
     from portal.messaging.limits import send_limit
 
     send_limit.reset()
+    counter.take_all()  # a test's uncounted repeats must not land in the next test's log
     if "app" in request.fixturenames:
         app = request.getfixturevalue("app")
         reset_database(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
@@ -41,11 +42,17 @@ FIELDS = (
 def _digest_of(values: dict[str, Any]) -> str:
     payload = [values[name] for name in FIELDS]
     payload[2] = values["at"].isoformat(timespec="microseconds")
+    count = values.get("count", 1)
+    if count != 1:
+        # Only a row that stands for more than one access hashes its count: a row for one
+        # (every row written before rows had counts) hashes as it always did and still
+        # verifies, while a count changed afterwards, to 1 or from 1, breaks the row's hash.
+        payload.append(count)
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
 
 
 def _digest(event: AuditEvent) -> str:
-    return _digest_of({name: getattr(event, name) for name in FIELDS})
+    return _digest_of({**{name: getattr(event, name) for name in FIELDS}, "count": event.count})
 
 
 _heads = cast(Table, AuditChainHead.__table__)
@@ -112,11 +119,15 @@ def row(
     outcome: str,
     reason: str | None,
     client_address: str | None,
+    count: int = 1,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
-    """One log row's values, before it is linked into its chain (seq and hashes)."""
+    """One log row's values, before it is linked into its chain (seq and hashes). `count` and
+    `at` for a row that counts repeats (portal/access/repeats.py): how many, and when the last
+    of them was; every other row is one access, now."""
     return {
         "chain_key": family_id or 0,
-        "at": clock.now(),
+        "at": at or clock.now(),
         "family_id": family_id,
         "actor_user_id": actor_user_id,
         "actor_name": actor_name[:100],
@@ -129,6 +140,7 @@ def row(
         "outcome": outcome,
         "reason": reason,
         "client_address": client_address,
+        "count": count,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portal.access.models import AuditEvent
 
@@ -140,11 +141,22 @@ def role_text(role: str) -> str:
     return texts.get(role, role)
 
 
-def describe(event: AuditEvent) -> dict[str, str]:
+def outcome_text(outcome: str, count: int = 1) -> str:
+    """The outcome, with how often when a row (or a page's line) stands for several refusals:
+    a socket that was refused the same again and again (portal/access/repeats.py)."""
+    if outcome == "allowed":
+        return _("toegestaan")
+    if count == 1:
+        return _("geweigerd")
+    return ngettext("%(num)s keer geweigerd", "%(num)s keer geweigerd", count)
+
+
+def describe(event: AuditEvent, count: int | None = None) -> dict[str, str]:
+    """The row in plain words; `count`: how many accesses it stands for, if not its own."""
     return {
         "action": action_text(event.action)
         if event.outcome == "allowed"
         else attempt_text(event.action),
         "role": role_text(event.actor_role),
-        "outcome": _("toegestaan") if event.outcome == "allowed" else _("geweigerd"),
+        "outcome": outcome_text(event.outcome, event.count if count is None else count),
     }

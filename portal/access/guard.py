@@ -6,14 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from flask import abort, g, request
+from flask import abort, g, has_request_context, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, bindparam, select
 from werkzeug.exceptions import HTTPException
 
 from portal import db
-from portal.access import audit
+from portal.access import audit, repeats
 from portal.access.models import Grant
 from portal.access.policy import Actor, Decision, Resource, decide, family_id_of
 from portal.dossier.models import DossierEntry
@@ -137,9 +137,10 @@ def record_decision(
     allowed: bool = False,
     reason: str = "",
 ) -> None:
-    """Log a decision made outside a page or API request (a socket event)."""
+    """Log a decision made outside a page or API request (a socket event). A socket's refusal
+    that repeats one it was just refused is counted instead (portal/access/repeats.py)."""
     decision = decision or Decision(allowed, "none", "none", reason)
-    _record(
+    values = audit_values(
         actor,
         action,
         decision,
@@ -147,6 +148,11 @@ def record_decision(
         object_type=object_type,
         object_id=str(object_id),
     )
+    sid = getattr(request, "sid", None) if has_request_context() else None
+    if decision.allowed or not isinstance(sid, str):
+        audit.write(**values)
+    else:
+        repeats.refused(sid, values)
 
 
 def record_grant_event(action: str, grant: Grant) -> None:

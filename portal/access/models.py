@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.columns import Versioned
@@ -37,6 +37,9 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(10))  # allowed / denied
     reason: Mapped[str | None] = mapped_column(String(60))
     client_address: Mapped[str | None] = mapped_column(String(64))
+    # How many accesses the row stands for: 1, except for the row that counts a socket's
+    # repeats of a refusal (portal/access/repeats.py).
+    count: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -88,8 +88,14 @@ class Line:
     def __init__(self, event: AuditEvent) -> None:
         self.event = event  # the newest of the line
         self.first = event  # the oldest of the line
-        self.count = 1
-        self.text = describe(event)
+        self.rows = 1
+        # How many accesses the line stands for: a row counting a socket's repeated refusals
+        # (portal/access/repeats.py) stands for several.
+        self.count = event.count
+
+    @property
+    def text(self) -> dict[str, str]:
+        return describe(self.event, self.count)
 
     def takes(self, event: AuditEvent) -> bool:
         newest = self.event
@@ -105,7 +111,8 @@ class Line:
 
     def add(self, event: AuditEvent) -> None:
         self.first = event
-        self.count += 1
+        self.rows += 1
+        self.count += event.count
 
 
 def lines(events: list[AuditEvent]) -> list[Line]:

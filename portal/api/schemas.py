@@ -348,7 +348,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "MemberRemoval": obj([], closed=True, version=VERSION),
     "AuditEvent": obj(
-        ["id", "at", "actor", "basis", "action", "object", "outcome", "text"],
+        ["id", "at", "actor", "basis", "action", "object", "outcome", "count", "text"],
         id=INT,
         at=TIME,
         actor=obj(
@@ -363,6 +363,13 @@ SCHEMAS: dict[str, Any] = {
         object=obj(["type", "id"], type=S, id=S_NULL),
         outcome={"type": "string", "enum": ["allowed", "denied"]},
         reason=S_NULL,
+        count={
+            **INT,
+            "minimum": 1,
+            "description": "How many accesses the row stands for: 1, or more for the row that "
+            "counts how often one socket was refused the same again within a minute; `at` is "
+            "then the time of the last of them.",
+        },
         text={
             **obj(["action", "role", "outcome"], action=S, role=S, outcome=S),
             "description": "The row in plain words, in the caller's language, as on the page.",

@@ -104,6 +104,7 @@ def audit_json(event: AuditEvent) -> dict[str, Any]:
         "object": {"type": event.object_type, "id": event.object_id},
         "outcome": event.outcome,
         "reason": event.reason,
+        "count": event.count,
         "text": describe(event),
     }
 

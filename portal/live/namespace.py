@@ -14,6 +14,7 @@ from flask_login import current_user
 from flask_socketio import Namespace, join_room, leave_room
 
 from portal import db
+from portal.access import repeats
 from portal.access.guard import current_actor, record_decision
 from portal.access.policy import Actor, decide, grant_state
 from portal.auth.models import User
@@ -72,6 +73,8 @@ class LiveNamespace(Namespace):
     def on_disconnect(self, reason: Any = None) -> None:
         registry.remove(request.sid)  # type: ignore[attr-defined]
         presence.leave(request.sid, NAMESPACE)  # type: ignore[attr-defined]
+        # Its counts of repeated refusals are due now; the sweep writes them within a pass.
+        repeats.counter.socket_closed(request.sid)  # type: ignore[attr-defined]
 
     @answered
     def on_refused_event(self) -> dict[str, Any]:

@@ -5,19 +5,26 @@ restarted between commit and publish). So every pass of the sweep re-checks ever
 family) pair this instance's sockets follow, and every sign-in behind them, in a few batched
 queries, without a watermark: a change that committed late (after waiting for a lock) is seen on
 the next pass just the same. An expiry has no commit: each subscription carries the moment its
-grant ends, and a timer re-checks it then."""
+grant ends, and a timer re-checks it then.
+
+Every pass also writes the counts of repeated refusals that are due (portal/access/repeats.py):
+of a minute that is over, or of a socket that went away; the rest when the process stops."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
 
 from portal import db
+from portal.access import repeats
 from portal.access.audience import pair_actors
 from portal.auth.models import UserSession
 from portal.core import clock
@@ -42,7 +49,21 @@ def ensure_running(app: Flask, namespace: str) -> None:
         if _running:
             return
         _running = True
+    atexit.register(write_counts, app, repeats.counter.take_all)
     socketio.start_background_task(_sweep_forever, app, namespace)
+
+
+def write_counts(app: Flask, take: Callable[[], list[dict[str, Any]]]) -> None:
+    """Write the counts of repeated refusals that `take` hands over, in a transaction of their
+    own (one that fails leaves them for the next pass, and says so in the log)."""
+    rows = take()
+    if not rows:
+        return
+    try:
+        with app.app_context():
+            repeats.write(rows)
+    finally:
+        db.session.remove()
 
 
 def _sweep_forever(app: Flask, namespace: str) -> None:
@@ -50,6 +71,7 @@ def _sweep_forever(app: Flask, namespace: str) -> None:
     while True:
         socketio.sleep(SWEEP_SECONDS)
         presence.heartbeat(namespace)  # with several instances: this one's people still count
+        write_counts(app, repeats.counter.take_due)
         passes += 1
         if passes % RECHECK_EVERY or not len(registry):
             continue

@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from portal import db
 from portal.access import audit
-from portal.access.models import AuditEvent
+from portal.access.models import AuditChainHead, AuditEvent
 from portal.auth.models import User
 from portal.family.models import ROLE_NETWORK, Family, Member
 from tests.helpers import sign_in
@@ -222,3 +224,67 @@ def test_the_same_row_again_and_again_is_one_line(
     assert "(4 keer)" in body and "sinds" in body
     rows = [e for e in events(app, family.id) if e.action == "member.list"]
     assert len(rows) == 4
+
+
+def _row_values(**changes: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "family_id": None,
+        "actor_user_id": 7,
+        "actor_name": "Vreemde",
+        "actor_role": "none",
+        "organisation": None,
+        "basis": "none",
+        "action": "message.send",
+        "object_type": "conversation",
+        "object_id": "3",
+        "outcome": "denied",
+        "reason": "no_relation",
+        "client_address": "127.0.0.1",
+    }
+    values.update(changes)
+    return values
+
+
+def test_rows_from_before_counts_still_verify(app: Flask) -> None:
+    """A row as it was written before rows had a count (hashed over the fields alone, no count
+    column in the insert): the migration's default makes it a row for one access, and it
+    verifies as it did."""
+    values = audit.row(**_row_values())  # type: ignore[arg-type]
+    values.pop("count")
+    values.update(seq=1, prev_hash=audit.GENESIS)
+    payload = [values[name] for name in audit.FIELDS]
+    payload[2] = values["at"].isoformat(timespec="microseconds")
+    values["hash"] = hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
+    engine = app.extensions["portal_engine"]
+    with engine.begin() as conn:
+        conn.execute(insert(AuditEvent.__table__).values(**values))  # type: ignore[arg-type]
+        conn.execute(
+            insert(AuditChainHead.__table__).values(  # type: ignore[arg-type]
+                chain_key=0, last_seq=1, last_hash=values["hash"]
+            )
+        )
+    assert [e.count for e in events(app)] == [1]
+    with app.app_context():
+        assert audit.verify() == (1, [])
+        db.session.remove()
+
+
+def test_a_count_is_covered_by_the_hash(app: Flask) -> None:
+    """A row that counts 49 repeated refusals verifies; changing its count to 1, or another
+    row's count from 1 to 5, shows as a changed row."""
+    with app.app_context():
+        audit.write(**_row_values())
+        audit.write(**_row_values(count=49))
+        db.commit()
+        assert audit.verify() == (2, [])
+        db.session.remove()
+    one, counted = events(app)
+    assert (one.count, counted.count) == (1, 49)
+    engine = app.extensions["portal_engine"]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["portal", "audit-verify"]).exit_code == 0
+    _tamper(engine, f"UPDATE audit_event SET count=1 WHERE id={counted.id}")
+    _tamper(engine, f"UPDATE audit_event SET count=5 WHERE id={one.id}")
+    result = runner.invoke(args=["portal", "audit-verify"])
+    assert result.exit_code == 1
+    assert result.output.count("row was changed") == 2, result.output

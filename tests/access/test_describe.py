@@ -73,3 +73,18 @@ def test_every_logged_action_and_role_has_words_in_dutch_and_english(app: Flask)
             assert action_text("dossier.view") == "read in the dossier"
         with force_locale("nl"):
             assert action_text("dossier.view") == "las in het dossier"
+
+
+def test_a_row_for_many_refusals_says_how_many(app: Flask) -> None:
+    """A socket refused the same again and again (portal/access/repeats.py): its count row
+    says how often, in plain words."""
+    from portal.access.describe import outcome_text
+
+    with app.test_request_context("/"):
+        with force_locale("nl"):
+            assert outcome_text("denied", 37) == "37 keer geweigerd"
+            assert outcome_text("denied") == "geweigerd"
+        with force_locale("en"):
+            assert outcome_text("denied", 37) == "refused 37 times"
+            assert outcome_text("denied") == "refused"
+            assert outcome_text("allowed") == "allowed"

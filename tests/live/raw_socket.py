@@ -65,6 +65,32 @@ class RawSocket:
         frame = self.wait(lambda f: f.startswith(prefix), 5)
         return json.loads(frame[len(prefix) :])[0]
 
+    def call_all(self, frames: list[str]) -> list[Any]:
+        """Send every event at once (not waiting for answers in between, so the server handles
+        them side by side) and return the answers, in the order sent."""
+        first = self._next
+        for frame in frames:
+            self.ws.send(f"42/live,{self._next}{frame}")
+            self._next += 1
+        answers = []
+        for number in range(first, self._next):
+            prefix = f"43/live,{number}["
+            found = self.wait(lambda f, p=prefix: f.startswith(p), 10)
+            answers.append(json.loads(found[len(prefix) - 1 :])[0])
+        return answers
+
+    def call_binary(self, event_and_args: str, attachments: list[bytes]) -> Any:
+        """Send a binary event (`45<k>-/live,<n>[...]`, then its k attachments as binary
+        frames) and return the answer."""
+        number = self._next
+        self._next += 1
+        self.ws.send(f"45{len(attachments)}-/live,{number}{event_and_args}")
+        for attachment in attachments:
+            self.ws.send_binary(attachment)
+        prefix = f"43/live,{number}"
+        frame = self.wait(lambda f: f.startswith(prefix), 5)
+        return json.loads(frame[len(prefix) :])[0]
+
     def events(self, name: str) -> list[Any]:
         found = []
         for frame in self.frames:
