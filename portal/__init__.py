@@ -106,6 +106,7 @@ def _gevent_patched() -> bool:
 
 def _register_blueprints(app: Flask) -> None:
     import portal.access.grant_views
+    import portal.family.changes
     import portal.family.dossier_views
     import portal.family.export_views
     import portal.family.member_views
