@@ -89,9 +89,10 @@ def _init_extensions(app: Flask) -> None:
     from portal import live
 
     live.init_app(app)
-    from portal.core import templating
+    from portal.core import caching, templating
 
     templating.init_app(app)
+    caching.init_app(app)
 
 
 def _gevent_patched() -> bool:
