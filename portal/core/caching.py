@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
@@ -46,6 +47,11 @@ MAX_FRAGMENTS = 1000
 # Fragments kept and drawn by this process, per name (tests, and a look at how well it works).
 hits: Counter[str] = Counter()
 draws: Counter[str] = Counter()
+
+# After the cache failed (Redis away), pages draw without it for a while instead of waiting
+# for it on every fragment.
+PAUSE_SECONDS = 10.0
+_paused_until = 0.0
 
 _drawing: ContextVar[bool] = ContextVar("portal_drawing_fragment", default=False)
 
@@ -103,20 +109,18 @@ def _draw(name: str, draw: Callable[[], str]) -> str:
     return html
 
 
-def _kept(key: str) -> str | None:
-    try:
-        found = cache.get(key)
-    except Exception:  # a cache that is away must not take the page with it: draw instead
-        log.warning("fragment cache unavailable", exc_info=True)
+def _use(operation: Callable[[], Any]) -> Any:
+    """Ask the cache; when it is away, None (the fragment is drawn), and a pause before the
+    next try."""
+    global _paused_until
+    if time.monotonic() < _paused_until:
         return None
-    return found if isinstance(found, str) else None
-
-
-def _keep(key: str, html: str) -> None:
     try:
-        cache.set(key, html)
-    except Exception:
-        log.warning("fragment cache unavailable", exc_info=True)
+        return operation()
+    except Exception:  # a cache that is away must not take the page with it
+        _paused_until = time.monotonic() + PAUSE_SECONDS
+        log.warning("fragment cache unavailable; drawing without it", exc_info=True)
+        return None
 
 
 def fragment(name: str, key: Hashable | None, draw: Callable[[], str]) -> Markup:
@@ -128,7 +132,8 @@ def fragment(name: str, key: Hashable | None, draw: Callable[[], str]) -> Markup
     digest = None
     if key is not None:
         digest = hashlib.sha256(repr((name, key)).encode()).hexdigest()
-        html = _kept(digest)
+        found = _use(lambda: cache.get(digest))
+        html = found if isinstance(found, str) else None
         if html is not None:
             hits[name] += 1
     if html is None:
@@ -137,6 +142,6 @@ def fragment(name: str, key: Hashable | None, draw: Callable[[], str]) -> Markup
             if token in html:
                 log.error("fragment %s holds a CSRF token: not kept", name)
             else:
-                _keep(digest, html)
+                _use(lambda: cache.set(digest, html))
     # Drawn with autoescape on; only the escaped token is put in.
     return Markup(html.replace(CSRF_SLOT, str(escape(token))))  # noqa: S704

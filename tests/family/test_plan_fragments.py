@@ -323,3 +323,19 @@ def test_an_account_renamed_outside_the_family_is_drawn(app: Flask, world: World
     assert "Coach Samira" in renamed and "Coach Sam<" not in renamed
     assert tally.since()[0] == 4
     assert stamp(app, world.family) == unchanged
+
+
+def test_a_section_drawn_in_a_transaction_that_changed_the_family_is_not_kept(
+    app: Flask, world: World
+) -> None:
+    """What such a section shows is not committed (and may never be)."""
+    from portal.family.plan_page import sections
+
+    with app.test_request_context(world.plan):
+        family = db.session.get(Family, world.family.id)
+        assert family is not None
+        db.session.add(Goal(family_id=family.id, title="Nooit bewaard", created_by_name="Mama"))
+        assert "Nooit bewaard" in sections(family, can_edit=True)["goals"]
+        db.session.rollback()
+        db.session.remove()
+    assert "Nooit bewaard" not in page(reader(app, world.mother), world.plan)
