@@ -91,7 +91,9 @@ def init_app(app: Flask) -> None:
     else:
         config.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=MAX_FRAGMENTS)
     cache.init_app(app, config)
-    app.jinja_env.globals.update(csrf_value=csrf_value)
+    from portal.core.kept_forms import kept_form
+
+    app.jinja_env.globals.update(csrf_value=csrf_value, kept_form=kept_form)
 
 
 def csrf_value() -> str:
@@ -143,5 +145,8 @@ def fragment(name: str, key: Hashable | None, draw: Callable[[], str]) -> Markup
                 log.error("fragment %s holds a CSRF token: not kept", name)
             else:
                 _use(lambda: cache.set(digest, html))
+    if _drawing.get():
+        # Inside another fragment's drawing (a kept form in a section): that one fills the slot.
+        return Markup(html)  # noqa: S704  (drawn with autoescape on)
     # Drawn with autoescape on; only the escaped token is put in.
     return Markup(html.replace(CSRF_SLOT, str(escape(token))))  # noqa: S704
