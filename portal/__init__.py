@@ -92,9 +92,10 @@ def _init_extensions(app: Flask) -> None:
     from portal import live
 
     live.init_app(app)
-    from portal.core import templating
+    from portal.core import caching, templating
 
     templating.init_app(app)
+    caching.init_app(app)
 
 
 def _gevent_patched() -> bool:
@@ -109,6 +110,7 @@ def _gevent_patched() -> bool:
 
 def _register_blueprints(app: Flask) -> None:
     import portal.access.grant_views
+    import portal.family.changes
     import portal.family.export_views
     import portal.family.member_views
     import portal.family.plan_history_views

@@ -10,7 +10,6 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, to_user_timezone
 from markupsafe import Markup
 
-from portal.core.fragments import CSRF_SLOT, pristine_form
 from portal.core.sanitize import render_markdown
 
 
@@ -28,8 +27,6 @@ def _date_text(value: date, style: str, _locale: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(pristine_form=pristine_form, csrf_slot=CSRF_SLOT)
-
     @app.context_processor
     def _globals() -> dict[str, Any]:
         locale = get_locale()

@@ -16,6 +16,12 @@ from portal.db import Base
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
 
 
+def new_stamp() -> str:
+    """A family's change stamp: random, so that no restored backup or reused id meets a
+    fragment kept for another state."""
+    return secrets.token_hex(8)
+
+
 def new_code() -> str:
     """A family's invite code like 'K7MQ-9XPA' (40 bits; requests are rate-limited by review)."""
     chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
@@ -41,6 +47,10 @@ class Family(Versioned, Base):
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # New in every transaction that changes something of the family (portal/family/changes.py);
+    # the plan page's cached fragments are kept under it. Not `version`: that one guards edits
+    # of the family's own name against a stale form.
+    change_stamp: Mapped[str] = mapped_column(String(16), default=new_stamp)
 
 
 class Member(Removable, Versioned, Base):

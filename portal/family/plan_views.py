@@ -14,7 +14,6 @@ from portal import db
 from portal.access import authorize, current_actor, load_family
 from portal.access.guard import load_in_family
 from portal.core import clock
-from portal.core.args import positive_int_arg
 from portal.family import plan_services
 from portal.family.forms import (
     AgreementForm,
@@ -44,43 +43,13 @@ PAGE_SIZE = 25  # goals, and agreements, per page of the plan (the PDF holds the
 
 @dataclass(frozen=True)
 class Pager:
-    """Where a paged list of the plan page stands, and the links to its neighbours."""
+    """Where a paged list stands, and the links to its neighbours."""
 
     total: int
     first: int  # 1-based position of the first item shown
     last: int
     prev_url: str | None
     next_url: str | None
-
-
-def _pages(family: Family, totals: dict[str, int]) -> dict[str, tuple[int, Pager]]:
-    """Per list ("goals", "agreements"): the offset to load from and its pager. A page past the
-    end shows the last page; the other list's page is kept in every link."""
-    chosen = {}
-    for name, total in totals.items():
-        last_page = max(1, -(-total // PAGE_SIZE))
-        chosen[name] = positive_int_arg(name, at_most=last_page) or 1
-
-    def url(name: str, page: int) -> str:
-        pages = {**chosen, name: page}
-        args: dict[str, Any] = {k: v for k, v in pages.items() if v > 1}
-        return url_for("family.plan", family_id=family.id, **args) + f"#{name}"
-
-    result = {}
-    for name, total in totals.items():
-        page = chosen[name]
-        offset = (page - 1) * PAGE_SIZE
-        result[name] = (
-            offset,
-            Pager(
-                total=total,
-                first=offset + 1 if total else 0,
-                last=min(total, offset + PAGE_SIZE),
-                prev_url=url(name, page - 1) if page > 1 else None,
-                next_url=url(name, page + 1) if offset + PAGE_SIZE < total else None,
-            ),
-        )
-    return result
 
 
 def plan_of(family: Family) -> Plan:
@@ -210,84 +179,31 @@ def _agreement_form(
 
 
 def plan_context(
-    family: Family,
-    can_edit: bool,
-    plan: Plan | None = None,
-    *,
-    paged: bool = False,
-    members: list[Member] | None = None,
-    **forms: Any,
+    family: Family, can_edit: bool, plan: Plan | None = None, **forms: Any
 ) -> dict[str, Any]:
-    """Everything the plan shows (its parts, scores, the flower): for the page one page of goals
-    and of agreements (`paged`, as the query string asks), for the PDF all of them."""
+    """Everything the plan shows, all of it (the PDF); the page draws its sections itself
+    (portal/family/plan_page.py)."""
     from portal.family.plan_parts_views import parts_context
 
-    pagers: dict[str, Pager | None] = {"goals": None, "agreements": None}
-    if paged:
-        goal_count, open_agreements, done_agreements = plan_services.plan_counts(family)
-        pages = _pages(
-            family,
-            {
-                "goals": goal_count,
-                "agreements": open_agreements + done_agreements,
-            },
-        )
-        goals_list = plan_services.goals(family, offset=pages["goals"][0], limit=PAGE_SIZE)
-        agreements_list = plan_services.agreements(
-            family, offset=pages["agreements"][0], limit=PAGE_SIZE, open_total=open_agreements
-        )
-        pagers = {name: pager for name, (_offset, pager) in pages.items()}
-        scores = plan_services.scores_by_goal(family, [g.id for g in goals_list])
-    else:
-        goals_list = plan_services.goals(family)
-        agreements_list = plan_services.agreements(family)
-        scores = plan_services.scores_by_goal(family)
     return {
         "family": family,
         "plan": plan or plan_of(family),
         "questions": question_labels(),
         "can_edit": can_edit,
-        "goals": goals_list,
-        "scores": scores,
-        "agreements": agreements_list,
-        "goals_pager": pagers["goals"],
-        "agreements_pager": pagers["agreements"],
+        "goals": plan_services.goals(family),
+        "scores": plan_services.scores_by_goal(family),
+        "agreements": plan_services.agreements(family),
         "today": clock.today(),
-        **parts_context(family, can_edit, members, **forms),
+        **parts_context(family, can_edit, **forms),
     }
 
 
-def _plan_page(
-    family: Family,
-    status: int = 200,
-    goal_form: GoalForm | None = None,
-    agreement_form: AgreementForm | None = None,
-    plan: Plan | None = None,
-    **part_forms: Any,
-) -> Any:
-    from portal.family.plan_signoff import status as plan_status
+def _plan_page(family: Family, status: int = 200, plan: Plan | None = None, **forms: Any) -> Any:
+    """The plan page; `forms` that came back with what was typed (goal_form, agreement_form,
+    petal_form, evaluation_form) are shown as they are."""
+    from portal.family.plan_page import plan_page
 
-    current = plan or plan_of(family)
-    can_edit = _may("plan.edit", current)
-    # The add forms are only drawn for who may add; their choices read the members once.
-    members = current_members(family) if can_edit else []
-    context = plan_context(family, can_edit, current, paged=True, members=members, **part_forms)
-    if can_edit:
-        goal_form = goal_form or GoalForm(formdata=None)
-        agreement_form = agreement_form or _agreement_form(
-            family,
-            plan_services.goals_to_link(family),
-            people_for_agreements(family, context["petals"], context["guests"], members),
-            formdata=None,
-        )
-    return render_template(
-        "family/plan.html",
-        goal_form=goal_form,
-        agreement_form=agreement_form,
-        plan_status=plan_status(family),
-        **context,
-        **guest_context(family),
-    ), status
+    return plan_page(family, plan or plan_of(family), status, **forms)
 
 
 def _changed(family: Family, kind: str, obj: Goal | Agreement) -> None:
