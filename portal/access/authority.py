@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 
 from portal import db
 from portal.core import clock
+from portal.family import changes
 from portal.family.models import (
     ROLE_PARENT,
     ROLE_YOUNG_PERSON,
@@ -198,6 +199,7 @@ def confirm_on_join(parent: Member, confirmed: bool) -> None:
         db.session.flush()
         return
     db.session.execute(delete(ParentalAuthority).where(ParentalAuthority.parent_id == parent.id))
+    changes.note(db.session(), parent.family_id)
     parent.has_authority = False
     db.session.flush()
 
@@ -221,6 +223,7 @@ def change_by_operator(parent: Member, child: Member, holds: bool, court_referen
                 ParentalAuthority.parent_id == parent.id, ParentalAuthority.child_id == child.id
             )
         )
+        changes.note(db.session(), parent.family_id)
     sync(parent, after_court=True)
     return True
 

@@ -8,10 +8,11 @@ page view that changes nothing writes nothing here. Cached fragments of the fami
 kept under the stamp (portal/family/plan_page.py).
 
 What belongs to a family: every row with a family_id, the family row itself, and the parts of a
-grant or of a plan version (through their parent). Not counted: the access log (every page view
-writes it) and the conversations with their messages and read marks (the family's most frequent
-writes; no cached fragment shows them, and they would otherwise also write the family row in
-each message's transaction).
+grant or of a plan version (through their parent). A statement that changes such rows outside
+the unit of work (a bulk DELETE) is not seen at flush: its service calls `note()`. Not counted:
+the access log (every page view writes it) and the conversations with their messages and read
+marks (the family's most frequent writes; no cached fragment shows them, and they would
+otherwise also write the family row in each message's transaction).
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ def _note(session: Session, _context: Any) -> None:
             family_id = family_of(session, obj)
             if family_id is not None:
                 noted.add(family_id)
+
+
+def note(session: Session, family_id: int) -> None:
+    """This transaction changed the family by a statement of its own (not seen at flush)."""
+    session.info.setdefault(NOTED, set()).add(family_id)
 
 
 def changed_here(session: Session) -> set[int]:

@@ -135,17 +135,13 @@ def flower_entries(
     return entries
 
 
-def parts_context(
-    family: Family, can_edit: bool, members: list[Member] | None = None, **forms: Any
-) -> dict[str, Any]:
-    """What the plan page shows of de bloem, the safety plan and the evaluations. The petals
-    and guests are in it too, so the agreement form's owner choice need not load them again."""
+def parts_context(family: Family) -> dict[str, Any]:
+    """What the plan shows of de bloem, the safety plan and the evaluations, for reading (the
+    PDF; the page draws its sections in portal/family/plan_page.py)."""
     petals, guests = plan_parts.petals(family), plan_parts.guest_petals(family)
-    entries = flower_entries(family, can_edit, petals, guests)
+    entries = flower_entries(family, False, petals, guests)
     items = plan_parts.evaluations(family)
     return {
-        "petals": petals,
-        "guests": guests,
         "flower": list(zip(entries, plan_parts.flower_layout(len(entries)), strict=False)),
         "flower_entries": entries,
         "flower_max": plan_parts.FLOWER_MAX,
@@ -153,10 +149,6 @@ def parts_context(
         "evaluations": items,
         "agenda": plan_parts.upcoming(items, clock.today()),
         "removed_petals": plan_parts.removed_petal_ids(family),
-        "petal_form": forms.get("petal_form")
-        or (_petal_form(family, members, guests, formdata=None) if can_edit else None),
-        "evaluation_form": forms.get("evaluation_form")
-        or (EvaluationForm(formdata=None) if can_edit else None),
     }
 
 

@@ -178,23 +178,21 @@ def _agreement_form(
     return form
 
 
-def plan_context(
-    family: Family, can_edit: bool, plan: Plan | None = None, **forms: Any
-) -> dict[str, Any]:
-    """Everything the plan shows, all of it (the PDF); the page draws its sections itself
-    (portal/family/plan_page.py)."""
+def plan_context(family: Family, plan: Plan | None = None) -> dict[str, Any]:
+    """Everything the plan shows, all of it, for reading (the PDF); the page draws its sections
+    itself (portal/family/plan_page.py)."""
     from portal.family.plan_parts_views import parts_context
 
     return {
         "family": family,
         "plan": plan or plan_of(family),
         "questions": question_labels(),
-        "can_edit": can_edit,
+        "can_edit": False,
         "goals": plan_services.goals(family),
         "scores": plan_services.scores_by_goal(family),
         "agreements": plan_services.agreements(family),
         "today": clock.today(),
-        **parts_context(family, can_edit, **forms),
+        **parts_context(family),
     }
 
 
@@ -358,5 +356,5 @@ def plan_pdf(family_id: int) -> Any:
     family = load_family(family_id, "plan.view", record=False)
     current = plan_of(family)
     authorize("plan.view", current)
-    context = plan_context(family, can_edit=False, plan=current)
+    context = plan_context(family, current)
     return pdf.download(family, context, clock.today().isoformat())

@@ -14,6 +14,7 @@ from portal import db
 from portal.auth.models import User
 from portal.core import clock
 from portal.core.sanitize import plain_text
+from portal.family import changes
 from portal.files import previews
 from portal.files.checks import OLE, FileRefused, check, extension_of
 from portal.files.models import MAX_NAME, MAX_PER_MESSAGE, FileContent, StoredFile
@@ -163,6 +164,8 @@ def purge_unattached(kept: timedelta = UNATTACHED_KEPT) -> int:
     per_family: dict[int, int] = {}
     for row in stale:
         per_family[row.family_id] = per_family.get(row.family_id, 0) + 1
+    for family_id in per_family:
+        changes.note(db.session(), family_id)
     for family_id, count in sorted(per_family.items()):
         audit.write(
             family_id=family_id,
