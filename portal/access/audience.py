@@ -34,11 +34,7 @@ def pair_actors(
         return {}, {}
     members: dict[tuple[int | None, int], tuple[Any, ...]] = {
         (user_id, family_id): tuple(facts)
-        for user_id, family_id, *facts in db.session.execute(
-            select(Member.user_id, Member.family_id, *_MEMBER_FACTS).where(
-                tuple_(Member.user_id, Member.family_id).in_(wanted), Member.removed_at.is_(None)
-            )
-        )
+        for user_id, family_id, *facts in _rows(_PAIR_MEMBERS, {"pairs": list(wanted)})
     }
     guests = {pair for pair in wanted if pair not in members}
     grants: dict[tuple[int, int], list[Grant]] = {}
@@ -89,6 +85,11 @@ _LIVE_SESSION = (
     & (UserSession.expires_at > bindparam("now", type_=UserSession.__table__.c.expires_at.type))
 )
 _MEMBER_FACTS = (Member.id, Member.role, Member.has_authority, Member.birth_date)
+# The memberships, not removed, of (user id, family id) pairs.
+_PAIR_MEMBERS = select(Member.user_id, Member.family_id, *_MEMBER_FACTS).where(
+    tuple_(Member.user_id, Member.family_id).in_(bindparam("pairs", expanding=True)),
+    Member.removed_at.is_(None),
+)
 _CONVERSATION_READERS = (
     select(Participant.user_id, UserSession.token_hash, *_MEMBER_FACTS)
     .join(UserSession, _LIVE_SESSION)
