@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, tuple_
+from sqlalchemy import bindparam, select, tuple_, union
+from sqlalchemy.orm import aliased
 
 from portal import db
 from portal.access.models import Grant
@@ -33,11 +34,7 @@ def pair_actors(
         return {}, {}
     members: dict[tuple[int | None, int], tuple[Any, ...]] = {
         (user_id, family_id): tuple(facts)
-        for user_id, family_id, *facts in db.session.execute(
-            select(Member.user_id, Member.family_id, *_MEMBER_FACTS).where(
-                tuple_(Member.user_id, Member.family_id).in_(wanted), Member.removed_at.is_(None)
-            )
-        )
+        for user_id, family_id, *facts in _rows(_PAIR_MEMBERS, {"pairs": list(wanted)})
     }
     guests = {pair for pair in wanted if pair not in members}
     grants: dict[tuple[int, int], list[Grant]] = {}
@@ -88,6 +85,11 @@ _LIVE_SESSION = (
     & (UserSession.expires_at > bindparam("now", type_=UserSession.__table__.c.expires_at.type))
 )
 _MEMBER_FACTS = (Member.id, Member.role, Member.has_authority, Member.birth_date)
+# The memberships, not removed, of (user id, family id) pairs.
+_PAIR_MEMBERS = select(Member.user_id, Member.family_id, *_MEMBER_FACTS).where(
+    tuple_(Member.user_id, Member.family_id).in_(bindparam("pairs", expanding=True)),
+    Member.removed_at.is_(None),
+)
 _CONVERSATION_READERS = (
     select(Participant.user_id, UserSession.token_hash, *_MEMBER_FACTS)
     .join(UserSession, _LIVE_SESSION)
@@ -109,14 +111,14 @@ def conversation_readers(conversation: Conversation) -> list[tuple[int, str]]:
     now: participants, their live sign-ins and memberships in one query, their grants in a
     second only when a guest takes part. Per sign-in, so that a sign-out that committed before
     this transaction leaves that sign-in's sockets out, whichever instance holds them."""
-    rows = db.session.execute(
+    rows = _rows(
         _CONVERSATION_READERS,
         {
             "now": clock.now(),
             "family_id": conversation.family_id,
             "conversation_id": conversation.id,
         },
-    ).all()
+    )
     return _decided(
         conversation.family_id,
         rows,
@@ -125,29 +127,51 @@ def conversation_readers(conversation: Conversation) -> list[tuple[int, str]]:
     )
 
 
+# The family's people: its members with a login, and the guests with a grant neither revoked
+# nor expired (whether it gives this part, the policy decides). A subquery of its own, so that
+# the live sign-ins are looked up for these people only, not read for the whole portal.
+_MEMBER_OF_FAMILY = aliased(Member)
+_FAMILY_PEOPLE = union(
+    select(_MEMBER_OF_FAMILY.user_id).where(
+        _MEMBER_OF_FAMILY.family_id == bindparam("family_id"),
+        _MEMBER_OF_FAMILY.removed_at.is_(None),
+        _MEMBER_OF_FAMILY.user_id.is_not(None),
+    ),
+    select(Grant.grantee_id).where(
+        Grant.family_id == bindparam("family_id"),
+        Grant.grantee_id.is_not(None),
+        Grant.revoked_at.is_(None),
+        Grant.expires_at > bindparam("now"),
+    ),
+)
+_FAMILY_READERS = (
+    select(UserSession.user_id, UserSession.token_hash, *_MEMBER_FACTS)
+    .outerjoin(
+        Member,
+        (Member.user_id == UserSession.user_id)
+        & (Member.family_id == bindparam("family_id"))
+        & Member.removed_at.is_(None),
+    )
+    .where(
+        UserSession.user_id.in_(_FAMILY_PEOPLE),
+        UserSession.revoked_at.is_(None),
+        UserSession.expires_at > bindparam("now"),
+    )
+)
+
+
 def family_readers(family: Family, action: str) -> list[tuple[int, str]]:
     """The sign-ins (user id, session hash) of the people who may do `action` (a part's view)
     on the family now: its members and its guests with a grant not revoked or expired, with
     their live sign-ins, in one query; the guests' grants in a second."""
-    now = clock.now()
-    guests = select(Grant.grantee_id).where(
-        Grant.family_id == family.id, Grant.revoked_at.is_(None), Grant.expires_at > now
-    )
-    rows = db.session.execute(
-        select(UserSession.user_id, UserSession.token_hash, *_MEMBER_FACTS)
-        .outerjoin(
-            Member,
-            (Member.user_id == UserSession.user_id)
-            & (Member.family_id == family.id)
-            & Member.removed_at.is_(None),
-        )
-        .where(
-            UserSession.revoked_at.is_(None),
-            UserSession.expires_at > now,
-            or_(Member.id.is_not(None), UserSession.user_id.in_(guests)),
-        )
-    ).all()
+    rows = _rows(_FAMILY_READERS, {"now": clock.now(), "family_id": family.id})
     return _decided(family.id, rows, lambda actor: decide(actor, action, family))
+
+
+def _rows(statement: Any, params: dict[str, Any]) -> Any:
+    """Plain rows of a prebuilt statement, on the session's connection (this transaction): the
+    ORM's per-statement work is not needed for columns, and this runs for every live event."""
+    return db.session.connection().execute(statement, params).all()
 
 
 def _decided(

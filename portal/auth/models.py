@@ -88,7 +88,10 @@ class UserSession(Base):
     __tablename__ = "user_session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    # Indexed: every live event's readers are found by their sign-ins (portal/access/audience).
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     method: Mapped[str] = mapped_column(String(20))  # password, totp, recovery, oidc
     created_at: Mapped[datetime] = mapped_column(default=clock.now)

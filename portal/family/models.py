@@ -60,12 +60,14 @@ class Member(Removable, Versioned, Base):
     """
 
     __tablename__ = "member"
+    # A person's membership of one family is looked up by both (every socket event, every live
+    # event's readers): with only one-column indexes, SQLite went through all of a family's
+    # members for each person.
+    __table_args__ = (Index("ix_member_user_id_family_id", "user_id", "family_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
-    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     role: Mapped[str] = mapped_column(String(20))
     display_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date | None]

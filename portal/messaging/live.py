@@ -25,6 +25,7 @@ from portal.core.args import MAX_ID
 from portal.core.sanitize import has_bad_characters
 from portal.extensions import socketio
 from portal.family.models import Member
+from portal.live.events import reader_room
 from portal.messaging import services
 from portal.messaging.length import body_length, too_long_text
 from portal.messaging.limits import send_limit
@@ -36,8 +37,6 @@ NAMESPACE = "/live"
 def person_room(user_id: int, session_hash: str, family_id: int) -> str:
     """One sign-in's sockets subscribed to a family's messages. Conversation events go to the
     rooms of the sign-ins allowed to read them right then."""
-    from portal.live.events import reader_room
-
     return reader_room(user_id, session_hash, family_id, "messages")
 
 
