@@ -228,7 +228,7 @@ class Agreement(Authored, Removable, Versioned, Base):
     )
 
 
-# --- de bloem, veiligheid, evaluatie (issue 4) ---------------------------------------------------
+# --- de bloem, veiligheid, evaluatie --------------------------------------------------------------
 
 PETAL_KINDS = ("informal", "professional")
 
