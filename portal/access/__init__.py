@@ -5,6 +5,7 @@ from portal.access.guard import (
     current_actor,
     load_family,
     load_member,
+    may,
     record_grant_event,
     recorded_if_refused,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "current_actor",
     "load_family",
     "load_member",
+    "may",
     "record_grant_event",
     "recorded_if_refused",
 ]

@@ -29,6 +29,12 @@ def current_actor() -> Actor:
     return actor
 
 
+def may(action: str, resource: Resource) -> bool:
+    """Whether the signed-in person may do `action` on `resource`: for what a page offers
+    (an edit link, a form). Writes no log row; the access itself is decided by `authorize`."""
+    return decide(current_actor(), action, resource).allowed
+
+
 def audit_values(
     actor: Actor,
     action: str,

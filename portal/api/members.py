@@ -10,7 +10,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
-from portal.access import authorize, current_actor, load_family, load_member, recorded_if_refused
+from portal.access import (
+    authorize,
+    current_actor,
+    load_family,
+    load_member,
+    may,
+    recorded_if_refused,
+)
 from portal.access.policy import Resource, decide
 from portal.api import bp
 from portal.api.common import (
@@ -42,7 +49,7 @@ SKIPPED = ("version", "authority_children", "authority_parents")
 
 def may_edit(resource: Resource) -> bool:
     """Whether the policy lets the caller edit members: then birth dates and e-mail show too."""
-    return decide(current_actor(), "member.edit", resource).allowed
+    return may("member.edit", resource)
 
 
 def shown(member: Member, manager: bool) -> dict[str, Any]:

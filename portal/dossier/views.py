@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal import db
-from portal.access import authorize, current_actor, load_family
+from portal.access import authorize, current_actor, load_family, may
 from portal.access.guard import enforce, load_in_family
 from portal.access.policy import Decision, decide, grant_state
 from portal.core import clock
@@ -59,10 +59,6 @@ def former_guests(entries: list[DossierEntry], family: Family) -> set[int]:
     return {a for a in guest_authors if a not in active}
 
 
-def _may(action: str, resource: Any) -> bool:
-    return decide(current_actor(), action, resource).allowed
-
-
 def announce(entry: DossierEntry) -> None:
     """Live: only an entry everyone with dossier access may read is announced with its title;
     a more private one is not announced at all (the room is shared)."""
@@ -93,7 +89,7 @@ def entries(family_id: int) -> Any:
         entries=entries,
         attachments=dossier.attachments_of(e.id for e in entries),
         former_guests=former_guests(entries, family),
-        can_write=_may("dossier.edit", family),
+        can_write=may("dossier.edit", family),
         older=older,
         query=query,
         labels=shown_visibility_labels(),
@@ -157,7 +153,7 @@ def entry(family_id: int, entry_id: int) -> Any:
         attachments=dossier.attachments_of([entry.id]).get(entry.id, []),
         history=dossier.history(entry, current_actor()),
         former_guests=former_guests([entry], family),
-        may_change=_may("dossier.change", entry),
+        may_change=may("dossier.change", entry),
         labels=shown_visibility_labels(),
         **guest_context(family),
     )

@@ -30,6 +30,7 @@ from flask_babel import get_locale
 from sqlalchemy import bindparam, select
 
 from portal import db
+from portal.access import may
 from portal.access.models import Grant
 from portal.auth.models import User
 from portal.core import caching, clock
@@ -43,7 +44,6 @@ from portal.family.plan_views import (
     PAGE_SIZE,
     Pager,
     _agreement_form,
-    _may,
     people_for_agreements,
     question_labels,
 )
@@ -249,7 +249,7 @@ def sections(family: Family, can_edit: bool, **forms: Any) -> dict[str, Any]:
 def plan_page(family: Family, plan: Plan, status: int = 200, **forms: Any) -> Any:
     from portal.family.plan_signoff import status as plan_status
 
-    can_edit = _may("plan.edit", plan)
+    can_edit = may("plan.edit", plan)
     # Before the sections: finding a version agreed may write, and a section drawn in a
     # transaction that changed the family is not kept.
     current_status = plan_status(family)

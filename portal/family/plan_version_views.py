@@ -11,7 +11,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.access import authorize, current_actor, load_family
+from portal.access import authorize, current_actor, load_family, may
 from portal.access.guard import not_found
 from portal.access.policy import decide
 from portal.family import plan_document, plan_signers, plan_signoff
@@ -66,10 +66,6 @@ def load_version(family: Family, number: int, action: str) -> PlanVersion:
     return version
 
 
-def _may(action: str, family: Family) -> bool:
-    return decide(current_actor(), action, family).allowed
-
-
 @bp.route("/families/<int:family_id>/plan/versions", methods=["GET", "POST"])
 @login_required
 def plan_versions(family_id: int) -> Any:
@@ -100,7 +96,7 @@ def plan_versions(family_id: int) -> Any:
         status=plan_signoff.status(family),
         candidates=plan_signers.candidates(family),
         why_text=why_text(),
-        may_propose=_may("plan.propose", family),
+        may_propose=may("plan.propose", family),
         **guest_context(family),
     )
 
@@ -120,9 +116,9 @@ def _version_page(
         still_open
         and mine is not None
         and mine.state in (plan_signers.WAITING, plan_signers.DISAGREED)
-        and _may("plan.signoff", family)
+        and may("plan.signoff", family)
     )
-    may_mark = still_open and _may("plan.excuse", family)
+    may_mark = still_open and may("plan.excuse", family)
     snapshot = json.loads(version.snapshot or "{}")
     document = plan_document.from_snapshot(
         snapshot if isinstance(snapshot, dict) else {}, family, version.proposed_at.date()
@@ -138,7 +134,7 @@ def _version_page(
         mine=mine,
         may_answer=may_answer,
         may_mark=may_mark,
-        may_propose=_may("plan.propose", family),
+        may_propose=may("plan.propose", family),
         why_text=why_text(),
         form=form or {},
         reason_max=plan_signoff.REASON_MAX,

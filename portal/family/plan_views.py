@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import db
-from portal.access import authorize, current_actor, load_family
+from portal.access import authorize, load_family
 from portal.access.guard import load_in_family
 from portal.core import clock
 from portal.family import plan_services
@@ -69,12 +69,6 @@ def plan(family_id: int) -> Any:
     current = plan_of(family)
     authorize("plan.view", current)
     return _plan_page(family, plan=current)
-
-
-def _may(action: str, resource: Plan | Family) -> bool:
-    from portal.access.policy import decide
-
-    return decide(current_actor(), action, resource).allowed
 
 
 @bp.route("/families/<int:family_id>/plan/edit", methods=["GET", "POST"])
